@@ -1,0 +1,19 @@
+//! Baluarte's domain and service layer.
+//!
+//! Every read and write of the platform goes through [`service::Services`]: it decides access with the
+//! one [`policy`], and for a write appends the [`audit`] entry in the same database transaction. HTTP
+//! handlers and CLI commands are thin callers of this crate.
+
+pub mod audit;
+pub mod backup;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod model;
+pub mod policy;
+pub mod service;
+pub mod time;
+
+pub use error::{CoreError, FieldError};
+pub use service::Services;

@@ -1,0 +1,323 @@
+//! Accounts: login with throttling, sessions, the TOTP second factor, own password and language.
+
+use super::users::{user_from_row, valid_lang, USER_COLUMNS};
+use super::Services;
+use crate::audit::{self, Change};
+use crate::crypto::{self, totp};
+use crate::error::{CoreError, Result};
+use crate::model::{Role, User};
+use crate::policy::{Actor, Principal};
+use crate::time;
+use serde::Serialize;
+use sqlx::Row;
+use std::sync::OnceLock;
+use utoipa::ToSchema;
+
+/// Where a session stands on the way to full access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStage {
+    /// Password accepted; the TOTP code is still due.
+    Totp,
+    /// Password accepted; the role requires a second factor that is not enrolled yet.
+    Enrol,
+    Full,
+}
+
+impl SessionStage {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionStage::Totp => "totp",
+            SessionStage::Enrol => "enrol",
+            SessionStage::Full => "full",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "full" => SessionStage::Full,
+            "enrol" => SessionStage::Enrol,
+            _ => SessionStage::Totp,
+        }
+    }
+}
+
+/// A new session: the secret goes to the client (cookie or bearer) and is stored only hashed.
+#[derive(Clone)]
+pub struct LoginOutcome {
+    pub secret: String,
+    pub stage: SessionStage,
+    pub csrf: String,
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for LoginOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginOutcome").field("stage", &self.stage).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub actor: Actor,
+    pub user: User,
+    pub entity_name: String,
+    pub stage: SessionStage,
+    pub csrf: String,
+}
+
+#[derive(Clone, Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32 secret, for typing into an authenticator by hand.
+    pub secret: String,
+    /// `otpauth://` URL, rendered as a QR code by the web.
+    pub url: String,
+}
+
+impl std::fmt::Debug for TotpEnrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpEnrolment { .. }")
+    }
+}
+
+/// A hash to verify against when the e-mail is unknown, so that timing does not reveal accounts.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| crypto::hash_password("baluarte-dummy-password").unwrap_or_default())
+}
+
+/// Whether an actor at this entity with this role sees across entities.
+pub(crate) fn is_national(role: Role, at_national_authority: bool) -> bool {
+    at_national_authority && (role.is_national_only() || role == Role::Auditor)
+}
+
+pub(crate) fn user_actor(user: &User, at_national_authority: bool) -> Actor {
+    Actor {
+        principal: Principal::User { user_id: user.id.clone() },
+        label: user.email.clone(),
+        entity_id: user.entity_id.clone(),
+        role: Some(user.role),
+        national: is_national(user.role, at_national_authority),
+        purposes: Vec::new(),
+    }
+}
+
+impl Services {
+    async fn throttle(&self, email: &str, ip: &str) -> Result<()> {
+        let since = time::now() - self.settings.lockout_window;
+        for (column, value, max) in [("email", email, self.settings.max_failures_per_account), ("ip", ip, self.settings.max_failures_per_ip)] {
+            let row = sqlx::query(&format!("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_attempts WHERE {column} = $1 AND success = 0 AND at > $2"))
+                .bind(value)
+                .bind(since)
+                .fetch_one(self.db.pool())
+                .await?;
+            let n: i64 = row.try_get("n")?;
+            if n >= max {
+                let first: Option<i64> = row.try_get("first")?;
+                let reopens = first.unwrap_or(since) + self.settings.lockout_window;
+                let retry_after_secs = ((reopens - time::now()).max(1_000_000) / 1_000_000) as u64;
+                return Err(CoreError::TooManyAttempts { retry_after_secs });
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_attempt(&self, email: &str, ip: &str, success: bool) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        if success {
+            sqlx::query("DELETE FROM login_attempts WHERE email = $1").bind(email).execute(tx.conn()).await?;
+        } else {
+            sqlx::query("INSERT INTO login_attempts (email, ip, at, success) VALUES ($1, $2, $3, 0)").bind(email).bind(ip).bind(time::now()).execute(tx.conn()).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Check e-mail and password. A wrong password, an unknown e-mail and a deactivated account all
+    /// answer the same `Unauthenticated`; repeated failures answer `TooManyAttempts`.
+    pub async fn login(&self, email: &str, password: &str, ip: &str) -> Result<LoginOutcome> {
+        let email = email.trim().to_lowercase();
+        self.throttle(&email, ip).await?;
+        let row = sqlx::query(&format!(
+            "SELECT u.password_hash, u.active AS user_active, e.national_authority, e.active AS entity_active, {} \
+             FROM users u JOIN entities e ON e.id = u.entity_id WHERE u.email = $1",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        ))
+        .bind(&email)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(row) = row else {
+            crypto::verify_password(password, dummy_hash());
+            self.record_attempt(&email, ip, false).await?;
+            return Err(CoreError::Unauthenticated);
+        };
+        let hash: String = row.try_get("password_hash")?;
+        let usable = row.try_get::<i64, _>("user_active")? != 0 && row.try_get::<i64, _>("entity_active")? != 0;
+        if !crypto::verify_password(password, &hash) || !usable {
+            self.record_attempt(&email, ip, false).await?;
+            return Err(CoreError::Unauthenticated);
+        }
+        let user = user_from_row(&row)?;
+        let national_authority = row.try_get::<i64, _>("national_authority")? != 0;
+        let stage = if user.totp_enabled {
+            SessionStage::Totp
+        } else if user.role.requires_totp(national_authority) {
+            SessionStage::Enrol
+        } else {
+            SessionStage::Full
+        };
+        self.record_attempt(&email, ip, true).await?;
+        self.open_session(&user, national_authority, stage).await
+    }
+
+    async fn open_session(&self, user: &User, national_authority: bool, stage: SessionStage) -> Result<LoginOutcome> {
+        let secret = crypto::random_secret("bls_");
+        let csrf = crypto::random_secret("");
+        let now = time::now();
+        let expires_at = now + self.settings.session_ttl;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(tx.conn()).await?;
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, stage, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(crypto::sha256_hex(secret.as_bytes()))
+            .bind(&user.id)
+            .bind(stage.as_str())
+            .bind(&csrf)
+            .bind(now)
+            .bind(expires_at)
+            .execute(tx.conn())
+            .await?;
+        let actor = user_actor(user, national_authority);
+        let action = if stage == SessionStage::Full { "login" } else { "login_password_step" };
+        audit::append(&mut tx, &actor, Change { action, object_type: "user", object_id: &user.id, entity_id: &user.entity_id, before: None, after: None }).await?;
+        tx.commit().await?;
+        Ok(LoginOutcome { secret, stage, csrf, expires_at })
+    }
+
+    /// The session behind a secret, if it exists, has not expired and its user and entity are active.
+    pub async fn session(&self, secret: &str) -> Result<SessionInfo> {
+        let row = sqlx::query(&format!(
+            "SELECT s.stage, s.csrf_token, e.national_authority, e.name AS entity_name, {} \
+             FROM sessions s JOIN users u ON u.id = s.user_id JOIN entities e ON e.id = u.entity_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND e.active = 1",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        ))
+        .bind(crypto::sha256_hex(secret.as_bytes()))
+        .bind(time::now())
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or(CoreError::Unauthenticated)?;
+        let user = user_from_row(&row)?;
+        let national_authority = row.try_get::<i64, _>("national_authority")? != 0;
+        Ok(SessionInfo {
+            actor: user_actor(&user, national_authority),
+            entity_name: row.try_get("entity_name")?,
+            stage: SessionStage::parse(&row.try_get::<String, _>("stage")?),
+            csrf: row.try_get("csrf_token")?,
+            user,
+        })
+    }
+
+    async fn set_stage(&self, secret: &str, stage: SessionStage) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE sessions SET stage = $1 WHERE id_hash = $2").bind(stage.as_str()).bind(crypto::sha256_hex(secret.as_bytes())).execute(tx.conn()).await?;
+        tx.commit().await
+    }
+
+    async fn totp_secret(&self, user_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_one(self.db.pool()).await?.try_get("totp_secret")?)
+    }
+
+    /// Second step of a login: the TOTP code. Wrong codes count as failed logins.
+    pub async fn complete_totp(&self, secret: &str, code: &str, ip: &str) -> Result<()> {
+        let s = self.session(secret).await?;
+        if s.stage != SessionStage::Totp {
+            return Err(CoreError::Conflict("no second factor is due for this session".into()));
+        }
+        self.throttle(&s.user.email, ip).await?;
+        let stored = self.totp_secret(&s.user.id).await?.unwrap_or_default();
+        if !totp::check(&stored, code) {
+            self.record_attempt(&s.user.email, ip, false).await?;
+            return Err(CoreError::invalid("code", "the code is not valid"));
+        }
+        self.record_attempt(&s.user.email, ip, true).await?;
+        self.set_stage(secret, SessionStage::Full).await?;
+        let mut tx = self.db.begin_write().await?;
+        audit::append(&mut tx, &s.actor, Change { action: "login", object_type: "user", object_id: &s.user.id, entity_id: &s.user.entity_id, before: None, after: None }).await?;
+        tx.commit().await
+    }
+
+    /// Start (or restart) enrolment: a fresh secret, pending until a code confirms it.
+    pub async fn begin_totp_enrolment(&self, actor: &Actor) -> Result<TotpEnrolment> {
+        let user_id = actor.user_id().ok_or_else(|| CoreError::forbidden("only people enrol a second factor"))?;
+        let user = self.load_user(user_id).await?;
+        if user.totp_enabled {
+            return Err(CoreError::Conflict("a second factor is already enrolled; an administrator can reset it".into()));
+        }
+        let secret = totp::new_secret();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = 0").bind(&secret).bind(user_id).execute(tx.conn()).await?;
+        tx.commit().await?;
+        Ok(TotpEnrolment { url: totp::provisioning_url(&secret, &user.email)?, secret })
+    }
+
+    /// Confirm enrolment with a code from the authenticator; the session (if any) becomes full.
+    pub async fn confirm_totp_enrolment(&self, actor: &Actor, session_secret: Option<&str>, code: &str) -> Result<()> {
+        let user_id = actor.user_id().ok_or_else(|| CoreError::forbidden("only people enrol a second factor"))?;
+        let user = self.load_user(user_id).await?;
+        if user.totp_enabled {
+            return Err(CoreError::Conflict("a second factor is already enrolled".into()));
+        }
+        let pending = self.totp_secret(user_id).await?.ok_or_else(|| CoreError::Conflict("start the enrolment first".into()))?;
+        if !totp::check(&pending, code) {
+            return Err(CoreError::invalid("code", "the code is not valid"));
+        }
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE users SET totp_enabled = 1, updated_at = $1 WHERE id = $2").bind(time::now()).bind(user_id).execute(tx.conn()).await?;
+        if let Some(secret) = session_secret {
+            sqlx::query("UPDATE sessions SET stage = 'full' WHERE id_hash = $1").bind(crypto::sha256_hex(secret.as_bytes())).execute(tx.conn()).await?;
+        }
+        audit::append(&mut tx, actor, Change { action: "enrol_totp", object_type: "user", object_id: user_id, entity_id: &user.entity_id, before: None, after: None }).await?;
+        tx.commit().await
+    }
+
+    pub async fn logout(&self, secret: &str) -> Result<()> {
+        let Ok(s) = self.session(secret).await else { return Ok(()) };
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(crypto::sha256_hex(secret.as_bytes())).execute(tx.conn()).await?;
+        audit::append(&mut tx, &s.actor, Change { action: "logout", object_type: "user", object_id: &s.user.id, entity_id: &s.user.entity_id, before: None, after: None }).await?;
+        tx.commit().await
+    }
+
+    /// A person changes their own password; their other sessions end.
+    pub async fn change_own_password(&self, actor: &Actor, current: &str, new: &str, keep_session: Option<&str>) -> Result<()> {
+        let user_id = actor.user_id().ok_or_else(|| CoreError::forbidden("only people have passwords"))?;
+        let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_one(self.db.pool()).await?.try_get("password_hash")?;
+        if !crypto::verify_password(current, &hash) {
+            return Err(CoreError::invalid("current_password", "is not your current password"));
+        }
+        crypto::check_password_strength(new).map_err(|_| CoreError::invalid("new_password", "must be 12 to 256 characters"))?;
+        let new_hash = crypto::hash_password(new)?;
+        let user = self.load_user(user_id).await?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3").bind(&new_hash).bind(time::now()).bind(user_id).execute(tx.conn()).await?;
+        let keep = keep_session.map(|s| crypto::sha256_hex(s.as_bytes())).unwrap_or_default();
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2").bind(user_id).bind(keep).execute(tx.conn()).await?;
+        audit::append(&mut tx, actor, Change { action: "change_password", object_type: "user", object_id: user_id, entity_id: &user.entity_id, before: None, after: None }).await?;
+        tx.commit().await
+    }
+
+    /// A person's interface language.
+    pub async fn set_own_lang(&self, actor: &Actor, lang: &str) -> Result<()> {
+        let user_id = actor.user_id().ok_or_else(|| CoreError::forbidden("only people have a language"))?;
+        if !valid_lang(lang) {
+            return Err(CoreError::invalid("lang", "must be es or en"));
+        }
+        let before = self.load_user(user_id).await?;
+        if before.lang == lang {
+            return Ok(());
+        }
+        let after = User { lang: lang.to_string(), ..before.clone() };
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE users SET lang = $1, updated_at = $2 WHERE id = $3").bind(lang).bind(time::now()).bind(user_id).execute(tx.conn()).await?;
+        audit::append(&mut tx, actor, Change { action: "update", object_type: "user", object_id: user_id, entity_id: &before.entity_id, before: serde_json::to_value(&before).ok(), after: serde_json::to_value(&after).ok() }).await?;
+        tx.commit().await
+    }
+}

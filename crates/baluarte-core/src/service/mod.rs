@@ -1,0 +1,60 @@
+//! The service layer: the only way in to the platform's data.
+//!
+//! Each public method takes the acting [`Actor`], asks the [`policy`](crate::policy) and, for a write,
+//! changes the rows and appends the audit entry in one transaction. Methods are grouped by area, one file
+//! each.
+
+mod accounts;
+mod audit_trail;
+mod registry;
+mod sql;
+mod tokens;
+mod users;
+
+pub use accounts::{LoginOutcome, SessionInfo, SessionStage, TotpEnrolment};
+pub use registry::{ContactInput, EntityFilter, EntityInput, SectorInput};
+pub use tokens::{NewToken, TokenInput};
+pub use registry::RegistryCounts;
+pub use users::{NewUser, UserFilter, UserInput, UserPatch};
+pub(crate) use registry::{insert_contact, insert_entity, insert_sector, new_id as new_record_id};
+pub(crate) use users::insert_user;
+
+use crate::crypto::ServerKey;
+use crate::db::Db;
+use crate::time::{Micros, HOUR};
+
+/// Tunables of accounts and sessions.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub session_ttl: Micros,
+    /// Failed logins for one account inside `lockout_window` before it is throttled.
+    pub max_failures_per_account: i64,
+    /// Failed logins from one address inside `lockout_window` before it is throttled.
+    pub max_failures_per_ip: i64,
+    pub lockout_window: Micros,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { session_ttl: 12 * HOUR, max_failures_per_account: 5, max_failures_per_ip: 50, lockout_window: HOUR / 4 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Services {
+    db: Db,
+    key: ServerKey,
+    settings: Settings,
+}
+
+impl Services {
+    pub fn new(db: Db, key: ServerKey, settings: Settings) -> Self {
+        Services { db, key, settings }
+    }
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+    pub fn server_key(&self) -> &ServerKey {
+        &self.key
+    }
+}
