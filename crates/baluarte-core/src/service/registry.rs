@@ -564,3 +564,20 @@ pub(crate) async fn insert_contact(tx: &mut WriteTx, c: &Contact) -> Result<()> 
         .await?;
     Ok(())
 }
+
+impl Services {
+    /// Platform-wide sizes for the operator's metrics (no record contents): active entities, active
+    /// users, audit entries.
+    pub async fn platform_gauges(&self) -> Result<Vec<(&'static str, &'static str, i64)>> {
+        let mut out = Vec::new();
+        for (name, help, sql) in [
+            ("baluarte_entities", "Active entities.", "SELECT COUNT(*) AS n FROM entities WHERE active = 1"),
+            ("baluarte_users", "Active users.", "SELECT COUNT(*) AS n FROM users WHERE active = 1"),
+            ("baluarte_audit_entries", "Entries in the audit trail.", "SELECT seq AS n FROM audit_head WHERE id = 1"),
+        ] {
+            let n: i64 = sqlx::query(sql).fetch_one(self.db.pool()).await?.try_get("n")?;
+            out.push((name, help, n));
+        }
+        Ok(out)
+    }
+}
