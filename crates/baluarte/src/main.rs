@@ -1,1 +1,311 @@
-fn main() {}
+//! `baluarte`: the server and its administration commands.
+
+mod config;
+
+use anyhow::{bail, Context, Result};
+use baluarte_core::crypto::ServerKey;
+use baluarte_core::db::Db;
+use baluarte_core::service::Settings;
+use baluarte_core::{backup, demo, Services};
+use clap::{Parser, Subcommand};
+use config::Config;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "baluarte", version, about = "National cybersecurity coordination platform")]
+struct Cli {
+    /// Configuration file (TOML). Also BALUARTE_CONFIG.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database and signing key). Also BALUARTE_DATA_DIR.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL. Also BALUARTE_DATABASE_URL.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the platform.
+    Serve {
+        /// Address to listen on. Also BALUARTE_LISTEN.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Load Mexico's demo registry into a fresh store (data/demo by default) and serve it.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Load the dataset and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply the embedded database migrations and exit.
+    Migrate,
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write a consistent backup (database, signing key, manifest) into a new directory.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (and, for PostgreSQL, an empty database).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create the first administrator (and the national authority, if there is none).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Name of the national authority when it has to be created.
+        #[arg(long, default_value = "Autoridad Nacional de Ciberseguridad")]
+        authority: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole hash chain and the signed checkpoints; name the first broken entry.
+    Verify,
+    /// Sign the current tip of the chain now.
+    Checkpoint,
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BALUARTE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open(config: &Config) -> Result<Services> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let key = ServerKey::load_or_create(&config.data_dir)?;
+    let db = Db::connect(&config.database_url()).await.with_context(|| format!("opening the database {}", config::redact_url(&config.database_url())))?;
+    Ok(Services::new(db, key, Settings::default()))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(d) = cli.data_dir {
+        config.data_dir = d;
+    }
+    if let Some(u) = cli.database_url {
+        config.database_url = Some(u);
+    }
+    init_logging(&config.log_format);
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            let services = open(&config).await?;
+            serve(services, &config).await
+        }
+        Command::Demo { listen, no_serve } => run_demo(config, listen, no_serve).await,
+        Command::Migrate => {
+            open(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Create { email, name, authority, password_stdin } } => {
+            let services = open(&config).await?;
+            let (password, shown) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (baluarte_core::crypto::random_secret("").chars().take(20).collect(), true)
+            };
+            let user = services.bootstrap_admin(&authority, &email, &name, &password).await.map_err(describe)?;
+            println!("administrator {} created", user.email);
+            if shown {
+                println!("temporary password (shown once): {password}");
+            }
+            println!("at first sign-in the administrator enrols a TOTP second factor");
+            Ok(())
+        }
+        Command::Audit { command } => {
+            let services = open(&config).await?;
+            match command {
+                AuditCommand::Verify => audit_verify(&services).await,
+                AuditCommand::Checkpoint => {
+                    match services.audit_checkpoint().await? {
+                        Some(seq) => println!("signed checkpoint at entry {seq}"),
+                        None => println!("nothing new to sign"),
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Command::Backup { out } => {
+            let services = open(&config).await?;
+            services.audit_checkpoint().await?;
+            let m = backup::backup(services.db(), &config.data_dir, &out).await.map_err(describe)?;
+            println!("backup written to {} ({} backend, {} files)", out.display(), m.backend, m.files.len());
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let m = backup::restore(&from, &config.data_dir, config.database_url.as_deref()).await.map_err(describe)?;
+            println!("restored the {} backup of {} into {}", m.backend, m.created_at, config.data_dir.display());
+            let services = open(&config).await?;
+            audit_verify(&services).await
+        }
+    }
+}
+
+/// Service errors name the field; show them that way on the command line.
+fn describe(e: baluarte_core::CoreError) -> anyhow::Error {
+    match e {
+        baluarte_core::CoreError::Invalid(fields) => {
+            anyhow::anyhow!(fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+        }
+        other => other.into(),
+    }
+}
+
+async fn audit_verify(services: &Services) -> Result<()> {
+    let r = baluarte_core::audit::verify(services.db(), &services.server_key().public_hex()).await?;
+    match r.broken {
+        None => {
+            println!("audit trail verified: {} entries, {} signed checkpoints, chain intact", r.entries, r.checkpoints);
+            Ok(())
+        }
+        Some(b) => bail!("audit trail BROKEN at entry {}: {}", b.seq, b.reason),
+    }
+}
+
+async fn run_demo(mut config: Config, listen: SocketAddr, no_serve: bool) -> Result<()> {
+    if std::env::var_os("BALUARTE_DATA_DIR").is_none() && config.data_dir == Path::new("data") {
+        config.data_dir = PathBuf::from("data/demo");
+    }
+    config.listen = listen;
+    let services = open(&config).await?;
+    let has_data = !services.list_sectors(&baluarte_core::policy::Actor::system()).await?.is_empty();
+    let dataset = demo::parse_dataset(demo::MX_DATASET)?;
+    if has_data {
+        eprintln!("using the existing demo data in {}", config.data_dir.display());
+    } else {
+        let bar = indicatif::ProgressBar::new(1);
+        bar.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        bar.set_message("loading the national registry");
+        let summary = demo::load(&services, &dataset, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+        bar.finish();
+        eprintln!("loaded {} sectors, {} entities, {} contacts, {} users", summary.sectors, summary.entities, summary.contacts, summary.users);
+    }
+    print_accounts(&services, &config).await?;
+    if no_serve {
+        return Ok(());
+    }
+    serve(services, &config).await
+}
+
+async fn print_accounts(services: &Services, config: &Config) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "\nBaluarte demo — http://{}/", config.listen)?;
+    writeln!(out, "Every demo account's password: {}", demo::DEMO_PASSWORD)?;
+    let system = baluarte_core::policy::Actor::system();
+    for role in baluarte_core::model::Role::ALL {
+        let page = services
+            .list_users(&system, &baluarte_core::service::UserFilter { q: Some(demo_local(*role).into()), ..Default::default() }, Default::default())
+            .await?;
+        if let Some(u) = page.items.iter().find(|u| u.role == *role && u.email.starts_with(demo_local(*role))) {
+            let national = services.get_entity(&system, &u.entity_id).await.is_ok_and(|e| e.national_authority);
+            let note = if u.role.requires_totp(national) { "  (enrols TOTP at first sign-in)" } else { "" };
+            writeln!(out, "  {:<18} {}{}", role.as_str(), u.email, note)?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+fn demo_local(role: baluarte_core::model::Role) -> &'static str {
+    use baluarte_core::model::Role::*;
+    match role {
+        Admin => "admin@",
+        Coordinator => "coordinacion@",
+        CsirtAnalyst => "csirt@",
+        SocAnalyst => "soc@",
+        Auditor => "auditoria@",
+        SecurityOfficer => "seguridad@",
+        Reporter => "reportes@",
+    }
+}
+
+async fn serve(services: Services, config: &Config) -> Result<()> {
+    let web = baluarte_web::WebConfig { cookie_secure: config.cookie_secure, trust_forwarded: config.trust_forwarded };
+    let state = baluarte_web::AppState::new(services.clone(), web);
+    let app = baluarte_web::app(state);
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(listen = %config.listen, config = ?config, "serving");
+
+    let checkpointer = {
+        let services = services.clone();
+        let every = Duration::from_secs(config.checkpoint_interval_secs.max(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = services.audit_checkpoint().await {
+                    tracing::warn!(error = %e, "audit checkpoint failed");
+                }
+            }
+        })
+    };
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    checkpointer.abort();
+    // Sign what was written until the end, then close the pool cleanly.
+    services.audit_checkpoint().await?;
+    services.db().close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -101,6 +101,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
     let doc = Arc::new(doc);
     router
         .route("/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .fallback(|| async { crate::error::Problem::new(axum::http::StatusCode::NOT_FOUND, "not-found", Some("no such API route".to_string())) })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(crate::auth::problem_for_plain_errors))
 }

@@ -1,0 +1,148 @@
+//! Configuration: defaults, then a TOML file (`--config` or `BALUARTE_CONFIG`), then `BALUARTE_*`
+//! environment variables; command-line flags win over all.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Holds the SQLite database (when no database_url is set) and the server's signing key.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; empty for the embedded SQLite file in data_dir.
+    pub database_url: Option<String>,
+    pub listen: SocketAddr,
+    /// Mark cookies Secure; set when users reach the server over HTTPS.
+    pub cookie_secure: bool,
+    /// Trust X-Forwarded-For (only behind a reverse proxy you run).
+    pub trust_forwarded: bool,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// How often the audit trail's tip is signed, in seconds.
+    pub checkpoint_interval_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cookie_secure: false,
+            trust_forwarded: false,
+            log_format: "text".into(),
+            checkpoint_interval_secs: 300,
+        }
+    }
+}
+
+/// The database URL never reaches logs with its password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("listen", &self.listen)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("trust_forwarded", &self.trust_forwarded)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn env_bool(name: &str, value: &str) -> Result<bool> {
+    match value {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => bail!("{name}: expected true or false, got {value:?}"),
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> Result<Config> {
+        let file = file.map(PathBuf::from).or_else(|| std::env::var_os("BALUARTE_CONFIG").map(PathBuf::from));
+        let mut c = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("{}: invalid configuration", path.display()))?
+            }
+            None => Config::default(),
+        };
+        c.apply_env(|k| std::env::var(k).ok())?;
+        Ok(c)
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(v) = get("BALUARTE_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("BALUARTE_DATABASE_URL") {
+            self.database_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = get("BALUARTE_LISTEN") {
+            self.listen = v.parse().with_context(|| format!("BALUARTE_LISTEN: not an address: {v:?}"))?;
+        }
+        if let Some(v) = get("BALUARTE_COOKIE_SECURE") {
+            self.cookie_secure = env_bool("BALUARTE_COOKIE_SECURE", &v)?;
+        }
+        if let Some(v) = get("BALUARTE_TRUST_FORWARDED") {
+            self.trust_forwarded = env_bool("BALUARTE_TRUST_FORWARDED", &v)?;
+        }
+        if let Some(v) = get("BALUARTE_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| baluarte_core::db::Db::sqlite_url(&self.data_dir))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_and_errors_name_the_variable() {
+        let mut c = Config::default();
+        let env = |k: &str| match k {
+            "BALUARTE_LISTEN" => Some("0.0.0.0:9000".to_string()),
+            "BALUARTE_COOKIE_SECURE" => Some("true".to_string()),
+            _ => None,
+        };
+        assert!(c.apply_env(env).is_ok());
+        assert_eq!(c.listen.port(), 9000);
+        assert!(c.cookie_secure);
+        let bad = |k: &str| (k == "BALUARTE_TRUST_FORWARDED").then(|| "maybe".to_string());
+        let err = c.apply_env(bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("BALUARTE_TRUST_FORWARDED"), "{err}");
+    }
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let c = Config { database_url: Some("postgres://app:hunter2@db/baluarte".into()), ..Config::default() };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let r: Result<Config, _> = toml::from_str("listen = \"127.0.0.1:1\"\nlisten_port = 3");
+        assert!(r.is_err());
+    }
+}
