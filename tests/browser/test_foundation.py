@@ -94,6 +94,7 @@ def officer_sees_only_own_entity(browser, base):
 
     # Tokens: create one; its secret is shown once; the list has only SAT tokens.
     page.goto(base + "/tokens")
+    page.click("a[href='/tokens/new']")
     page.fill("#name", "Sensor del SOC institucional")
     page.check("input[name=purposes][value='events:write']")
     page.click("form[action='/tokens'] button[type=submit]")
@@ -115,14 +116,14 @@ def officer_sees_only_own_entity(browser, base):
     # Language: Spanish by default, English on request, and back.
     page.goto(base + "/users")
     expect(page.locator("html")).to_have_attribute("lang", "es-MX")
-    expect(page.locator("nav")).to_contain_text("Usuarios")
+    expect(page.locator("header.top nav")).to_contain_text("Usuarios")
     page.click("#lang-switch")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("nav")).to_contain_text("Users")
+    expect(page.locator("header.top nav")).to_contain_text("Users")
     assert page.url.endswith("/users"), page.url
     page.click("#lang-switch")
     expect(page.locator("html")).to_have_attribute("lang", "es-MX")
-    expect(page.locator("nav")).to_contain_text("Usuarios")
+    expect(page.locator("header.top nav")).to_contain_text("Usuarios")
     page.close()
 
 

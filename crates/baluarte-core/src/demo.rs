@@ -184,7 +184,7 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
             done += 1;
         }
         ids.insert(&d.key, e.id);
-        if done % 50 == 0 {
+        if done.is_multiple_of(50) {
             progress(done, total);
         }
     }

@@ -21,18 +21,12 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Settings of the web layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (the server is reached over HTTPS).
     pub cookie_secure: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded: bool,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig { cookie_secure: false, trust_forwarded: false }
-    }
 }
 
 #[derive(Debug, Clone)]
