@@ -136,6 +136,11 @@ def analyst_enrols_totp_and_signs_in_with_it(browser, base):
     page.goto(base + "/entities")
     page.wait_for_url(re.compile(r".*/account/totp$"))
     secret = page.locator("#totp-secret").inner_text().strip()
+    # Start early in a 30 s step, so that signing in again happens within the same step and the
+    # replayed code is deterministically the enrolment's.
+    while time.time() % 30 > 10:
+        time.sleep(0.5)
+    enrolled_step = int(time.time() // 30)
     page.fill("#code", totp(secret))
     page.click("form[action='/account/totp'] button[type=submit]")
     page.wait_for_url(re.compile(r".*/account$"))
@@ -149,6 +154,13 @@ def analyst_enrols_totp_and_signs_in_with_it(browser, base):
     page.fill("#code", "000000" if totp(secret) != "000000" else "111111")
     page.click("button[type=submit].primary")
     expect(page.locator(".error-summary")).to_be_visible()
+    # A code is accepted once (RFC 6238 §5.2): the enrolment's code is refused; the next step's works.
+    assert int(time.time() // 30) == enrolled_step, "the test took longer than a step"
+    page.fill("#code", totp(secret))
+    page.click("button[type=submit].primary")
+    expect(page.locator(".error-summary")).to_be_visible()
+    while int(time.time() // 30) <= enrolled_step:
+        time.sleep(0.5)
     page.fill("#code", totp(secret))
     page.click("button[type=submit].primary")
     page.wait_for_url(re.compile(r".*/$"))

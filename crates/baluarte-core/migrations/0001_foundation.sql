@@ -64,6 +64,8 @@ CREATE TABLE users (
     password_hash       TEXT NOT NULL,
     totp_secret         TEXT,
     totp_enabled        BIGINT NOT NULL DEFAULT 0,
+    -- The last TOTP time step accepted, so that a code is never accepted twice (RFC 6238 §5.2).
+    totp_last_step      BIGINT NOT NULL DEFAULT 0,
     active              BIGINT NOT NULL DEFAULT 1,
     lang                TEXT NOT NULL DEFAULT 'es',
     created_at          BIGINT NOT NULL,

@@ -44,7 +44,12 @@ pub fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<Stri
     let empty = serde_json::Map::new();
     let b = before.as_ref().and_then(Value::as_object).unwrap_or(&empty);
     let a = after.as_ref().and_then(Value::as_object).unwrap_or(&empty);
-    let mut names: Vec<String> = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).cloned().collect();
+    let mut names: Vec<String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect();
     names.sort();
     names.dedup();
     names
@@ -81,8 +86,12 @@ pub fn entry_hash(e: &AuditEntry) -> String {
 /// Append one entry inside the caller's write transaction.
 pub async fn append(tx: &mut WriteTx, actor: &Actor, change: Change<'_>) -> Result<i64> {
     // Taking the head row's lock first serialises appends across connections (and servers).
-    sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1").execute(tx.conn()).await?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(tx.conn()).await?;
+    sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1")
+        .execute(tx.conn())
+        .await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(tx.conn())
+        .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("hash")?;
     let mut entry = AuditEntry {
@@ -123,7 +132,10 @@ pub async fn append(tx: &mut WriteTx, actor: &Actor, change: Change<'_>) -> Resu
     .bind(&entry.hash)
     .execute(tx.conn())
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&entry.hash).execute(tx.conn()).await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&entry.hash)
+        .execute(tx.conn())
+        .await?;
     Ok(seq)
 }
 
@@ -156,21 +168,28 @@ fn checkpoint_message(seq: i64, hash: &str) -> Vec<u8> {
 /// Sign the current tip, if it moved since the last checkpoint. Returns the signed sequence number.
 pub async fn checkpoint(db: &Db, key: &ServerKey) -> Result<Option<i64>> {
     let mut tx = db.begin_write().await?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(tx.conn()).await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(tx.conn())
+        .await?;
     let seq: i64 = head.try_get("seq")?;
     let hash: String = head.try_get("hash")?;
-    let last: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM audit_checkpoints").fetch_one(tx.conn()).await?.try_get("m")?;
+    let last: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM audit_checkpoints")
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("m")?;
     if seq == 0 || last == Some(seq) {
         return Ok(None);
     }
-    sqlx::query("INSERT INTO audit_checkpoints (seq, hash, signed_at, public_key, signature) VALUES ($1, $2, $3, $4, $5)")
-        .bind(seq)
-        .bind(&hash)
-        .bind(time::now())
-        .bind(key.public_hex())
-        .bind(key.sign_hex(&checkpoint_message(seq, &hash)))
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, hash, signed_at, public_key, signature) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(seq)
+    .bind(&hash)
+    .bind(time::now())
+    .bind(key.public_hex())
+    .bind(key.sign_hex(&checkpoint_message(seq, &hash)))
+    .execute(tx.conn())
+    .await?;
     tx.commit().await?;
     Ok(Some(seq))
 }
@@ -202,56 +221,104 @@ struct Checkpoint {
 /// Walk the whole chain in order and check every entry, the tip and every checkpoint (signed by
 /// `public_key`, the server's key). Memory stays bounded: entries are read in batches.
 pub async fn verify(db: &Db, public_key: &str) -> Result<VerifyReport> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.pool()).await?;
-    let head_seq: i64 = head.try_get("seq")?;
-    let head_hash: String = head.try_get("hash")?;
-    let checkpoints: Vec<Checkpoint> = sqlx::query("SELECT seq, hash, public_key, signature FROM audit_checkpoints ORDER BY seq")
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Checkpoint {
-                seq: r.try_get("seq")?,
-                hash: r.try_get("hash")?,
-                public_key: r.try_get("public_key")?,
-                signature: r.try_get("signature")?,
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?;
+    let mut head_seq: i64 = head.try_get("seq")?;
+    let mut head_hash: String = head.try_get("hash")?;
+    let checkpoints: Vec<Checkpoint> =
+        sqlx::query("SELECT seq, hash, public_key, signature FROM audit_checkpoints ORDER BY seq")
+            .fetch_all(db.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Checkpoint {
+                    seq: r.try_get("seq")?,
+                    hash: r.try_get("hash")?,
+                    public_key: r.try_get("public_key")?,
+                    signature: r.try_get("signature")?,
+                })
             })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    let mut report = VerifyReport { entries: 0, checkpoints: checkpoints.len() as i64, head_seq, broken: None };
+            .collect::<Result<_, sqlx::Error>>()?;
+    let mut report = VerifyReport {
+        entries: 0,
+        checkpoints: checkpoints.len() as i64,
+        head_seq,
+        broken: None,
+    };
     let fail = |mut report: VerifyReport, seq: i64, reason: String| {
         report.broken = Some(Broken { seq, reason });
         Ok(report)
     };
     for cp in &checkpoints {
-        if cp.public_key != public_key || !verify_signature(&cp.public_key, &checkpoint_message(cp.seq, &cp.hash), &cp.signature) {
-            return fail(report, cp.seq, format!("checkpoint at entry {} is not signed by this server's key", cp.seq));
+        if cp.public_key != public_key
+            || !verify_signature(&cp.public_key, &checkpoint_message(cp.seq, &cp.hash), &cp.signature)
+        {
+            return fail(
+                report,
+                cp.seq,
+                format!("checkpoint at entry {} is not signed by this server's key", cp.seq),
+            );
         }
     }
     let mut cps = checkpoints.iter().peekable();
     let (mut expected_seq, mut prev_hash) = (1_i64, GENESIS.to_string());
     loop {
-        let batch = sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 5000"))
-            .bind(expected_seq)
-            .fetch_all(db.pool())
-            .await?;
+        let batch = sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 5000"
+        ))
+        .bind(expected_seq)
+        .fetch_all(db.pool())
+        .await?;
         if batch.is_empty() {
+            // Writes go on while we read: entries appended since the tip was read are not a tampered
+            // tail. Read the tip again, and the entries up to it, until it holds still.
+            let now = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(db.pool())
+                .await?;
+            let now_seq: i64 = now.try_get("seq")?;
+            if now_seq != head_seq {
+                head_seq = now_seq;
+                head_hash = now.try_get("hash")?;
+                report.head_seq = head_seq;
+                continue;
+            }
             break;
         }
         for row in &batch {
             let e = entry_from_row(row)?;
             if e.seq != expected_seq {
-                return fail(report, expected_seq, format!("entry {expected_seq} is missing (the next entry is {})", e.seq));
+                return fail(
+                    report,
+                    expected_seq,
+                    format!("entry {expected_seq} is missing (the next entry is {})", e.seq),
+                );
             }
             if entry_hash(&e) != e.hash {
-                return fail(report, e.seq, format!("entry {} was altered: its contents do not match its hash", e.seq));
+                return fail(
+                    report,
+                    e.seq,
+                    format!("entry {} was altered: its contents do not match its hash", e.seq),
+                );
             }
             if e.prev_hash != prev_hash {
-                return fail(report, e.seq, format!("entry {} does not follow entry {} (reordered or replaced)", e.seq, e.seq - 1));
+                return fail(
+                    report,
+                    e.seq,
+                    format!(
+                        "entry {} does not follow entry {} (reordered or replaced)",
+                        e.seq,
+                        e.seq - 1
+                    ),
+                );
             }
             while let Some(cp) = cps.next_if(|cp| cp.seq == e.seq) {
                 if cp.hash != e.hash {
-                    return fail(report, e.seq, format!("entry {} differs from the signed checkpoint", e.seq));
+                    return fail(
+                        report,
+                        e.seq,
+                        format!("entry {} differs from the signed checkpoint", e.seq),
+                    );
                 }
             }
             report.entries += 1;
@@ -261,13 +328,44 @@ pub async fn verify(db: &Db, public_key: &str) -> Result<VerifyReport> {
     }
     let last = expected_seq - 1;
     if let Some(cp) = cps.next() {
-        return fail(report, last + 1, format!("entries {}..={} are missing: a signed checkpoint covers entry {}", last + 1, cp.seq, cp.seq));
+        return fail(
+            report,
+            last + 1,
+            format!(
+                "entries {}..={} are missing: a signed checkpoint covers entry {}",
+                last + 1,
+                cp.seq,
+                cp.seq
+            ),
+        );
+    }
+    if head_seq < last {
+        return fail(
+            report,
+            head_seq + 1,
+            format!(
+                "entry {} lies beyond the recorded tip of the chain ({head_seq})",
+                head_seq + 1
+            ),
+        );
     }
     if head_seq != last {
-        return fail(report, last + 1, format!("entries {}..={} are missing (the chain ends at {last})", last + 1, head_seq));
+        return fail(
+            report,
+            last + 1,
+            format!(
+                "entries {}..={} are missing (the chain ends at {last})",
+                last + 1,
+                head_seq
+            ),
+        );
     }
     if head_hash != prev_hash {
-        return fail(report, last, format!("entry {last} does not match the recorded tip of the chain"));
+        return fail(
+            report,
+            last,
+            format!("entry {last} does not match the recorded tip of the chain"),
+        );
     }
     Ok(report)
 }

@@ -41,19 +41,41 @@ pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Manifest> {
     let (backend, file) = match db.backend() {
         Backend::Sqlite => {
             let target = out.join(SQLITE_FILE);
-            sqlx::query("VACUUM INTO $1").bind(target.display().to_string()).execute(db.pool()).await?;
+            sqlx::query("VACUUM INTO $1")
+                .bind(target.display().to_string())
+                .execute(db.pool())
+                .await?;
             ("sqlite", SQLITE_FILE)
         }
         Backend::Postgres => {
             let target = out.join(PG_FILE);
-            run("pg_dump", &["--format=custom", "--no-owner", "--file", &target.display().to_string(), "--dbname", db.url()]).await?;
+            run(
+                "pg_dump",
+                &[
+                    "--format=custom",
+                    "--no-owner",
+                    "--file",
+                    &target.display().to_string(),
+                    "--dbname",
+                    db.url(),
+                ],
+            )
+            .await?;
             ("postgres", PG_FILE)
         }
     };
     let key_src = data_dir.join(KEY_FILE);
     std::fs::copy(&key_src, out.join(KEY_FILE)).map_err(|e| io(&key_src, e))?;
-    let files = [file, KEY_FILE].iter().map(|f| Ok((f.to_string(), digest_file(&out.join(f))?))).collect::<Result<Vec<_>>>()?;
-    let manifest = Manifest { format: "baluarte-backup-1".into(), backend: backend.into(), created_at: crate::time::rfc3339(crate::time::now()), files };
+    let files = [file, KEY_FILE]
+        .iter()
+        .map(|f| Ok((f.to_string(), digest_file(&out.join(f))?)))
+        .collect::<Result<Vec<_>>>()?;
+    let manifest = Manifest {
+        format: "baluarte-backup-1".into(),
+        backend: backend.into(),
+        created_at: crate::time::rfc3339(crate::time::now()),
+        files,
+    };
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| CoreError::Internal(e.to_string()))?;
     std::fs::write(out.join(MANIFEST), text).map_err(|e| io(out, e))?;
     Ok(manifest)
@@ -64,14 +86,26 @@ pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Manifest> {
 pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -> Result<Manifest> {
     let manifest_path = from.join(MANIFEST);
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| io(&manifest_path, e))?;
-    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| CoreError::invalid("manifest", format!("{}: {e}", manifest_path.display())))?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .map_err(|e| CoreError::invalid("manifest", format!("{}: {e}", manifest_path.display())))?;
     for (name, want) in &manifest.files {
         if digest_file(&from.join(name))? != *want {
-            return Err(CoreError::invalid("backup", format!("{name} does not match its digest in the manifest")));
+            return Err(CoreError::invalid(
+                "backup",
+                format!("{name} does not match its digest in the manifest"),
+            ));
         }
     }
-    if data_dir.exists() && std::fs::read_dir(data_dir).map_err(|e| io(data_dir, e))?.next().is_some() {
-        return Err(CoreError::invalid("data_dir", format!("{} is not empty", data_dir.display())));
+    if data_dir.exists()
+        && std::fs::read_dir(data_dir)
+            .map_err(|e| io(data_dir, e))?
+            .next()
+            .is_some()
+    {
+        return Err(CoreError::invalid(
+            "data_dir",
+            format!("{} is not empty", data_dir.display()),
+        ));
     }
     std::fs::create_dir_all(data_dir).map_err(|e| io(data_dir, e))?;
     match manifest.backend.as_str() {
@@ -79,8 +113,23 @@ pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -
             std::fs::copy(from.join(SQLITE_FILE), data_dir.join(SQLITE_FILE)).map_err(|e| io(data_dir, e))?;
         }
         "postgres" => {
-            let url = database_url.ok_or_else(|| CoreError::invalid("database_url", "a PostgreSQL backup restores into a postgres:// database"))?;
-            run("pg_restore", &["--no-owner", "--exit-on-error", "--dbname", url, &from.join(PG_FILE).display().to_string()]).await?;
+            let url = database_url.ok_or_else(|| {
+                CoreError::invalid(
+                    "database_url",
+                    "a PostgreSQL backup restores into a postgres:// database",
+                )
+            })?;
+            run(
+                "pg_restore",
+                &[
+                    "--no-owner",
+                    "--exit-on-error",
+                    "--dbname",
+                    url,
+                    &from.join(PG_FILE).display().to_string(),
+                ],
+            )
+            .await?;
         }
         other => return Err(CoreError::invalid("manifest", format!("unknown backend {other}"))),
     }
@@ -95,7 +144,10 @@ async fn run(program: &str, args: &[&str]) -> Result<()> {
         .await
         .map_err(|e| CoreError::Internal(format!("{program}: {e} (is it installed and on the PATH?)")))?;
     if !out.status.success() {
-        return Err(CoreError::Internal(format!("{program} failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(CoreError::Internal(format!(
+            "{program} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
     }
     Ok(())
 }

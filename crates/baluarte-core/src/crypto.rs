@@ -42,7 +42,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn random_secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// Constant-time string comparison, for tokens presented by clients.
@@ -60,7 +63,9 @@ pub struct ServerKey {
 
 impl std::fmt::Debug for ServerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerKey").field("public", &self.public_hex()).finish_non_exhaustive()
+        f.debug_struct("ServerKey")
+            .field("public", &self.public_hex())
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,17 +73,25 @@ pub const KEY_FILE: &str = "server-ed25519.key";
 
 impl ServerKey {
     pub fn generate() -> Self {
-        Self { signing: SigningKey::generate(&mut OsRng) }
+        Self {
+            signing: SigningKey::generate(&mut OsRng),
+        }
     }
 
     /// Load the key from `dir`, creating it (mode 0600) when absent.
     pub fn load_or_create(dir: &Path) -> Result<Self> {
         let path = dir.join(KEY_FILE);
         if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))?;
-            let bytes = hex::decode(text.trim()).map_err(|_| CoreError::Internal(format!("{}: not a hex key", path.display())))?;
-            let seed: [u8; 32] = bytes.try_into().map_err(|_| CoreError::Internal(format!("{}: key must be 32 bytes", path.display())))?;
-            return Ok(Self { signing: SigningKey::from_bytes(&seed) });
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))?;
+            let bytes = hex::decode(text.trim())
+                .map_err(|_| CoreError::Internal(format!("{}: not a hex key", path.display())))?;
+            let seed: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| CoreError::Internal(format!("{}: key must be 32 bytes", path.display())))?;
+            return Ok(Self {
+                signing: SigningKey::from_bytes(&seed),
+            });
         }
         let key = Self::generate();
         write_private(&path, &hex::encode(key.signing.to_bytes()))?;
@@ -98,10 +111,18 @@ impl ServerKey {
 /// Verify a hex signature by a hex public key.
 pub fn verify_signature(public_hex: &str, message: &[u8], signature_hex: &str) -> bool {
     let Ok(pk) = hex::decode(public_hex) else { return false };
-    let Ok(pk): Result<[u8; 32], _> = pk.try_into() else { return false };
-    let Ok(vk) = VerifyingKey::from_bytes(&pk) else { return false };
-    let Ok(sig) = hex::decode(signature_hex) else { return false };
-    let Ok(sig): Result<[u8; 64], _> = sig.try_into() else { return false };
+    let Ok(pk): Result<[u8; 32], _> = pk.try_into() else {
+        return false;
+    };
+    let Ok(vk) = VerifyingKey::from_bytes(&pk) else {
+        return false;
+    };
+    let Ok(sig) = hex::decode(signature_hex) else {
+        return false;
+    };
+    let Ok(sig): Result<[u8; 64], _> = sig.try_into() else {
+        return false;
+    };
     vk.verify(message, &ed25519_dalek::Signature::from_bytes(&sig)).is_ok()
 }
 
@@ -114,8 +135,11 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))?;
-    file.write_all(contents.as_bytes()).map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))
+    let mut file = options
+        .open(path)
+        .map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))?;
+    file.write_all(contents.as_bytes())
+        .map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))
 }
 
 /// TOTP (RFC 6238: SHA-1, 6 digits, 30 s), as every authenticator app expects.
@@ -135,8 +159,16 @@ pub mod totp {
         let bytes = Secret::Encoded(secret_b32.to_string())
             .to_bytes()
             .map_err(|_| CoreError::Internal("stored TOTP secret is not base32".into()))?;
-        TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, Some(ISSUER.to_string()), account.to_string())
-            .map_err(|e| CoreError::Internal(format!("TOTP: {e}")))
+        TOTP::new(
+            Algorithm::SHA1,
+            6,
+            1,
+            30,
+            bytes,
+            Some(ISSUER.to_string()),
+            account.to_string(),
+        )
+        .map_err(|e| CoreError::Internal(format!("TOTP: {e}")))
     }
 
     /// The `otpauth://` URL that authenticator apps read from the QR code.
@@ -144,18 +176,35 @@ pub mod totp {
         Ok(build(secret_b32, account)?.get_url())
     }
 
-    /// Accepts the current code and one step either side (clock drift).
-    pub fn check(secret_b32: &str, code: &str) -> bool {
+    /// The time step (Unix time / 30 s) whose code this is, trying the current step and one either
+    /// side for clock drift; None when the code matches none of them.
+    pub fn matching_step(secret_b32: &str, code: &str) -> Option<i64> {
         let code = code.trim();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
+            return None;
         }
-        build(secret_b32, "x").ok().and_then(|t| t.check_current(code).ok()).unwrap_or(false)
+        let totp = build(secret_b32, "x").ok()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        let step = now / 30;
+        [step.saturating_sub(1), step, step + 1]
+            .into_iter()
+            .find(|s| same_secret(&totp.generate(s * 30), code))
+            .and_then(|s| i64::try_from(s).ok())
+    }
+
+    /// Whether the code is valid now (ignoring reuse; the service layer refuses reuse).
+    pub fn check(secret_b32: &str, code: &str) -> bool {
+        matching_step(secret_b32, code).is_some()
     }
 
     /// The current code: for tests and the demo's instructions.
     pub fn current(secret_b32: &str) -> Result<String> {
-        build(secret_b32, "x")?.generate_current().map_err(|e| CoreError::Internal(format!("clock: {e}")))
+        build(secret_b32, "x")?
+            .generate_current()
+            .map_err(|e| CoreError::Internal(format!("clock: {e}")))
     }
 }
 
@@ -178,7 +227,11 @@ mod tests {
         let sig = key.sign_hex(b"checkpoint 42");
         assert!(verify_signature(&key.public_hex(), b"checkpoint 42", &sig));
         assert!(!verify_signature(&key.public_hex(), b"checkpoint 43", &sig));
-        assert!(!verify_signature(&ServerKey::generate().public_hex(), b"checkpoint 42", &sig));
+        assert!(!verify_signature(
+            &ServerKey::generate().public_hex(),
+            b"checkpoint 42",
+            &sig
+        ));
     }
 
     #[test]

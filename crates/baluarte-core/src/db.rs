@@ -51,7 +51,10 @@ impl Db {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else {
-            return Err(CoreError::invalid("database_url", "must start with sqlite: or postgres://"));
+            return Err(CoreError::invalid(
+                "database_url",
+                "must start with sqlite: or postgres://",
+            ));
         };
         let options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 8 } else { 16 });
         let options = if backend == Backend::Sqlite {
@@ -73,8 +76,16 @@ impl Db {
             options
         };
         let pool = options.connect(url).await?;
-        let db = Db { pool, backend, url: url.to_string(), write_lock: Arc::new(Mutex::new(())) };
-        MIGRATOR.run(&db.pool).await.map_err(|e| CoreError::Internal(format!("migrations: {e}")))?;
+        let db = Db {
+            pool,
+            backend,
+            url: url.to_string(),
+            write_lock: Arc::new(Mutex::new(())),
+        };
+        MIGRATOR
+            .run(&db.pool)
+            .await
+            .map_err(|e| CoreError::Internal(format!("migrations: {e}")))?;
         Ok(db)
     }
 

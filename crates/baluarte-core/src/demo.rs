@@ -87,7 +87,8 @@ pub struct DemoSummary {
 }
 
 pub fn parse_dataset(text: &str) -> Result<Dataset> {
-    serde_json::from_str(text).map_err(|e| CoreError::Internal(format!("demo dataset, line {} column {}: {e}", e.line(), e.column())))
+    serde_json::from_str(text)
+        .map_err(|e| CoreError::Internal(format!("demo dataset, line {} column {}: {e}", e.line(), e.column())))
 }
 
 fn bad(what: String) -> CoreError {
@@ -97,13 +98,24 @@ fn bad(what: String) -> CoreError {
 /// Load the dataset into an empty store. `progress(done, total)` is called as records are written.
 pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<DemoSummary> {
     let db = services.db();
-    let existing: i64 = sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) AS n FROM entities").fetch_one(db.pool()).await?, "n")?;
+    let existing: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM entities")
+            .fetch_one(db.pool())
+            .await?,
+        "n",
+    )?;
     if existing > 0 {
-        return Err(CoreError::Conflict("the store already has entities; the demo loads only into an empty one".into()));
+        return Err(CoreError::Conflict(
+            "the store already has entities; the demo loads only into an empty one".into(),
+        ));
     }
     let actor = Actor::system();
     let total = (dataset.sectors.iter().map(|s| 1 + s.subsectors.len()).sum::<usize>()
-        + dataset.entities.iter().map(|e| 1 + e.contacts.len() + e.users.len()).sum::<usize>()
+        + dataset
+            .entities
+            .iter()
+            .map(|e| 1 + e.contacts.len() + e.users.len())
+            .sum::<usize>()
         + 7) as u64;
     let mut done = 0u64;
     let mut summary = DemoSummary::default();
@@ -113,11 +125,33 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
     let mut tx = db.begin_write().await?;
 
     for top in &dataset.sectors {
-        let mut level = vec![Sector { id: top.id.clone(), parent_id: None, name_es: top.es.clone(), name_en: top.en.clone() }];
-        level.extend(top.subsectors.iter().map(|s| Sector { id: s.id.clone(), parent_id: Some(top.id.clone()), name_es: s.es.clone(), name_en: s.en.clone() }));
+        let mut level = vec![Sector {
+            id: top.id.clone(),
+            parent_id: None,
+            name_es: top.es.clone(),
+            name_en: top.en.clone(),
+        }];
+        level.extend(top.subsectors.iter().map(|s| Sector {
+            id: s.id.clone(),
+            parent_id: Some(top.id.clone()),
+            name_es: s.es.clone(),
+            name_en: s.en.clone(),
+        }));
         for s in level {
             insert_sector(&mut tx, &s, now).await?;
-            audit::append(&mut tx, &actor, Change { action: "create", object_type: "sector", object_id: &s.id, entity_id: "", before: None, after: serde_json::to_value(&s).ok() }).await?;
+            audit::append(
+                &mut tx,
+                &actor,
+                Change {
+                    action: "create",
+                    object_type: "sector",
+                    object_id: &s.id,
+                    entity_id: "",
+                    before: None,
+                    after: serde_json::to_value(&s).ok(),
+                },
+            )
+            .await?;
             summary.sectors += 1;
             done += 1;
         }
@@ -128,12 +162,17 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
     let mut national: Option<(String, String, String)> = None;
     let mut first_federal: Option<(String, String, String)> = None;
     for d in &dataset.entities {
-        let kind = EntityKind::parse(&d.kind).ok_or_else(|| bad(format!("entity {}: unknown kind {:?}", d.key, d.kind)))?;
+        let kind =
+            EntityKind::parse(&d.kind).ok_or_else(|| bad(format!("entity {}: unknown kind {:?}", d.key, d.kind)))?;
         if !time::is_valid_zone(&d.time_zone) {
             return Err(bad(format!("entity {}: unknown time zone {:?}", d.key, d.time_zone)));
         }
         let parent_id = match &d.parent {
-            Some(p) => Some(ids.get(p.as_str()).cloned().ok_or_else(|| bad(format!("entity {}: parent {p} must come before it", d.key)))?),
+            Some(p) => Some(
+                ids.get(p.as_str())
+                    .cloned()
+                    .ok_or_else(|| bad(format!("entity {}: parent {p} must come before it", d.key)))?,
+            ),
             None => None,
         };
         let e = Entity {
@@ -151,7 +190,19 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
             updated_at: now,
         };
         insert_entity(&mut tx, &e).await?;
-        audit::append(&mut tx, &actor, Change { action: "create", object_type: "entity", object_id: &e.id, entity_id: &e.id, before: None, after: serde_json::to_value(&e).ok() }).await?;
+        audit::append(
+            &mut tx,
+            &actor,
+            Change {
+                action: "create",
+                object_type: "entity",
+                object_id: &e.id,
+                entity_id: &e.id,
+                before: None,
+                after: serde_json::to_value(&e).ok(),
+            },
+        )
+        .await?;
         if d.national_authority {
             national = Some((e.id.clone(), d.key.clone(), e.name.clone()));
         } else if first_federal.is_none() && kind == EntityKind::Federal && d.key == "sat" {
@@ -173,12 +224,25 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
                 updated_at: now,
             };
             insert_contact(&mut tx, &contact).await?;
-            audit::append(&mut tx, &actor, Change { action: "create", object_type: "contact", object_id: &contact.id, entity_id: &e.id, before: None, after: serde_json::to_value(&contact).ok() }).await?;
+            audit::append(
+                &mut tx,
+                &actor,
+                Change {
+                    action: "create",
+                    object_type: "contact",
+                    object_id: &contact.id,
+                    entity_id: &e.id,
+                    before: None,
+                    after: serde_json::to_value(&contact).ok(),
+                },
+            )
+            .await?;
             summary.contacts += 1;
             done += 1;
         }
         for u in &d.users {
-            let role = Role::parse(&u.role).ok_or_else(|| bad(format!("entity {}: unknown role {:?}", d.key, u.role)))?;
+            let role =
+                Role::parse(&u.role).ok_or_else(|| bad(format!("entity {}: unknown role {:?}", d.key, u.role)))?;
             add_user(&mut tx, &actor, &e.id, &u.email, &u.name, role, &demo_hash).await?;
             summary.users += 1;
             done += 1;
@@ -191,22 +255,80 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
 
     let (nat_id, nat_key, nat_name) = national.ok_or_else(|| bad("no entity is marked national_authority".into()))?;
     let (ent_id, ent_key, ent_name) = first_federal
-        .or_else(|| dataset.entities.iter().find(|e| !e.national_authority).and_then(|e| ids.get(e.key.as_str()).map(|id| (id.clone(), e.key.clone(), e.name.clone()))))
+        .or_else(|| {
+            dataset.entities.iter().find(|e| !e.national_authority).and_then(|e| {
+                ids.get(e.key.as_str())
+                    .map(|id| (id.clone(), e.key.clone(), e.name.clone()))
+            })
+        })
         .ok_or_else(|| bad("no entity besides the national authority".into()))?;
     let accounts = [
-        (Role::Admin, "admin", "Administración de la plataforma", &nat_id, &nat_key, &nat_name),
-        (Role::Coordinator, "coordinacion", "Dirección de coordinación nacional", &nat_id, &nat_key, &nat_name),
-        (Role::CsirtAnalyst, "csirt", "Analista del CSIRT nacional", &nat_id, &nat_key, &nat_name),
-        (Role::SocAnalyst, "soc", "Analista del centro de operaciones", &nat_id, &nat_key, &nat_name),
-        (Role::Auditor, "auditoria", "Auditoría nacional", &nat_id, &nat_key, &nat_name),
-        (Role::SecurityOfficer, "seguridad", "Oficial de seguridad de la información", &ent_id, &ent_key, &ent_name),
-        (Role::Reporter, "reportes", "Enlace de reportes de incidentes", &ent_id, &ent_key, &ent_name),
+        (
+            Role::Admin,
+            "admin",
+            "Administración de la plataforma",
+            &nat_id,
+            &nat_key,
+            &nat_name,
+        ),
+        (
+            Role::Coordinator,
+            "coordinacion",
+            "Dirección de coordinación nacional",
+            &nat_id,
+            &nat_key,
+            &nat_name,
+        ),
+        (
+            Role::CsirtAnalyst,
+            "csirt",
+            "Analista del CSIRT nacional",
+            &nat_id,
+            &nat_key,
+            &nat_name,
+        ),
+        (
+            Role::SocAnalyst,
+            "soc",
+            "Analista del centro de operaciones",
+            &nat_id,
+            &nat_key,
+            &nat_name,
+        ),
+        (
+            Role::Auditor,
+            "auditoria",
+            "Auditoría nacional",
+            &nat_id,
+            &nat_key,
+            &nat_name,
+        ),
+        (
+            Role::SecurityOfficer,
+            "seguridad",
+            "Oficial de seguridad de la información",
+            &ent_id,
+            &ent_key,
+            &ent_name,
+        ),
+        (
+            Role::Reporter,
+            "reportes",
+            "Enlace de reportes de incidentes",
+            &ent_id,
+            &ent_key,
+            &ent_name,
+        ),
     ];
     for (role, local, name, entity_id, key, entity_name) in accounts {
         let email = format!("{local}@{key}.example");
         add_user(&mut tx, &actor, entity_id, &email, name, role, &demo_hash).await?;
         summary.users += 1;
-        summary.accounts.push(DemoAccount { role, email, entity: entity_name.clone() });
+        summary.accounts.push(DemoAccount {
+            role,
+            email,
+            entity: entity_name.clone(),
+        });
     }
     tx.commit().await?;
     progress(total, total);
@@ -214,7 +336,15 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
     Ok(summary)
 }
 
-async fn add_user(tx: &mut crate::db::WriteTx, actor: &Actor, entity_id: &str, email: &str, name: &str, role: Role, hash: &str) -> Result<()> {
+async fn add_user(
+    tx: &mut crate::db::WriteTx,
+    actor: &Actor,
+    entity_id: &str,
+    email: &str,
+    name: &str,
+    role: Role,
+    hash: &str,
+) -> Result<()> {
     let user = User {
         id: new_record_id(),
         entity_id: entity_id.to_string(),
@@ -227,7 +357,19 @@ async fn add_user(tx: &mut crate::db::WriteTx, actor: &Actor, entity_id: &str, e
         created_at: time::now(),
     };
     insert_user(tx.conn(), &user, hash).await?;
-    audit::append(tx, actor, Change { action: "create", object_type: "user", object_id: &user.id, entity_id, before: None, after: serde_json::to_value(&user).ok() }).await?;
+    audit::append(
+        tx,
+        actor,
+        Change {
+            action: "create",
+            object_type: "user",
+            object_id: &user.id,
+            entity_id,
+            before: None,
+            after: serde_json::to_value(&user).ok(),
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -44,7 +44,10 @@ vocabulary! {
 impl Role {
     /// Roles that only a member of the national authority may hold.
     pub fn is_national_only(self) -> bool {
-        matches!(self, Role::Admin | Role::Coordinator | Role::CsirtAnalyst | Role::SocAnalyst)
+        matches!(
+            self,
+            Role::Admin | Role::Coordinator | Role::CsirtAnalyst | Role::SocAnalyst
+        )
     }
     /// Roles that must use a second factor (national roles, and an auditor at the national authority).
     pub fn requires_totp(self, at_national_authority: bool) -> bool {

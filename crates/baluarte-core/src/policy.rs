@@ -13,8 +13,12 @@ use crate::model::{Purpose, Role, Tlp};
 /// Who is acting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    User { user_id: String },
-    Token { token_id: String },
+    User {
+        user_id: String,
+    },
+    Token {
+        token_id: String,
+    },
     /// The platform itself (demo loading, migrations, the admin CLI).
     System,
 }
@@ -196,7 +200,13 @@ pub fn list_scope(actor: &Actor, resource: Resource) -> Result<ListScope> {
 /// - AMBER: the owning entity, the national CSIRT, and the entities it is shared with;
 /// - AMBER+STRICT: the owning entity and the national CSIRT;
 /// - RED: only the named recipients.
-pub fn sees_marking(actor: &Actor, owner_entity: &str, tlp: Tlp, shared_with: &[String], recipients: &[String]) -> bool {
+pub fn sees_marking(
+    actor: &Actor,
+    owner_entity: &str,
+    tlp: Tlp,
+    shared_with: &[String],
+    recipients: &[String],
+) -> bool {
     match tlp {
         Tlp::Clear | Tlp::Green => true,
         Tlp::Amber => actor.national || actor.entity_id == owner_entity || shared_with.contains(&actor.entity_id),
@@ -211,7 +221,9 @@ mod tests {
 
     fn person(role: Role, entity: &str, national: bool) -> Actor {
         Actor {
-            principal: Principal::User { user_id: format!("u-{role}") },
+            principal: Principal::User {
+                user_id: format!("u-{role}"),
+            },
             label: role.to_string(),
             entity_id: entity.into(),
             role: Some(role),
@@ -224,9 +236,18 @@ mod tests {
     fn foreign_records_are_not_found_for_entity_roles() {
         for role in [Role::SecurityOfficer, Role::Reporter, Role::Auditor] {
             let a = person(role, "own", false);
-            for res in [Resource::Entity, Resource::Contact, Resource::User, Resource::ApiToken, Resource::Audit] {
+            for res in [
+                Resource::Entity,
+                Resource::Contact,
+                Resource::User,
+                Resource::ApiToken,
+                Resource::Audit,
+            ] {
                 for act in [Action::Read, Action::Update, Action::Create, Action::Deactivate] {
-                    assert!(matches!(check(&a, res, act, Some("other")), Err(CoreError::NotFound)), "{role} {res:?} {act:?}");
+                    assert!(
+                        matches!(check(&a, res, act, Some("other")), Err(CoreError::NotFound)),
+                        "{role} {res:?} {act:?}"
+                    );
                 }
             }
         }
@@ -237,9 +258,15 @@ mod tests {
         let a = person(Role::Reporter, "own", false);
         assert!(check(&a, Resource::Entity, Action::Read, Some("own")).is_ok());
         for res in [Resource::User, Resource::ApiToken, Resource::Audit] {
-            assert!(matches!(check(&a, res, Action::Read, Some("own")), Err(CoreError::Forbidden(_))));
+            assert!(matches!(
+                check(&a, res, Action::Read, Some("own")),
+                Err(CoreError::Forbidden(_))
+            ));
         }
-        assert!(matches!(check(&a, Resource::Contact, Action::Create, Some("own")), Err(CoreError::Forbidden(_))));
+        assert!(matches!(
+            check(&a, Resource::Contact, Action::Create, Some("own")),
+            Err(CoreError::Forbidden(_))
+        ));
     }
 
     #[test]
@@ -247,9 +274,18 @@ mod tests {
         let a = person(Role::SecurityOfficer, "own", false);
         assert!(check(&a, Resource::User, Action::Create, Some("own")).is_ok());
         assert!(check(&a, Resource::ApiToken, Action::Create, Some("own")).is_ok());
-        assert!(matches!(check(&a, Resource::User, Action::ResetPassword, Some("own")), Err(CoreError::Forbidden(_))));
-        assert!(matches!(check(&a, Resource::Entity, Action::Deactivate, Some("own")), Err(CoreError::Forbidden(_))));
-        assert_eq!(list_scope(&a, Resource::User).ok(), Some(ListScope::Entity("own".into())));
+        assert!(matches!(
+            check(&a, Resource::User, Action::ResetPassword, Some("own")),
+            Err(CoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            check(&a, Resource::Entity, Action::Deactivate, Some("own")),
+            Err(CoreError::Forbidden(_))
+        ));
+        assert_eq!(
+            list_scope(&a, Resource::User).ok(),
+            Some(ListScope::Entity("own".into()))
+        );
     }
 
     #[test]
@@ -258,10 +294,16 @@ mod tests {
         assert!(check(&admin, Resource::User, Action::ResetPassword, Some("x")).is_ok());
         let csirt = person(Role::CsirtAnalyst, "nat", true);
         assert!(check(&csirt, Resource::Contact, Action::Update, Some("x")).is_ok());
-        assert!(matches!(check(&csirt, Resource::User, Action::Create, Some("x")), Err(CoreError::Forbidden(_))));
+        assert!(matches!(
+            check(&csirt, Resource::User, Action::Create, Some("x")),
+            Err(CoreError::Forbidden(_))
+        ));
         let auditor = person(Role::Auditor, "nat", true);
         assert_eq!(list_scope(&auditor, Resource::Audit).ok(), Some(ListScope::All));
-        assert!(matches!(check(&auditor, Resource::Entity, Action::Update, Some("x")), Err(CoreError::Forbidden(_))));
+        assert!(matches!(
+            check(&auditor, Resource::Entity, Action::Update, Some("x")),
+            Err(CoreError::Forbidden(_))
+        ));
     }
 
     #[test]
@@ -274,11 +316,20 @@ mod tests {
             national: false,
             purposes: vec![Purpose::EventsWrite],
         };
-        assert!(matches!(check(&t, Resource::Entity, Action::Read, Some("own")), Err(CoreError::Forbidden(_))));
+        assert!(matches!(
+            check(&t, Resource::Entity, Action::Read, Some("own")),
+            Err(CoreError::Forbidden(_))
+        ));
         t.purposes.push(Purpose::RegistryRead);
         assert!(check(&t, Resource::Entity, Action::Read, Some("own")).is_ok());
-        assert!(matches!(check(&t, Resource::Entity, Action::Read, Some("other")), Err(CoreError::NotFound)));
-        assert!(matches!(check(&t, Resource::User, Action::Read, Some("own")), Err(CoreError::Forbidden(_))));
+        assert!(matches!(
+            check(&t, Resource::Entity, Action::Read, Some("other")),
+            Err(CoreError::NotFound)
+        ));
+        assert!(matches!(
+            check(&t, Resource::User, Action::Read, Some("own")),
+            Err(CoreError::Forbidden(_))
+        ));
     }
 
     #[test]
@@ -299,7 +350,12 @@ mod tests {
         ];
         for (tlp, expect) in cases {
             for (actor, want) in [&owner, &partner, &stranger, &csirt].into_iter().zip(expect) {
-                assert_eq!(sees_marking(actor, "own", tlp, &shared, &recipients), want, "{tlp} for {}", actor.entity_id);
+                assert_eq!(
+                    sees_marking(actor, "own", tlp, &shared, &recipients),
+                    want,
+                    "{tlp} for {}",
+                    actor.entity_id
+                );
             }
         }
     }

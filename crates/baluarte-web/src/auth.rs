@@ -6,7 +6,6 @@ use crate::i18n::Lang;
 use crate::AppState;
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use std::net::SocketAddr;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -15,6 +14,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use baluarte_core::policy::Actor;
 use baluarte_core::service::{SessionInfo, SessionStage};
 use baluarte_core::CoreError;
+use std::net::SocketAddr;
 
 pub const SESSION_COOKIE: &str = "baluarte_session";
 pub const CSRF_COOKIE: &str = "baluarte_csrf";
@@ -47,14 +47,20 @@ impl FromRequestParts<AppState> for ClientIp {
             .trust_forwarded
             .then(|| forwarded_for(&parts.headers))
             .flatten();
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
         Ok(ClientIp(forwarded.or(peer).unwrap_or_else(|| "unknown".into())))
     }
 }
 
 fn forwarded_for(headers: &HeaderMap) -> Option<String> {
     let v = headers.get("x-forwarded-for")?.to_str().ok()?;
-    v.split(',').next().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    v.split(',')
+        .next()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 pub fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {
@@ -100,7 +106,12 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, req: Re
         .and_then(|s| Lang::parse(&s.user.lang))
         .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
         .unwrap_or_default();
-    let ctx = PageSession { session, secret, csrf: csrf.clone(), lang };
+    let ctx = PageSession {
+        session,
+        secret,
+        csrf: csrf.clone(),
+        lang,
+    };
 
     let (mut parts, body) = req.into_parts();
     let body = if parts.method == Method::POST {
@@ -108,7 +119,10 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, req: Re
             Ok(b) => b,
             Err(_) => return crate::pages::error_page(lang, StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
         };
-        let sent = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let sent = url::form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
         if new_anon.is_some() || !baluarte_core::crypto::same_secret(&sent, &csrf) {
             return crate::pages::error_page(lang, StatusCode::FORBIDDEN, "error.csrf");
         }
@@ -119,7 +133,12 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, req: Re
     parts.extensions.insert(ctx);
     let mut res = next.run(Request::from_parts(parts, body)).await;
     if let Some(v) = new_anon {
-        let c = Cookie::build((CSRF_COOKIE, v)).http_only(true).same_site(SameSite::Strict).secure(state.config.cookie_secure).path("/").build();
+        let c = Cookie::build((CSRF_COOKIE, v))
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(state.config.cookie_secure)
+            .path("/")
+            .build();
         if let Ok(h) = c.to_string().parse() {
             res.headers_mut().append(header::SET_COOKIE, h);
         }
@@ -143,10 +162,17 @@ impl SignedIn {
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = parts.extensions.get::<PageSession>().cloned().ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+        let ctx = parts
+            .extensions
+            .get::<PageSession>()
+            .cloned()
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
         let Some(info) = ctx.session.clone() else {
             let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            let target = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
             return Err(Redirect::to(&target).into_response());
         };
         match info.stage {
@@ -167,7 +193,11 @@ pub struct AnyStage {
 impl<S: Send + Sync> FromRequestParts<S> for AnyStage {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ctx = parts.extensions.get::<PageSession>().cloned().ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+        let ctx = parts
+            .extensions
+            .get::<PageSession>()
+            .cloned()
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
         match ctx.session.clone() {
             Some(info) => Ok(AnyStage { info, ctx }),
             None => Err(Redirect::to("/login").into_response()),
@@ -179,12 +209,22 @@ impl<S: Send + Sync> FromRequestParts<S> for AnyStage {
 impl<S: Send + Sync> FromRequestParts<S> for PageSession {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<PageSession>().cloned().ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        parts
+            .extensions
+            .get::<PageSession>()
+            .cloned()
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
     }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// An API caller with full access: an API token (`blt_…`) or a session token (`bls_…`) past its
@@ -201,7 +241,10 @@ impl FromRequestParts<AppState> for ApiCaller {
         }
         let s = state.services.session(secret).await?;
         if s.stage != SessionStage::Full {
-            return Err(ApiError::Http(StatusCode::FORBIDDEN, "finish the second factor first (POST /api/v1/me/totp or /api/v1/session with totp_code)".into()));
+            return Err(ApiError::Http(
+                StatusCode::FORBIDDEN,
+                "finish the second factor first (POST /api/v1/me/totp or /api/v1/session with totp_code)".into(),
+            ));
         }
         Ok(ApiCaller(s.actor))
     }
@@ -217,9 +260,14 @@ pub struct ApiPerson {
 impl FromRequestParts<AppState> for ApiPerson {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let secret = bearer(parts).filter(|s| s.starts_with("bls_")).ok_or(CoreError::Unauthenticated)?;
+        let secret = bearer(parts)
+            .filter(|s| s.starts_with("bls_"))
+            .ok_or(CoreError::Unauthenticated)?;
         let info = state.services.session(secret).await?;
-        Ok(ApiPerson { info, secret: secret.to_string() })
+        Ok(ApiPerson {
+            info,
+            secret: secret.to_string(),
+        })
     }
 }
 
@@ -228,7 +276,10 @@ impl FromRequestParts<AppState> for ApiPerson {
 pub async fn problem_for_plain_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(crate::error::PROBLEM_JSON.as_bytes()));
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(crate::error::PROBLEM_JSON.as_bytes()));
     if (status.is_client_error() || status.is_server_error()) && !is_problem {
         let detail = match to_bytes(res.into_body(), 4096).await {
             Ok(b) if !b.is_empty() => String::from_utf8_lossy(&b).into_owned(),

@@ -4,7 +4,11 @@
 use std::fmt::Write;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// At most `max` characters, cut at a word boundary, with an ellipsis when cut.
@@ -64,7 +68,10 @@ mod tests {
         assert!(svg.contains(r#"width="160""#), "half the largest, half the width");
         assert!(svg.contains("&lt;b&gt;Energía&lt;/b&gt;"));
         assert!(!svg.contains("<b>"));
-        let long = bars("x", &[("Telecomunicaciones e infraestructura digital crítica".into(), 1)]);
+        let long = bars(
+            "x",
+            &[("Telecomunicaciones e infraestructura digital crítica".into(), 1)],
+        );
         assert!(long.contains(">Telecomunicaciones e infraestructura…<"), "{long}");
         assert!(long.contains("<title>Telecomunicaciones e infraestructura digital crítica: 1</title>"));
     }

@@ -44,7 +44,8 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut res = (status, body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         res
     }
 }
@@ -68,12 +69,32 @@ impl ApiError {
 pub fn classify(err: &CoreError) -> (StatusCode, &'static str, Option<String>) {
     match err {
         CoreError::NotFound => (StatusCode::NOT_FOUND, "not-found", Some("no such record".into())),
-        CoreError::Forbidden(what) => (StatusCode::FORBIDDEN, "forbidden", Some(format!("your role may not do this ({what})"))),
-        CoreError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", Some("valid credentials are required".into())),
-        CoreError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", Some("some fields are not valid".into())),
+        CoreError::Forbidden(what) => (
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            Some(format!("your role may not do this ({what})")),
+        ),
+        CoreError::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            Some("valid credentials are required".into()),
+        ),
+        CoreError::Invalid(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+            Some("some fields are not valid".into()),
+        ),
         CoreError::Conflict(what) => (StatusCode::CONFLICT, "conflict", Some(what.clone())),
-        CoreError::TooManyAttempts { retry_after_secs } => (StatusCode::TOO_MANY_REQUESTS, "too-many-attempts", Some(format!("too many failed attempts; retry in {retry_after_secs} s"))),
-        CoreError::Storage(_) | CoreError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", Some("an internal error occurred; it has been logged".into())),
+        CoreError::TooManyAttempts { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-attempts",
+            Some(format!("too many failed attempts; retry in {retry_after_secs} s")),
+        ),
+        CoreError::Storage(_) | CoreError::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            Some("an internal error occurred; it has been logged".into()),
+        ),
     }
 }
 
@@ -98,7 +119,8 @@ impl IntoResponse for ApiError {
                     res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
                 }
                 if status == StatusCode::UNAUTHORIZED {
-                    res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                    res.headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 }
                 res
             }

@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn every_key_used_in_templates_and_code_exists() {
         let es = table(ES);
-        let dirs = [concat!(env!("CARGO_MANIFEST_DIR"), "/templates"), concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages")];
+        let dirs = [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages"),
+        ];
         let mut unknown = Vec::new();
         for dir in dirs {
             for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

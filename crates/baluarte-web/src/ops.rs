@@ -45,7 +45,11 @@ impl Metrics {
         let Ok(map) = self.series.lock() else { return };
         out.push_str("# HELP baluarte_http_requests_total HTTP requests by method, route and status.\n# TYPE baluarte_http_requests_total counter\n");
         for ((m, r, s), v) in map.iter() {
-            let _ = writeln!(out, "baluarte_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}", v.count);
+            let _ = writeln!(
+                out,
+                "baluarte_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {}",
+                v.count
+            );
         }
         out.push_str("# HELP baluarte_http_request_duration_seconds Request latency.\n# TYPE baluarte_http_request_duration_seconds histogram\n");
         let mut per_route: BTreeMap<(&str, &str), Series> = BTreeMap::new();
@@ -59,27 +63,52 @@ impl Metrics {
         }
         for ((m, r), v) in per_route {
             for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "baluarte_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"{b}\"}} {}", v.buckets[i]);
+                let _ = writeln!(
+                    out,
+                    "baluarte_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"{b}\"}} {}",
+                    v.buckets[i]
+                );
             }
-            let _ = writeln!(out, "baluarte_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"+Inf\"}} {}", v.count);
-            let _ = writeln!(out, "baluarte_http_request_duration_seconds_sum{{method=\"{m}\",route=\"{r}\"}} {}", v.sum);
-            let _ = writeln!(out, "baluarte_http_request_duration_seconds_count{{method=\"{m}\",route=\"{r}\"}} {}", v.count);
+            let _ = writeln!(
+                out,
+                "baluarte_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"+Inf\"}} {}",
+                v.count
+            );
+            let _ = writeln!(
+                out,
+                "baluarte_http_request_duration_seconds_sum{{method=\"{m}\",route=\"{r}\"}} {}",
+                v.sum
+            );
+            let _ = writeln!(
+                out,
+                "baluarte_http_request_duration_seconds_count{{method=\"{m}\",route=\"{r}\"}} {}",
+                v.count
+            );
         }
     }
 }
 
 /// Middleware: time every request under its route pattern (never the raw path, which has ids).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
-    state.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    state
+        .metrics
+        .observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
     res
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 /// The process is up.

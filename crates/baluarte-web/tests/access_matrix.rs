@@ -49,71 +49,384 @@ struct Case {
     expect: &'static str,
 }
 
-const fn case(method: &'static str, route: &'static str, path: &'static str, body: Option<&'static str>, expect: &'static str) -> Case {
-    Case { method, route, path, body, expect }
+const fn case(
+    method: &'static str,
+    route: &'static str,
+    path: &'static str,
+    body: Option<&'static str>,
+    expect: &'static str,
+) -> Case {
+    Case {
+        method,
+        route,
+        path,
+        body,
+        expect,
+    }
 }
 
-const ENTITY_BODY: &str = r#"{"name":"Entidad de prueba {actor} {n}","kind":"private","time_zone":"America/Mexico_City"}"#;
+const ENTITY_BODY: &str =
+    r#"{"name":"Entidad de prueba {actor} {n}","kind":"private","time_zone":"America/Mexico_City"}"#;
 const CONTACT_BODY: &str = r#"{"name":"Contacto {actor}","title":"Enlace","email":"c-{actor}-{n}@matrix.example","phone":"+52 55 5555 0000","tlp":"AMBER"}"#;
 
 fn cases() -> Vec<Case> {
     vec![
         case("GET", "/sectors", "/sectors", None, "*=200"),
-        case("POST", "/sectors", "/sectors", Some(r#"{"id":"s-{actor}-{n}","name_es":"Sector {actor}","name_en":"Sector {actor}"}"#), "admin,coordinator=201; *=403"),
+        case(
+            "POST",
+            "/sectors",
+            "/sectors",
+            Some(r#"{"id":"s-{actor}-{n}","name_es":"Sector {actor}","name_en":"Sector {actor}"}"#),
+            "admin,coordinator=201; *=403",
+        ),
         case("GET", "/entities", "/entities", None, "token_events=403; *=200"),
-        case("POST", "/entities", "/entities", Some(ENTITY_BODY), "admin,coordinator=201; *=403"),
-        case("GET", "/entities/{id}", "/entities/{own}", None, "token_events=403; *=200"),
+        case(
+            "POST",
+            "/entities",
+            "/entities",
+            Some(ENTITY_BODY),
+            "admin,coordinator=201; *=403",
+        ),
+        case(
+            "GET",
+            "/entities/{id}",
+            "/entities/{own}",
+            None,
+            "token_events=403; *=200",
+        ),
         case("GET", "/entities/{id}", "/entities/{foreign}", None, "nat=200; *=404"),
-        case("PUT", "/entities/{id}", "/entities/{own}", Some(r#"{"name":"Servicio de Administración Tributaria","acronym":"SAT","kind":"federal","time_zone":"America/Mexico_City"}"#), "admin,coordinator,officer=200; *=403"),
-        case("PUT", "/entities/{id}", "/entities/{foreign}", Some(r#"{"name":"{foreign_name}","kind":"private","time_zone":"America/Monterrey"}"#), "admin,coordinator=200; nat=403; *=404"),
-        case("POST", "/entities/{id}/deactivate", "/entities/{foreign}/deactivate", None, "admin,coordinator=200; nat=403; *=404"),
-        case("POST", "/entities/{id}/reactivate", "/entities/{foreign}/reactivate", None, "admin,coordinator=200; nat=403; *=404"),
-        case("POST", "/entities/{id}/deactivate", "/entities/{own}/deactivate", None, "admin,coordinator=200; *=403"),
-        case("POST", "/entities/{id}/reactivate", "/entities/{own}/reactivate", None, "admin,coordinator=200; *=403"),
-        case("GET", "/entities/{id}/contacts", "/entities/{own}/contacts", None, "token_events=403; *=200"),
-        case("GET", "/entities/{id}/contacts", "/entities/{foreign}/contacts", None, "nat=200; *=404"),
-        case("POST", "/entities/{id}/contacts", "/entities/{own}/contacts", Some(CONTACT_BODY), "admin,coordinator,csirt,officer=201; *=403"),
-        case("POST", "/entities/{id}/contacts", "/entities/{foreign}/contacts", Some(CONTACT_BODY), "admin,coordinator,csirt=201; nat=403; *=404"),
+        case(
+            "PUT",
+            "/entities/{id}",
+            "/entities/{own}",
+            Some(
+                r#"{"name":"Servicio de Administración Tributaria","acronym":"SAT","kind":"federal","time_zone":"America/Mexico_City"}"#,
+            ),
+            "admin,coordinator,officer=200; *=403",
+        ),
+        case(
+            "PUT",
+            "/entities/{id}",
+            "/entities/{foreign}",
+            Some(r#"{"name":"{foreign_name}","kind":"private","time_zone":"America/Monterrey"}"#),
+            "admin,coordinator=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/entities/{id}/deactivate",
+            "/entities/{foreign}/deactivate",
+            None,
+            "admin,coordinator=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/entities/{id}/reactivate",
+            "/entities/{foreign}/reactivate",
+            None,
+            "admin,coordinator=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/entities/{id}/deactivate",
+            "/entities/{own}/deactivate",
+            None,
+            "admin,coordinator=200; *=403",
+        ),
+        case(
+            "POST",
+            "/entities/{id}/reactivate",
+            "/entities/{own}/reactivate",
+            None,
+            "admin,coordinator=200; *=403",
+        ),
+        case(
+            "GET",
+            "/entities/{id}/contacts",
+            "/entities/{own}/contacts",
+            None,
+            "token_events=403; *=200",
+        ),
+        case(
+            "GET",
+            "/entities/{id}/contacts",
+            "/entities/{foreign}/contacts",
+            None,
+            "nat=200; *=404",
+        ),
+        case(
+            "POST",
+            "/entities/{id}/contacts",
+            "/entities/{own}/contacts",
+            Some(CONTACT_BODY),
+            "admin,coordinator,csirt,officer=201; *=403",
+        ),
+        case(
+            "POST",
+            "/entities/{id}/contacts",
+            "/entities/{foreign}/contacts",
+            Some(CONTACT_BODY),
+            "admin,coordinator,csirt=201; nat=403; *=404",
+        ),
         case("GET", "/contacts", "/contacts", None, "token_events=403; *=200"),
-        case("GET", "/contacts/{id}", "/contacts/{own_contact}", None, "token_events=403; *=200"),
-        case("GET", "/contacts/{id}", "/contacts/{foreign_contact}", None, "nat=200; *=404"),
-        case("GET", "/contacts/{id}", "/contacts/{green_contact}", None, "people=200; *=404"),
-        case("PUT", "/contacts/{id}", "/contacts/{own_contact}", Some(CONTACT_BODY), "admin,coordinator,csirt,officer=200; *=403"),
-        case("PUT", "/contacts/{id}", "/contacts/{foreign_contact}", Some(CONTACT_BODY), "admin,coordinator,csirt=200; nat=403; *=404"),
-        case("POST", "/contacts/{id}/deactivate", "/contacts/{own_contact}/deactivate", None, "admin,coordinator,csirt,officer=200; *=403"),
-        case("POST", "/contacts/{id}/deactivate", "/contacts/{foreign_contact}/deactivate", None, "admin,coordinator,csirt=200; nat=403; *=404"),
-        case("GET", "/users", "/users", None, "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403"),
-        case("GET", "/users", "/users?entity_id={foreign}", None, "admin,coordinator,nat_auditor=200; officer,ent_auditor=404; *=403"),
-        case("POST", "/users", "/users", Some(r#"{"entity_id":"{own}","email":"u-{actor}-{n}@sat.example","name":"Persona {actor}","role":"reporter"}"#), "admin,officer=201; *=403"),
-        case("POST", "/users", "/users", Some(r#"{"entity_id":"{foreign}","email":"u-{actor}-{n}@f-matrix.example","name":"Persona {actor}","role":"reporter"}"#), "admin=201; nat=403; *=404"),
-        case("GET", "/users/{id}", "/users/{own_user}", None, "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403"),
-        case("GET", "/users/{id}", "/users/{foreign_user}", None, "admin,coordinator,nat_auditor=200; nat=403; *=404"),
-        case("PATCH", "/users/{id}", "/users/{own_user}", Some(r#"{"name":"Nombre cambiado por {actor}"}"#), "admin,officer=200; *=403"),
-        case("PATCH", "/users/{id}", "/users/{foreign_user}", Some(r#"{"name":"Nombre cambiado por {actor}"}"#), "admin=200; nat=403; *=404"),
-        case("POST", "/users/{id}/deactivate", "/users/{own_user}/deactivate", None, "admin,officer=200; *=403"),
-        case("POST", "/users/{id}/reactivate", "/users/{own_user}/reactivate", None, "admin,officer=200; *=403"),
-        case("POST", "/users/{id}/deactivate", "/users/{foreign_user}/deactivate", None, "admin=200; nat=403; *=404"),
-        case("POST", "/users/{id}/reactivate", "/users/{foreign_user}/reactivate", None, "admin=200; nat=403; *=404"),
-        case("POST", "/users/{id}/reset-password", "/users/{own_user}/reset-password", Some("{}"), "admin=200; *=403"),
-        case("POST", "/users/{id}/reset-password", "/users/{foreign_user}/reset-password", Some("{}"), "admin=200; nat=403; *=404"),
-        case("GET", "/tokens", "/tokens", None, "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403"),
-        case("POST", "/tokens", "/tokens", Some(r#"{"entity_id":"{own}","name":"token {actor}","purposes":["events:write"]}"#), "admin,officer=201; *=403"),
-        case("POST", "/tokens", "/tokens", Some(r#"{"entity_id":"{foreign}","name":"token {actor}","purposes":["events:write"]}"#), "admin=201; nat=403; *=404"),
-        case("GET", "/tokens/{id}", "/tokens/{own_token}", None, "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403"),
-        case("GET", "/tokens/{id}", "/tokens/{foreign_token}", None, "admin,coordinator,nat_auditor=200; nat=403; *=404"),
-        case("POST", "/tokens/{id}/revoke", "/tokens/{own_token}/revoke", None, "admin,officer=200; *=403"),
-        case("POST", "/tokens/{id}/revoke", "/tokens/{foreign_token}/revoke", None, "admin=200; nat=403; *=404"),
-        case("GET", "/audit", "/audit", None, "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403"),
-        case("GET", "/audit", "/audit?entity_id={foreign}", None, "admin,coordinator,nat_auditor=200; officer,ent_auditor=404; *=403"),
-        case("GET", "/audit/history/{object_type}/{object_id}", "/audit/history/entity/{own}", None, "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403"),
-        case("GET", "/audit/history/{object_type}/{object_id}", "/audit/history/entity/{foreign}", None, "admin,coordinator,nat_auditor=200; nat=403; *=404"),
-        case("GET", "/audit/verify", "/audit/verify", None, "admin,coordinator,nat_auditor=200; *=403"),
+        case(
+            "GET",
+            "/contacts/{id}",
+            "/contacts/{own_contact}",
+            None,
+            "token_events=403; *=200",
+        ),
+        case(
+            "GET",
+            "/contacts/{id}",
+            "/contacts/{foreign_contact}",
+            None,
+            "nat=200; *=404",
+        ),
+        case(
+            "GET",
+            "/contacts/{id}",
+            "/contacts/{green_contact}",
+            None,
+            "people=200; *=404",
+        ),
+        case(
+            "PUT",
+            "/contacts/{id}",
+            "/contacts/{own_contact}",
+            Some(CONTACT_BODY),
+            "admin,coordinator,csirt,officer=200; *=403",
+        ),
+        case(
+            "PUT",
+            "/contacts/{id}",
+            "/contacts/{foreign_contact}",
+            Some(CONTACT_BODY),
+            "admin,coordinator,csirt=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/contacts/{id}/deactivate",
+            "/contacts/{own_contact}/deactivate",
+            None,
+            "admin,coordinator,csirt,officer=200; *=403",
+        ),
+        case(
+            "POST",
+            "/contacts/{id}/deactivate",
+            "/contacts/{foreign_contact}/deactivate",
+            None,
+            "admin,coordinator,csirt=200; nat=403; *=404",
+        ),
+        case(
+            "GET",
+            "/users",
+            "/users",
+            None,
+            "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403",
+        ),
+        case(
+            "GET",
+            "/users",
+            "/users?entity_id={foreign}",
+            None,
+            "admin,coordinator,nat_auditor=200; officer,ent_auditor=404; *=403",
+        ),
+        case(
+            "POST",
+            "/users",
+            "/users",
+            Some(
+                r#"{"entity_id":"{own}","email":"u-{actor}-{n}@sat.example","name":"Persona {actor}","role":"reporter"}"#,
+            ),
+            "admin,officer=201; *=403",
+        ),
+        case(
+            "POST",
+            "/users",
+            "/users",
+            Some(
+                r#"{"entity_id":"{foreign}","email":"u-{actor}-{n}@f-matrix.example","name":"Persona {actor}","role":"reporter"}"#,
+            ),
+            "admin=201; nat=403; *=404",
+        ),
+        case(
+            "GET",
+            "/users/{id}",
+            "/users/{own_user}",
+            None,
+            "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403",
+        ),
+        case(
+            "GET",
+            "/users/{id}",
+            "/users/{foreign_user}",
+            None,
+            "admin,coordinator,nat_auditor=200; nat=403; *=404",
+        ),
+        case(
+            "PATCH",
+            "/users/{id}",
+            "/users/{own_user}",
+            Some(r#"{"name":"Nombre cambiado por {actor}"}"#),
+            "admin,officer=200; *=403",
+        ),
+        case(
+            "PATCH",
+            "/users/{id}",
+            "/users/{foreign_user}",
+            Some(r#"{"name":"Nombre cambiado por {actor}"}"#),
+            "admin=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/users/{id}/deactivate",
+            "/users/{own_user}/deactivate",
+            None,
+            "admin,officer=200; *=403",
+        ),
+        case(
+            "POST",
+            "/users/{id}/reactivate",
+            "/users/{own_user}/reactivate",
+            None,
+            "admin,officer=200; *=403",
+        ),
+        case(
+            "POST",
+            "/users/{id}/deactivate",
+            "/users/{foreign_user}/deactivate",
+            None,
+            "admin=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/users/{id}/reactivate",
+            "/users/{foreign_user}/reactivate",
+            None,
+            "admin=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/users/{id}/reset-password",
+            "/users/{own_user}/reset-password",
+            Some("{}"),
+            "admin=200; *=403",
+        ),
+        case(
+            "POST",
+            "/users/{id}/reset-password",
+            "/users/{foreign_user}/reset-password",
+            Some("{}"),
+            "admin=200; nat=403; *=404",
+        ),
+        case(
+            "GET",
+            "/tokens",
+            "/tokens",
+            None,
+            "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403",
+        ),
+        case(
+            "POST",
+            "/tokens",
+            "/tokens",
+            Some(r#"{"entity_id":"{own}","name":"token {actor}","purposes":["events:write"]}"#),
+            "admin,officer=201; *=403",
+        ),
+        case(
+            "POST",
+            "/tokens",
+            "/tokens",
+            Some(r#"{"entity_id":"{foreign}","name":"token {actor}","purposes":["events:write"]}"#),
+            "admin=201; nat=403; *=404",
+        ),
+        case(
+            "GET",
+            "/tokens/{id}",
+            "/tokens/{own_token}",
+            None,
+            "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403",
+        ),
+        case(
+            "GET",
+            "/tokens/{id}",
+            "/tokens/{foreign_token}",
+            None,
+            "admin,coordinator,nat_auditor=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/tokens/{id}/revoke",
+            "/tokens/{own_token}/revoke",
+            None,
+            "admin,officer=200; *=403",
+        ),
+        case(
+            "POST",
+            "/tokens/{id}/revoke",
+            "/tokens/{foreign_token}/revoke",
+            None,
+            "admin=200; nat=403; *=404",
+        ),
+        case(
+            "GET",
+            "/audit",
+            "/audit",
+            None,
+            "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403",
+        ),
+        case(
+            "GET",
+            "/audit",
+            "/audit?entity_id={foreign}",
+            None,
+            "admin,coordinator,nat_auditor=200; officer,ent_auditor=404; *=403",
+        ),
+        case(
+            "GET",
+            "/audit/history/{object_type}/{object_id}",
+            "/audit/history/entity/{own}",
+            None,
+            "admin,coordinator,nat_auditor,officer,ent_auditor=200; *=403",
+        ),
+        case(
+            "GET",
+            "/audit/history/{object_type}/{object_id}",
+            "/audit/history/entity/{foreign}",
+            None,
+            "admin,coordinator,nat_auditor=200; nat=403; *=404",
+        ),
+        case(
+            "GET",
+            "/audit/verify",
+            "/audit/verify",
+            None,
+            "admin,coordinator,nat_auditor=200; *=403",
+        ),
         case("GET", "/me", "/me", None, "people=200; *=401"),
         case("PATCH", "/me", "/me", Some(r#"{"lang":"es"}"#), "people=204; *=401"),
-        case("POST", "/me/password", "/me/password", Some(r#"{"current_password":"not-the-password","new_password":"a-brand-new-passphrase"}"#), "people=422; *=401"),
+        case(
+            "POST",
+            "/me/password",
+            "/me/password",
+            Some(r#"{"current_password":"not-the-password","new_password":"a-brand-new-passphrase"}"#),
+            "people=422; *=401",
+        ),
         case("POST", "/me/totp", "/me/totp", None, "nat=409; ent=201; *=401"),
-        case("POST", "/me/totp/confirm", "/me/totp/confirm", Some(r#"{"code":"000000"}"#), "nat=409; ent=422; *=401"),
-        case("POST", "/session", "/session", Some(r#"{"email":"nobody-{actor}@matrix.example","password":"wrong password here"}"#), "*=401"),
+        case(
+            "POST",
+            "/me/totp/confirm",
+            "/me/totp/confirm",
+            Some(r#"{"code":"000000"}"#),
+            "nat=409; ent=422; *=401",
+        ),
+        case(
+            "POST",
+            "/session",
+            "/session",
+            Some(r#"{"email":"nobody-{actor}@matrix.example","password":"wrong password here"}"#),
+            "*=401",
+        ),
         case("GET", "/openapi.json", "/openapi.json", None, "*=200"),
         // Last: it ends the caller's session.
         case("DELETE", "/session", "/session", None, "people=204; *=401"),
@@ -133,7 +446,14 @@ impl Ids {
 }
 
 async fn get_json(c: &reqwest::Client, url: String, token: &str) -> Value {
-    c.get(url).bearer_auth(token).send().await.expect("get").json().await.expect("json")
+    c.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +465,15 @@ async fn every_route_every_role_own_and_foreign() {
 
     // People of the national authority and of the SAT (own entity); tokens of the SAT.
     let mut tokens: HashMap<&str, String> = HashMap::new();
-    for (name, email) in [("admin", "admin@atdt.example"), ("coordinator", "coordinacion@atdt.example"), ("csirt", "csirt@atdt.example"), ("soc", "soc@atdt.example"), ("nat_auditor", "auditoria@atdt.example"), ("officer", "seguridad@sat.example"), ("reporter", "reportes@sat.example")] {
+    for (name, email) in [
+        ("admin", "admin@atdt.example"),
+        ("coordinator", "coordinacion@atdt.example"),
+        ("csirt", "csirt@atdt.example"),
+        ("soc", "soc@atdt.example"),
+        ("nat_auditor", "auditoria@atdt.example"),
+        ("officer", "seguridad@sat.example"),
+        ("reporter", "reportes@sat.example"),
+    ] {
         tokens.insert(name, api_login(&base, email, PASSWORD).await);
     }
     let admin = tokens["admin"].clone();
@@ -166,41 +494,124 @@ async fn every_route_every_role_own_and_foreign() {
             break;
         }
     }
-    let (foreign_entity, foreign_contacts, foreign_users) = foreign.expect("a private operator with only AMBER contacts");
+    let (foreign_entity, foreign_contacts, foreign_users) =
+        foreign.expect("a private operator with only AMBER contacts");
     let foreign_id = foreign_entity["id"].as_str().unwrap().to_string();
 
     let created: Value = c.post(format!("{api}/users")).bearer_auth(&admin).json(&json!({"entity_id": own, "email": "auditoria.interna@sat.example", "name": "Auditoría interna SAT", "role": "auditor", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
     assert_eq!(created["user"]["role"], "auditor", "{created}");
-    tokens.insert("ent_auditor", api_login(&base, "auditoria.interna@sat.example", PASSWORD).await);
+    tokens.insert(
+        "ent_auditor",
+        api_login(&base, "auditoria.interna@sat.example", PASSWORD).await,
+    );
     for (name, purpose) in [("token_registry", "registry:read"), ("token_events", "events:write")] {
-        let t: Value = c.post(format!("{api}/tokens")).bearer_auth(&officer).json(&json!({"entity_id": own, "name": name, "purposes": [purpose]})).send().await.unwrap().json().await.unwrap();
+        let t: Value = c
+            .post(format!("{api}/tokens"))
+            .bearer_auth(&officer)
+            .json(&json!({"entity_id": own, "name": name, "purposes": [purpose]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         tokens.insert(name, t["secret"].as_str().unwrap().to_string());
     }
-    let own_token: Value = c.post(format!("{api}/tokens")).bearer_auth(&officer).json(&json!({"entity_id": own, "name": "spare", "purposes": ["events:write"]})).send().await.unwrap().json().await.unwrap();
-    let foreign_token: Value = c.post(format!("{api}/tokens")).bearer_auth(&admin).json(&json!({"entity_id": foreign_id, "name": "foreign sensor", "purposes": ["registry:read"]})).send().await.unwrap().json().await.unwrap();
-    let own_contact = get_json(&c, format!("{api}/entities/{own}/contacts"), &officer).await[0]["id"].as_str().unwrap().to_string();
+    let own_token: Value = c
+        .post(format!("{api}/tokens"))
+        .bearer_auth(&officer)
+        .json(&json!({"entity_id": own, "name": "spare", "purposes": ["events:write"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let foreign_token: Value = c
+        .post(format!("{api}/tokens"))
+        .bearer_auth(&admin)
+        .json(&json!({"entity_id": foreign_id, "name": "foreign sensor", "purposes": ["registry:read"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let own_contact = get_json(&c, format!("{api}/entities/{own}/contacts"), &officer).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let own_users = get_json(&c, format!("{api}/users?q=sat.example&per_page=200"), &officer).await;
-    let own_user = own_users["items"].as_array().unwrap().iter().find(|u| !["seguridad@sat.example", "reportes@sat.example", "auditoria.interna@sat.example"].contains(&u["email"].as_str().unwrap())).expect("another SAT user")["id"].as_str().unwrap().to_string();
+    let own_user = own_users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| {
+            ![
+                "seguridad@sat.example",
+                "reportes@sat.example",
+                "auditoria.interna@sat.example",
+            ]
+            .contains(&u["email"].as_str().unwrap())
+        })
+        .expect("another SAT user")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let directory = get_json(&c, format!("{api}/contacts?per_page=200"), &officer).await;
-    let green_contact = directory["items"].as_array().unwrap().iter().find(|x| x["tlp"] == "GREEN" && x["entity_id"] != own.as_str()).expect("a GREEN contact elsewhere")["id"].as_str().unwrap().to_string();
+    let green_contact = directory["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["tlp"] == "GREEN" && x["entity_id"] != own.as_str())
+        .expect("a GREEN contact elsewhere")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let ids = Ids(HashMap::from([
         ("own", own.clone()),
         ("foreign", foreign_id.clone()),
         ("foreign_name", foreign_entity["name"].as_str().unwrap().to_string()),
         ("own_contact", own_contact),
-        ("foreign_contact", foreign_contacts[0]["id"].as_str().unwrap().to_string()),
+        (
+            "foreign_contact",
+            foreign_contacts[0]["id"].as_str().unwrap().to_string(),
+        ),
         ("green_contact", green_contact),
         ("own_user", own_user),
-        ("foreign_user", foreign_users["items"][0]["id"].as_str().unwrap().to_string()),
+        (
+            "foreign_user",
+            foreign_users["items"][0]["id"].as_str().unwrap().to_string(),
+        ),
         ("own_token", own_token["token"]["id"].as_str().unwrap().to_string()),
-        ("foreign_token", foreign_token["token"]["id"].as_str().unwrap().to_string()),
+        (
+            "foreign_token",
+            foreign_token["token"]["id"].as_str().unwrap().to_string(),
+        ),
     ]));
 
     // What an entity-scoped caller must never receive.
-    let mut secrets_of_foreign: Vec<String> = vec![foreign_id.clone(), foreign_entity["name"].as_str().unwrap().to_string(), "@f-matrix.example".into(), ids.0["foreign_token"].clone()];
-    secrets_of_foreign.extend(foreign_contacts.as_array().unwrap().iter().map(|x| x["email"].as_str().unwrap().to_string()));
-    secrets_of_foreign.extend(foreign_users["items"].as_array().unwrap().iter().map(|x| x["email"].as_str().unwrap().to_string()));
+    let mut secrets_of_foreign: Vec<String> = vec![
+        foreign_id.clone(),
+        foreign_entity["name"].as_str().unwrap().to_string(),
+        "@f-matrix.example".into(),
+        ids.0["foreign_token"].clone(),
+    ];
+    secrets_of_foreign.extend(
+        foreign_contacts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["email"].as_str().unwrap().to_string()),
+    );
+    secrets_of_foreign.extend(
+        foreign_users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["email"].as_str().unwrap().to_string()),
+    );
 
     // Every route of the OpenAPI document is in the matrix.
     let doc = get_json(&c, format!("{api}/openapi.json"), "").await;
@@ -217,7 +628,12 @@ async fn every_route_every_role_own_and_foreign() {
 
     let mut failures = Vec::new();
     let mut cells = 0;
-    let actors: Vec<&str> = NATIONAL.iter().chain(ENTITY.iter()).chain(TOKENS.iter()).copied().collect();
+    let actors: Vec<&str> = NATIONAL
+        .iter()
+        .chain(ENTITY.iter())
+        .chain(TOKENS.iter())
+        .copied()
+        .collect();
     for actor in &actors {
         let token = tokens[actor].clone();
         for (n, case) in cases().iter().enumerate() {
@@ -234,7 +650,12 @@ async fn every_route_every_role_own_and_foreign() {
             cells += 1;
             let want = expected(case.expect, actor);
             if status != want {
-                failures.push(format!("{actor:<15} {} {} → {status}, expected {want}: {}", case.method, case.path, body.chars().take(160).collect::<String>()));
+                failures.push(format!(
+                    "{actor:<15} {} {} → {status}, expected {want}: {}",
+                    case.method,
+                    case.path,
+                    body.chars().take(160).collect::<String>()
+                ));
             }
             if status >= 500 {
                 failures.push(format!("{actor} {} {}: server error", case.method, case.path));
@@ -242,12 +663,20 @@ async fn every_route_every_role_own_and_foreign() {
             if !NATIONAL.contains(actor) {
                 for secret in &secrets_of_foreign {
                     if body.contains(secret.as_str()) {
-                        failures.push(format!("{actor} {} {} leaked foreign data {secret:?}", case.method, case.path));
+                        failures.push(format!(
+                            "{actor} {} {} leaked foreign data {secret:?}",
+                            case.method, case.path
+                        ));
                     }
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {cells} cells failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(cells >= 500, "the matrix has {cells} cells");
 }

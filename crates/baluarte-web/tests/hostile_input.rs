@@ -10,16 +10,27 @@ use serde_json::{json, Value};
 
 fn assert_problem(status: u16, content_type: &str, body: &str, want: u16, what: &str) {
     assert_eq!(status, want, "{what}: {body}");
-    assert!(content_type.starts_with("application/problem+json"), "{what}: content-type {content_type}");
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{what}: content-type {content_type}"
+    );
     let p: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {body}"));
     assert_eq!(p["status"], want, "{what}");
-    assert!(p["type"].as_str().unwrap_or("").starts_with("urn:baluarte:problem:"), "{what}");
+    assert!(
+        p["type"].as_str().unwrap_or("").starts_with("urn:baluarte:problem:"),
+        "{what}"
+    );
 }
 
 async fn send(req: reqwest::RequestBuilder) -> (u16, String, String) {
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();
-    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     (status, ct, res.text().await.unwrap_or_default())
 }
 
@@ -48,9 +59,19 @@ async fn raw_post(base: &str, path: &str, token: &str, size: usize) -> (u16, Str
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let ct = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type: ").map(str::to_string)).unwrap_or_default();
+    let ct = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
     // The body may be chunked; keep the JSON object.
-    let body = body.find('{').and_then(|i| body.rfind('}').map(|j| body[i..=j].to_string())).unwrap_or_default();
+    let body = body
+        .find('{')
+        .and_then(|i| body.rfind('}').map(|j| body[i..=j].to_string()))
+        .unwrap_or_default();
     (status, ct, body)
 }
 
@@ -67,27 +88,50 @@ async fn api_answers_hostile_input_with_problems() {
     assert_problem(s, &ct, &b, 422, "wrong type");
     assert!(b.contains("name"), "{b}");
     // Unknown fields are refused, by name.
-    let (s, ct, b) = send(post("/entities").json(&json!({"name": "X S.A.", "kind": "private", "time_zone": "UTC", "is_admin": true}))).await;
+    let (s, ct, b) = send(
+        post("/entities").json(&json!({"name": "X S.A.", "kind": "private", "time_zone": "UTC", "is_admin": true})),
+    )
+    .await;
     assert_problem(s, &ct, &b, 422, "unknown field");
     assert!(b.contains("is_admin"), "{b}");
     // Unknown enum values.
-    let (s, ct, b) = send(post("/entities").json(&json!({"name": "X S.A.", "kind": "galactic", "time_zone": "UTC"}))).await;
+    let (s, ct, b) =
+        send(post("/entities").json(&json!({"name": "X S.A.", "kind": "galactic", "time_zone": "UTC"}))).await;
     assert_problem(s, &ct, &b, 422, "unknown kind");
     // Service-level validation: each field named.
-    let (s, ct, b) = send(post("/entities").json(&json!({"name": "", "kind": "private", "time_zone": "Mars/Olympus", "sector_id": "nope"}))).await;
+    let (s, ct, b) = send(
+        post("/entities")
+            .json(&json!({"name": "", "kind": "private", "time_zone": "Mars/Olympus", "sector_id": "nope"})),
+    )
+    .await;
     assert_problem(s, &ct, &b, 422, "invalid fields");
     let p: Value = serde_json::from_str(&b).unwrap();
-    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["name", "sector_id", "time_zone"], "{b}");
     // 10 MB body: the server answers 413 before reading it all, so read while writing.
     let (s, ct, b) = raw_post(&srv.base, "/api/v1/entities", &admin, 10 * 1024 * 1024).await;
     assert_problem(s, &ct, &b, 413, "10 MB body");
     // Invalid UTF-8.
-    let (s, ct, b) = send(post("/entities").header("content-type", "application/json").body(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}'])).await;
+    let (s, ct, b) = send(
+        post("/entities")
+            .header("content-type", "application/json")
+            .body(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']),
+    )
+    .await;
     assert!(s == 400 || s == 422, "invalid UTF-8 → {s}");
     assert_problem(s, &ct, &b, s, "invalid UTF-8");
     // Not JSON at all, and no content type.
-    let (s, ct, b) = send(post("/entities").header("content-type", "application/json").body("{not json")).await;
+    let (s, ct, b) = send(
+        post("/entities")
+            .header("content-type", "application/json")
+            .body("{not json"),
+    )
+    .await;
     assert_problem(s, &ct, &b, 400, "syntax error");
     let (s, ct, b) = send(post("/entities").body("name=x")).await;
     assert_problem(s, &ct, &b, 415, "missing content type");
@@ -99,7 +143,11 @@ async fn api_answers_hostile_input_with_problems() {
     // Bad query types and absurd paging.
     let (s, ct, b) = send(c.get(format!("{api}/entities?page=abc")).bearer_auth(&admin)).await;
     assert_problem(s, &ct, &b, 400, "bad query");
-    let (s, _, b) = send(c.get(format!("{api}/entities?page=-5&per_page=100000")).bearer_auth(&admin)).await;
+    let (s, _, b) = send(
+        c.get(format!("{api}/entities?page=-5&per_page=100000"))
+            .bearer_auth(&admin),
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
     let page: Value = serde_json::from_str(&b).unwrap();
     assert_eq!(page["per_page"], 200);
@@ -112,23 +160,51 @@ async fn api_answers_hostile_input_with_problems() {
 
     // Injection strings are data: stored and returned verbatim, and searching for them is harmless.
     let nasty = "Robert'); DROP TABLE entities;-- <script>alert(1)</script> % _ \\";
-    let (s, _, b) = send(post("/entities").json(&json!({"name": nasty, "kind": "private", "time_zone": "America/Tijuana"}))).await;
+    let (s, _, b) =
+        send(post("/entities").json(&json!({"name": nasty, "kind": "private", "time_zone": "America/Tijuana"}))).await;
     assert_eq!(s, 201, "{b}");
     let e: Value = serde_json::from_str(&b).unwrap();
     assert_eq!(e["name"], nasty);
-    let (s, _, b) = send(c.get(format!("{api}/entities")).query(&[("q", "'; DROP TABLE entities;--")]).bearer_auth(&admin)).await;
+    let (s, _, b) = send(
+        c.get(format!("{api}/entities"))
+            .query(&[("q", "'; DROP TABLE entities;--")])
+            .bearer_auth(&admin),
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
-    let (s, _, b) = send(c.get(format!("{api}/entities")).query(&[("q", "%")]).bearer_auth(&admin)).await;
+    let (s, _, b) = send(
+        c.get(format!("{api}/entities"))
+            .query(&[("q", "%")])
+            .bearer_auth(&admin),
+    )
+    .await;
     let found: Value = serde_json::from_str(&b).unwrap();
-    assert_eq!((s, found["total"].as_i64()), (200, Some(1)), "a literal % matches only names that contain one");
-    let (s, ct, b) = send(post("/entities").json(&json!({"name": "Nombre\u{0007}con control", "kind": "private", "time_zone": "UTC"}))).await;
+    assert_eq!(
+        (s, found["total"].as_i64()),
+        (200, Some(1)),
+        "a literal % matches only names that contain one"
+    );
+    let (s, ct, b) = send(
+        post("/entities").json(&json!({"name": "Nombre\u{0007}con control", "kind": "private", "time_zone": "UTC"})),
+    )
+    .await;
     assert_problem(s, &ct, &b, 422, "control characters");
 
     // The HTML page escapes it.
     let id = e["id"].as_str().unwrap();
     let (page_client, _) = page_login(&srv.base, "reportes@sat.example", PASSWORD).await;
-    let html = page_client.get(format!("{}/entities", srv.base)).send().await.unwrap().text().await.unwrap();
-    assert!(!html.contains("<script>alert(1)"), "the reporter's page must not contain raw markup");
+    let html = page_client
+        .get(format!("{}/entities", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "the reporter's page must not contain raw markup"
+    );
     // The national list shows the name escaped.
     let (s, _, b) = send(c.get(format!("{api}/entities/{id}")).bearer_auth(&admin)).await;
     assert_eq!(s, 200, "{b}");
@@ -141,38 +217,81 @@ async fn pages_refuse_forged_forms_and_escape_markup() {
     let (c, csrf) = page_login(base, "seguridad@sat.example", PASSWORD).await;
 
     // No token, a wrong token: refused with a page, nothing written.
-    let before = srv.svc.list_audit(&baluarte_core::policy::Actor::system(), None, None, Default::default()).await.unwrap().total;
-    for form in [vec![("lang", "en"), ("next", "/")], vec![("_csrf", "forged"), ("lang", "en"), ("next", "/")]] {
+    let before = srv
+        .svc
+        .list_audit(&baluarte_core::policy::Actor::system(), None, None, Default::default())
+        .await
+        .unwrap()
+        .total;
+    for form in [
+        vec![("lang", "en"), ("next", "/")],
+        vec![("_csrf", "forged"), ("lang", "en"), ("next", "/")],
+    ] {
         let r = c.post(format!("{base}/lang")).form(&form).send().await.unwrap();
         assert_eq!(r.status(), 403);
         assert!(r.text().await.unwrap().contains("<html"), "an HTML error page");
     }
-    let after = srv.svc.list_audit(&baluarte_core::policy::Actor::system(), None, None, Default::default()).await.unwrap().total;
+    let after = srv
+        .svc
+        .list_audit(&baluarte_core::policy::Actor::system(), None, None, Default::default())
+        .await
+        .unwrap()
+        .total;
     assert_eq!(before, after, "a refused form writes nothing");
 
     // A login form posted without the cookie-bound token is refused too.
     let anonymous = client();
-    let r = anonymous.post(format!("{base}/login")).form(&[("email", "seguridad@sat.example"), ("password", PASSWORD)]).send().await.unwrap();
+    let r = anonymous
+        .post(format!("{base}/login"))
+        .form(&[("email", "seguridad@sat.example"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 
     // An oversized form.
     let big = "x".repeat(2 * 1024 * 1024);
-    let r = c.post(format!("{base}/lang")).form(&[("_csrf", csrf.as_str()), ("lang", "en"), ("next", big.as_str())]).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/lang"))
+        .form(&[("_csrf", csrf.as_str()), ("lang", "en"), ("next", big.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
 
     // Invalid UTF-8 in a form body.
     let mut raw = format!("_csrf={csrf}&lang=").into_bytes();
     raw.extend_from_slice(&[0xff, 0xfe]);
-    let r = c.post(format!("{base}/lang")).header("content-type", "application/x-www-form-urlencoded").body(raw).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/lang"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error(), "invalid UTF-8 form → {}", r.status());
 
     // The language switch with a valid token works and comes back to a same-site path only.
-    let r = c.post(format!("{base}/lang")).form(&[("_csrf", csrf.as_str()), ("lang", "en"), ("next", "https://evil.example/")]).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/lang"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("lang", "en"),
+            ("next", "https://evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/");
 
     // Markup in a name is escaped on the page.
-    let officer = srv.svc.session(&api_login(base, "seguridad@sat.example", PASSWORD).await).await.unwrap().actor;
+    let officer = srv
+        .svc
+        .session(&api_login(base, "seguridad@sat.example", PASSWORD).await)
+        .await
+        .unwrap()
+        .actor;
     let entity = officer.entity_id.clone();
     let input = baluarte_core::service::ContactInput {
         name: "<img src=x onerror=alert(1)>".into(),
@@ -183,8 +302,18 @@ async fn pages_refuse_forged_forms_and_escape_markup() {
         tlp: baluarte_core::model::Tlp::Amber,
     };
     srv.svc.create_contact(&officer, &entity, input).await.unwrap();
-    let html = c.get(format!("{base}/entities/{entity}")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;") || html.contains("&#60;img"), "escaped on the entity page");
+    let html = c
+        .get(format!("{base}/entities/{entity}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;") || html.contains("&#60;img"),
+        "escaped on the entity page"
+    );
     assert!(!html.contains("<img src=x"), "never raw");
     let _ = json!({});
 }

@@ -73,7 +73,9 @@ fn env_bool(name: &str, value: &str) -> Result<bool> {
 
 impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config> {
-        let file = file.map(PathBuf::from).or_else(|| std::env::var_os("BALUARTE_CONFIG").map(PathBuf::from));
+        let file = file
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("BALUARTE_CONFIG").map(PathBuf::from));
         let mut c = match &file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -93,7 +95,9 @@ impl Config {
             self.database_url = Some(v).filter(|v| !v.is_empty());
         }
         if let Some(v) = get("BALUARTE_LISTEN") {
-            self.listen = v.parse().with_context(|| format!("BALUARTE_LISTEN: not an address: {v:?}"))?;
+            self.listen = v
+                .parse()
+                .with_context(|| format!("BALUARTE_LISTEN: not an address: {v:?}"))?;
         }
         if let Some(v) = get("BALUARTE_COOKIE_SECURE") {
             self.cookie_secure = env_bool("BALUARTE_COOKIE_SECURE", &v)?;
@@ -108,7 +112,9 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| baluarte_core::db::Db::sqlite_url(&self.data_dir))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| baluarte_core::db::Db::sqlite_url(&self.data_dir))
     }
 }
 
@@ -134,7 +140,10 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_debug_output() {
-        let c = Config { database_url: Some("postgres://app:hunter2@db/baluarte".into()), ..Config::default() };
+        let c = Config {
+            database_url: Some("postgres://app:hunter2@db/baluarte".into()),
+            ..Config::default()
+        };
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("***"));

@@ -98,8 +98,11 @@ enum AuditCommand {
 }
 
 fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BALUARTE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BALUARTE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -110,7 +113,9 @@ fn init_logging(format: &str) {
 async fn open(config: &Config) -> Result<Services> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let key = ServerKey::load_or_create(&config.data_dir)?;
-    let db = Db::connect(&config.database_url()).await.with_context(|| format!("opening the database {}", config::redact_url(&config.database_url())))?;
+    let db = Db::connect(&config.database_url())
+        .await
+        .with_context(|| format!("opening the database {}", config::redact_url(&config.database_url())))?;
     Ok(Services::new(db, key, Settings::default()))
 }
 
@@ -139,16 +144,30 @@ async fn main() -> Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Admin { command: AdminCommand::Create { email, name, authority, password_stdin } } => {
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    name,
+                    authority,
+                    password_stdin,
+                },
+        } => {
             let services = open(&config).await?;
             let (password, shown) = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
                 (line.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
-                (baluarte_core::crypto::random_secret("").chars().take(20).collect(), true)
+                (
+                    baluarte_core::crypto::random_secret("").chars().take(20).collect(),
+                    true,
+                )
             };
-            let user = services.bootstrap_admin(&authority, &email, &name, &password).await.map_err(describe)?;
+            let user = services
+                .bootstrap_admin(&authority, &email, &name, &password)
+                .await
+                .map_err(describe)?;
             println!("administrator {} created", user.email);
             if shown {
                 println!("temporary password (shown once): {password}");
@@ -172,13 +191,27 @@ async fn main() -> Result<()> {
         Command::Backup { out } => {
             let services = open(&config).await?;
             services.audit_checkpoint().await?;
-            let m = backup::backup(services.db(), &config.data_dir, &out).await.map_err(describe)?;
-            println!("backup written to {} ({} backend, {} files)", out.display(), m.backend, m.files.len());
+            let m = backup::backup(services.db(), &config.data_dir, &out)
+                .await
+                .map_err(describe)?;
+            println!(
+                "backup written to {} ({} backend, {} files)",
+                out.display(),
+                m.backend,
+                m.files.len()
+            );
             Ok(())
         }
         Command::Restore { from } => {
-            let m = backup::restore(&from, &config.data_dir, config.database_url.as_deref()).await.map_err(describe)?;
-            println!("restored the {} backup of {} into {}", m.backend, m.created_at, config.data_dir.display());
+            let m = backup::restore(&from, &config.data_dir, config.database_url.as_deref())
+                .await
+                .map_err(describe)?;
+            println!(
+                "restored the {} backup of {} into {}",
+                m.backend,
+                m.created_at,
+                config.data_dir.display()
+            );
             let services = open(&config).await?;
             audit_verify(&services).await
         }
@@ -189,7 +222,11 @@ async fn main() -> Result<()> {
 fn describe(e: baluarte_core::CoreError) -> anyhow::Error {
     match e {
         baluarte_core::CoreError::Invalid(fields) => {
-            anyhow::anyhow!(fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+            anyhow::anyhow!(fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "))
         }
         other => other.into(),
     }
@@ -199,7 +236,10 @@ async fn audit_verify(services: &Services) -> Result<()> {
     let r = baluarte_core::audit::verify(services.db(), &services.server_key().public_hex()).await?;
     match r.broken {
         None => {
-            println!("audit trail verified: {} entries, {} signed checkpoints, chain intact", r.entries, r.checkpoints);
+            println!(
+                "audit trail verified: {} entries, {} signed checkpoints, chain intact",
+                r.entries, r.checkpoints
+            );
             Ok(())
         }
         Some(b) => bail!("audit trail BROKEN at entry {}: {}", b.seq, b.reason),
@@ -212,13 +252,19 @@ async fn run_demo(mut config: Config, listen: SocketAddr, no_serve: bool) -> Res
     }
     config.listen = listen;
     let services = open(&config).await?;
-    let has_data = !services.list_sectors(&baluarte_core::policy::Actor::system()).await?.is_empty();
+    let has_data = !services
+        .list_sectors(&baluarte_core::policy::Actor::system())
+        .await?
+        .is_empty();
     let dataset = demo::parse_dataset(demo::MX_DATASET)?;
     if has_data {
         eprintln!("using the existing demo data in {}", config.data_dir.display());
     } else {
         let bar = indicatif::ProgressBar::new(1);
-        bar.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         bar.set_message("loading the national registry");
         let summary = demo::load(&services, &dataset, &|done, total| {
             bar.set_length(total);
@@ -226,7 +272,10 @@ async fn run_demo(mut config: Config, listen: SocketAddr, no_serve: bool) -> Res
         })
         .await?;
         bar.finish();
-        eprintln!("loaded {} sectors, {} entities, {} contacts, {} users", summary.sectors, summary.entities, summary.contacts, summary.users);
+        eprintln!(
+            "loaded {} sectors, {} entities, {} contacts, {} users",
+            summary.sectors, summary.entities, summary.contacts, summary.users
+        );
     }
     print_accounts(&services, &config).await?;
     if no_serve {
@@ -242,11 +291,29 @@ async fn print_accounts(services: &Services, config: &Config) -> Result<()> {
     let system = baluarte_core::policy::Actor::system();
     for role in baluarte_core::model::Role::ALL {
         let page = services
-            .list_users(&system, &baluarte_core::service::UserFilter { q: Some(demo_local(*role).into()), ..Default::default() }, Default::default())
+            .list_users(
+                &system,
+                &baluarte_core::service::UserFilter {
+                    q: Some(demo_local(*role).into()),
+                    ..Default::default()
+                },
+                Default::default(),
+            )
             .await?;
-        if let Some(u) = page.items.iter().find(|u| u.role == *role && u.email.starts_with(demo_local(*role))) {
-            let national = services.get_entity(&system, &u.entity_id).await.is_ok_and(|e| e.national_authority);
-            let note = if u.role.requires_totp(national) { "  (enrols TOTP at first sign-in)" } else { "" };
+        if let Some(u) = page
+            .items
+            .iter()
+            .find(|u| u.role == *role && u.email.starts_with(demo_local(*role)))
+        {
+            let national = services
+                .get_entity(&system, &u.entity_id)
+                .await
+                .is_ok_and(|e| e.national_authority);
+            let note = if u.role.requires_totp(national) {
+                "  (enrols TOTP at first sign-in)"
+            } else {
+                ""
+            };
             writeln!(out, "  {:<18} {}{}", role.as_str(), u.email, note)?;
         }
     }
@@ -268,10 +335,15 @@ fn demo_local(role: baluarte_core::model::Role) -> &'static str {
 }
 
 async fn serve(services: Services, config: &Config) -> Result<()> {
-    let web = baluarte_web::WebConfig { cookie_secure: config.cookie_secure, trust_forwarded: config.trust_forwarded };
+    let web = baluarte_web::WebConfig {
+        cookie_secure: config.cookie_secure,
+        trust_forwarded: config.trust_forwarded,
+    };
     let state = baluarte_web::AppState::new(services.clone(), web);
     let app = baluarte_web::app(state);
-    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!(listen = %config.listen, config = ?config, "serving");
 
     let checkpointer = {
@@ -287,7 +359,9 @@ async fn serve(services: Services, config: &Config) -> Result<()> {
             }
         })
     };
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     checkpointer.abort();
     // Sign what was written until the end, then close the pool cleanly.
     services.audit_checkpoint().await?;

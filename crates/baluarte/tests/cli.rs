@@ -18,14 +18,22 @@ fn baluarte(data_dir: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn demo_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let o = baluarte(dir.path(), &["demo", "--no-serve"]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("seguridad@sat.example"), "the demo prints its accounts: {}", text(&o));
+    assert!(
+        text(&o).contains("seguridad@sat.example"),
+        "the demo prints its accounts: {}",
+        text(&o)
+    );
     dir
 }
 
@@ -51,7 +59,11 @@ async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("chain intact"));
 
-    sql(dir.path(), &["UPDATE audit_log SET actor_label = 'mallory' WHERE seq = 10"]).await;
+    sql(
+        dir.path(),
+        &["UPDATE audit_log SET actor_label = 'mallory' WHERE seq = 10"],
+    )
+    .await;
     verify_fails_naming(dir.path(), "entry 10");
 
     let dir = demo_dir();
@@ -75,7 +87,11 @@ async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
 
     // Removing the newest entries is seen too (the tip and the signed checkpoint remember them).
     let dir = demo_dir();
-    sql(dir.path(), &["DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"]).await;
+    sql(
+        dir.path(),
+        &["DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"],
+    )
+    .await;
     let o = baluarte(dir.path(), &["audit", "verify"]);
     assert!(!o.status.success(), "{}", text(&o));
 }
@@ -84,11 +100,38 @@ async fn registry_digest(dir: &Path) -> (i64, i64, i64, String) {
     let url = format!("sqlite://{}", dir.join("baluarte.db").display());
     let mut conn = SqliteConnection::connect(&url).await.unwrap();
     let count = |t: &str| format!("SELECT COUNT(*) AS n FROM {t}");
-    let e: i64 = sqlx::query(&count("entities")).fetch_one(&mut conn).await.unwrap().get("n");
-    let u: i64 = sqlx::query(&count("users")).fetch_one(&mut conn).await.unwrap().get("n");
-    let c: i64 = sqlx::query(&count("contacts")).fetch_one(&mut conn).await.unwrap().get("n");
-    let rows = sqlx::query("SELECT id, name, kind, time_zone, updated_at FROM entities ORDER BY id").fetch_all(&mut conn).await.unwrap();
-    let joined: String = rows.iter().map(|r| format!("{}|{}|{}|{}|{};", r.get::<String, _>(0), r.get::<String, _>(1), r.get::<String, _>(2), r.get::<String, _>(3), r.get::<i64, _>(4))).collect();
+    let e: i64 = sqlx::query(&count("entities"))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get("n");
+    let u: i64 = sqlx::query(&count("users"))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get("n");
+    let c: i64 = sqlx::query(&count("contacts"))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get("n");
+    let rows = sqlx::query("SELECT id, name, kind, time_zone, updated_at FROM entities ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let joined: String = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}|{}|{};",
+                r.get::<String, _>(0),
+                r.get::<String, _>(1),
+                r.get::<String, _>(2),
+                r.get::<String, _>(3),
+                r.get::<i64, _>(4)
+            )
+        })
+        .collect();
     (e, u, c, joined)
 }
 
@@ -104,14 +147,21 @@ async fn backup_then_restore_gives_an_identical_verifying_registry() {
     let target = restored.path().join("data");
     let o = baluarte(&target, &["restore", "--from", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("chain intact"), "restore verifies the chain: {}", text(&o));
+    assert!(
+        text(&o).contains("chain intact"),
+        "restore verifies the chain: {}",
+        text(&o)
+    );
     assert_eq!(registry_digest(dir.path()).await, registry_digest(&target).await);
 
     // Not into a directory that has data, and not from a backup that was altered.
     let o = baluarte(dir.path(), &["restore", "--from", out.to_str().unwrap()]);
     assert!(!o.status.success() && text(&o).contains("not empty"), "{}", text(&o));
     std::fs::write(out.join("baluarte.db"), b"garbage").unwrap();
-    let o = baluarte(&restored.path().join("other"), &["restore", "--from", out.to_str().unwrap()]);
+    let o = baluarte(
+        &restored.path().join("other"),
+        &["restore", "--from", out.to_str().unwrap()],
+    );
     assert!(!o.status.success() && text(&o).contains("digest"), "{}", text(&o));
 }
 
@@ -121,22 +171,42 @@ fn first_administrator_and_clear_errors() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_baluarte"))
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["admin", "create", "--email", "Ana@CNCS.example", "--name", "Ana Pérez", "--password-stdin"])
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "Ana@CNCS.example",
+            "--name",
+            "Ana Pérez",
+            "--password-stdin",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"una frase de paso larga\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"una frase de paso larga\n")
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("ana@cncs.example"));
     // Again: the e-mail is taken; the error names the field.
-    let o = baluarte(dir.path(), &["admin", "create", "--email", "ana@cncs.example", "--name", "Otra"]);
+    let o = baluarte(
+        dir.path(),
+        &["admin", "create", "--email", "ana@cncs.example", "--name", "Otra"],
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("email: already in use"), "{}", text(&o));
     // A bad setting names its variable.
-    let o = Command::new(env!("CARGO_BIN_EXE_baluarte")).args(["migrate"]).env("BALUARTE_LISTEN", "not-an-address").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_baluarte"))
+        .args(["migrate"])
+        .env("BALUARTE_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     assert!(text(&o).contains("BALUARTE_LISTEN"), "{}", text(&o));
 }
@@ -144,7 +214,11 @@ fn first_administrator_and_clear_errors() {
 #[tokio::test]
 async fn serve_answers_probes_and_stops_gracefully_on_sigterm() {
     let dir = demo_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_baluarte"))
         .arg("--data-dir")
         .arg(dir.path())
@@ -162,10 +236,26 @@ async fn serve_answers_probes_and_stops_gracefully_on_sigterm() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(ready, "the server answers /readyz");
-    assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().text().await.unwrap(), "ok");
-    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("baluarte_entities 296"), "{metrics}");
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");

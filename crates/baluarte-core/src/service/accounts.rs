@@ -52,7 +52,9 @@ pub struct LoginOutcome {
 
 impl std::fmt::Debug for LoginOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginOutcome").field("stage", &self.stage).finish_non_exhaustive()
+        f.debug_struct("LoginOutcome")
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,7 +94,9 @@ pub(crate) fn is_national(role: Role, at_national_authority: bool) -> bool {
 
 pub(crate) fn user_actor(user: &User, at_national_authority: bool) -> Actor {
     Actor {
-        principal: Principal::User { user_id: user.id.clone() },
+        principal: Principal::User {
+            user_id: user.id.clone(),
+        },
         label: user.email.clone(),
         entity_id: user.entity_id.clone(),
         role: Some(user.role),
@@ -104,7 +108,10 @@ pub(crate) fn user_actor(user: &User, at_national_authority: bool) -> Actor {
 impl Services {
     async fn throttle(&self, email: &str, ip: &str) -> Result<()> {
         let since = time::now() - self.settings.lockout_window;
-        for (column, value, max) in [("email", email, self.settings.max_failures_per_account), ("ip", ip, self.settings.max_failures_per_ip)] {
+        for (column, value, max) in [
+            ("email", email, self.settings.max_failures_per_account),
+            ("ip", ip, self.settings.max_failures_per_ip),
+        ] {
             let row = sqlx::query(&format!("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_attempts WHERE {column} = $1 AND success = 0 AND at > $2"))
                 .bind(value)
                 .bind(since)
@@ -124,9 +131,17 @@ impl Services {
     async fn record_attempt(&self, email: &str, ip: &str, success: bool) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
         if success {
-            sqlx::query("DELETE FROM login_attempts WHERE email = $1").bind(email).execute(tx.conn()).await?;
+            sqlx::query("DELETE FROM login_attempts WHERE email = $1")
+                .bind(email)
+                .execute(tx.conn())
+                .await?;
         } else {
-            sqlx::query("INSERT INTO login_attempts (email, ip, at, success) VALUES ($1, $2, $3, 0)").bind(email).bind(ip).bind(time::now()).execute(tx.conn()).await?;
+            sqlx::query("INSERT INTO login_attempts (email, ip, at, success) VALUES ($1, $2, $3, 0)")
+                .bind(email)
+                .bind(ip)
+                .bind(time::now())
+                .execute(tx.conn())
+                .await?;
         }
         tx.commit().await
     }
@@ -139,7 +154,11 @@ impl Services {
         let row = sqlx::query(&format!(
             "SELECT u.password_hash, u.active AS user_active, e.national_authority, e.active AS entity_active, {} \
              FROM users u JOIN entities e ON e.id = u.entity_id WHERE u.email = $1",
-            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+            USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
         .bind(&email)
         .fetch_optional(self.db.pool())
@@ -174,7 +193,10 @@ impl Services {
         let now = time::now();
         let expires_at = now + self.settings.session_ttl;
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
         sqlx::query("INSERT INTO sessions (id_hash, user_id, stage, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(crypto::sha256_hex(secret.as_bytes()))
             .bind(&user.id)
@@ -185,10 +207,31 @@ impl Services {
             .execute(tx.conn())
             .await?;
         let actor = user_actor(user, national_authority);
-        let action = if stage == SessionStage::Full { "login" } else { "login_password_step" };
-        audit::append(&mut tx, &actor, Change { action, object_type: "user", object_id: &user.id, entity_id: &user.entity_id, before: None, after: None }).await?;
+        let action = if stage == SessionStage::Full {
+            "login"
+        } else {
+            "login_password_step"
+        };
+        audit::append(
+            &mut tx,
+            &actor,
+            Change {
+                action,
+                object_type: "user",
+                object_id: &user.id,
+                entity_id: &user.entity_id,
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await?;
-        Ok(LoginOutcome { secret, stage, csrf, expires_at })
+        Ok(LoginOutcome {
+            secret,
+            stage,
+            csrf,
+            expires_at,
+        })
     }
 
     /// The session behind a secret, if it exists, has not expired and its user and entity are active.
@@ -197,7 +240,11 @@ impl Services {
             "SELECT s.stage, s.csrf_token, e.national_authority, e.name AS entity_name, {} \
              FROM sessions s JOIN users u ON u.id = s.user_id JOIN entities e ON e.id = u.entity_id \
              WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1 AND e.active = 1",
-            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+            USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
         .bind(crypto::sha256_hex(secret.as_bytes()))
         .bind(time::now())
@@ -215,14 +262,12 @@ impl Services {
         })
     }
 
-    async fn set_stage(&self, secret: &str, stage: SessionStage) -> Result<()> {
-        let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE sessions SET stage = $1 WHERE id_hash = $2").bind(stage.as_str()).bind(crypto::sha256_hex(secret.as_bytes())).execute(tx.conn()).await?;
-        tx.commit().await
-    }
-
     async fn totp_secret(&self, user_id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_one(self.db.pool()).await?.try_get("totp_secret")?)
+        Ok(sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(self.db.pool())
+            .await?
+            .try_get("totp_secret")?)
     }
 
     /// Second step of a login: the TOTP code. Wrong codes count as failed logins.
@@ -233,80 +278,209 @@ impl Services {
         }
         self.throttle(&s.user.email, ip).await?;
         let stored = self.totp_secret(&s.user.id).await?.unwrap_or_default();
-        if !totp::check(&stored, code) {
+        let Some(step) = self.fresh_step(&s.user.id, &stored, code).await? else {
             self.record_attempt(&s.user.email, ip, false).await?;
             return Err(CoreError::invalid("code", "the code is not valid"));
-        }
+        };
         self.record_attempt(&s.user.email, ip, true).await?;
-        self.set_stage(secret, SessionStage::Full).await?;
         let mut tx = self.db.begin_write().await?;
-        audit::append(&mut tx, &s.actor, Change { action: "login", object_type: "user", object_id: &s.user.id, entity_id: &s.user.entity_id, before: None, after: None }).await?;
+        // Only one caller can move the step forward: a code raced in twice is accepted once, and opens
+        // one session (the stage changes in the same transaction, after the step moved).
+        let moved = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step)
+            .bind(&s.user.id)
+            .execute(tx.conn())
+            .await?;
+        if moved.rows_affected() == 0 {
+            return Err(CoreError::invalid("code", "the code is not valid"));
+        }
+        sqlx::query("UPDATE sessions SET stage = $1 WHERE id_hash = $2")
+            .bind(SessionStage::Full.as_str())
+            .bind(crypto::sha256_hex(secret.as_bytes()))
+            .execute(tx.conn())
+            .await?;
+        audit::append(
+            &mut tx,
+            &s.actor,
+            Change {
+                action: "login",
+                object_type: "user",
+                object_id: &s.user.id,
+                entity_id: &s.user.entity_id,
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await
+    }
+
+    /// The step of a valid code not used before by this person.
+    async fn fresh_step(&self, user_id: &str, secret: &str, code: &str) -> Result<Option<i64>> {
+        let Some(step) = totp::matching_step(secret, code) else {
+            return Ok(None);
+        };
+        let last: i64 = sqlx::query("SELECT totp_last_step FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(self.db.pool())
+            .await?
+            .try_get("totp_last_step")?;
+        Ok((step > last).then_some(step))
     }
 
     /// Start (or restart) enrolment: a fresh secret, pending until a code confirms it.
     pub async fn begin_totp_enrolment(&self, actor: &Actor) -> Result<TotpEnrolment> {
-        let user_id = actor.user_id().ok_or_else(|| CoreError::forbidden("only people enrol a second factor"))?;
+        let user_id = actor
+            .user_id()
+            .ok_or_else(|| CoreError::forbidden("only people enrol a second factor"))?;
         let user = self.load_user(user_id).await?;
         if user.totp_enabled {
-            return Err(CoreError::Conflict("a second factor is already enrolled; an administrator can reset it".into()));
+            return Err(CoreError::Conflict(
+                "a second factor is already enrolled; an administrator can reset it".into(),
+            ));
         }
         let secret = totp::new_secret();
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = 0").bind(&secret).bind(user_id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = 0")
+            .bind(&secret)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
         tx.commit().await?;
-        Ok(TotpEnrolment { url: totp::provisioning_url(&secret, &user.email)?, secret })
+        Ok(TotpEnrolment {
+            url: totp::provisioning_url(&secret, &user.email)?,
+            secret,
+        })
     }
 
     /// Confirm enrolment with a code from the authenticator; the session (if any) becomes full.
     pub async fn confirm_totp_enrolment(&self, actor: &Actor, session_secret: Option<&str>, code: &str) -> Result<()> {
-        let user_id = actor.user_id().ok_or_else(|| CoreError::forbidden("only people enrol a second factor"))?;
+        let user_id = actor
+            .user_id()
+            .ok_or_else(|| CoreError::forbidden("only people enrol a second factor"))?;
         let user = self.load_user(user_id).await?;
         if user.totp_enabled {
             return Err(CoreError::Conflict("a second factor is already enrolled".into()));
         }
-        let pending = self.totp_secret(user_id).await?.ok_or_else(|| CoreError::Conflict("start the enrolment first".into()))?;
-        if !totp::check(&pending, code) {
-            return Err(CoreError::invalid("code", "the code is not valid"));
-        }
+        let pending = self
+            .totp_secret(user_id)
+            .await?
+            .ok_or_else(|| CoreError::Conflict("start the enrolment first".into()))?;
+        let step =
+            totp::matching_step(&pending, code).ok_or_else(|| CoreError::invalid("code", "the code is not valid"))?;
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE users SET totp_enabled = 1, updated_at = $1 WHERE id = $2").bind(time::now()).bind(user_id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE users SET totp_enabled = 1, totp_last_step = $1, updated_at = $2 WHERE id = $3")
+            .bind(step)
+            .bind(time::now())
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
         if let Some(secret) = session_secret {
-            sqlx::query("UPDATE sessions SET stage = 'full' WHERE id_hash = $1").bind(crypto::sha256_hex(secret.as_bytes())).execute(tx.conn()).await?;
+            sqlx::query("UPDATE sessions SET stage = 'full' WHERE id_hash = $1")
+                .bind(crypto::sha256_hex(secret.as_bytes()))
+                .execute(tx.conn())
+                .await?;
         }
-        audit::append(&mut tx, actor, Change { action: "enrol_totp", object_type: "user", object_id: user_id, entity_id: &user.entity_id, before: None, after: None }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "enrol_totp",
+                object_type: "user",
+                object_id: user_id,
+                entity_id: &user.entity_id,
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await
     }
 
     pub async fn logout(&self, secret: &str) -> Result<()> {
-        let Ok(s) = self.session(secret).await else { return Ok(()) };
+        let Ok(s) = self.session(secret).await else {
+            return Ok(());
+        };
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(crypto::sha256_hex(secret.as_bytes())).execute(tx.conn()).await?;
-        audit::append(&mut tx, &s.actor, Change { action: "logout", object_type: "user", object_id: &s.user.id, entity_id: &s.user.entity_id, before: None, after: None }).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(crypto::sha256_hex(secret.as_bytes()))
+            .execute(tx.conn())
+            .await?;
+        audit::append(
+            &mut tx,
+            &s.actor,
+            Change {
+                action: "logout",
+                object_type: "user",
+                object_id: &s.user.id,
+                entity_id: &s.user.entity_id,
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await
     }
 
     /// A person changes their own password; their other sessions end.
-    pub async fn change_own_password(&self, actor: &Actor, current: &str, new: &str, keep_session: Option<&str>) -> Result<()> {
-        let user_id = actor.user_id().ok_or_else(|| CoreError::forbidden("only people have passwords"))?;
-        let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_one(self.db.pool()).await?.try_get("password_hash")?;
+    pub async fn change_own_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
+        let user_id = actor
+            .user_id()
+            .ok_or_else(|| CoreError::forbidden("only people have passwords"))?;
+        let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(self.db.pool())
+            .await?
+            .try_get("password_hash")?;
         if !crypto::verify_password(current, &hash) {
             return Err(CoreError::invalid("current_password", "is not your current password"));
         }
-        crypto::check_password_strength(new).map_err(|_| CoreError::invalid("new_password", "must be 12 to 256 characters"))?;
+        crypto::check_password_strength(new)
+            .map_err(|_| CoreError::invalid("new_password", "must be 12 to 256 characters"))?;
         let new_hash = crypto::hash_password(new)?;
         let user = self.load_user(user_id).await?;
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3").bind(&new_hash).bind(time::now()).bind(user_id).execute(tx.conn()).await?;
-        let keep = keep_session.map(|s| crypto::sha256_hex(s.as_bytes())).unwrap_or_default();
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2").bind(user_id).bind(keep).execute(tx.conn()).await?;
-        audit::append(&mut tx, actor, Change { action: "change_password", object_type: "user", object_id: user_id, entity_id: &user.entity_id, before: None, after: None }).await?;
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(&new_hash)
+            .bind(time::now())
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
+        let keep = keep_session
+            .map(|s| crypto::sha256_hex(s.as_bytes()))
+            .unwrap_or_default();
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(tx.conn())
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "change_password",
+                object_type: "user",
+                object_id: user_id,
+                entity_id: &user.entity_id,
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await
     }
 
     /// A person's interface language.
     pub async fn set_own_lang(&self, actor: &Actor, lang: &str) -> Result<()> {
-        let user_id = actor.user_id().ok_or_else(|| CoreError::forbidden("only people have a language"))?;
+        let user_id = actor
+            .user_id()
+            .ok_or_else(|| CoreError::forbidden("only people have a language"))?;
         if !valid_lang(lang) {
             return Err(CoreError::invalid("lang", "must be es or en"));
         }
@@ -314,10 +488,30 @@ impl Services {
         if before.lang == lang {
             return Ok(());
         }
-        let after = User { lang: lang.to_string(), ..before.clone() };
+        let after = User {
+            lang: lang.to_string(),
+            ..before.clone()
+        };
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE users SET lang = $1, updated_at = $2 WHERE id = $3").bind(lang).bind(time::now()).bind(user_id).execute(tx.conn()).await?;
-        audit::append(&mut tx, actor, Change { action: "update", object_type: "user", object_id: user_id, entity_id: &before.entity_id, before: serde_json::to_value(&before).ok(), after: serde_json::to_value(&after).ok() }).await?;
+        sqlx::query("UPDATE users SET lang = $1, updated_at = $2 WHERE id = $3")
+            .bind(lang)
+            .bind(time::now())
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "update",
+                object_type: "user",
+                object_id: user_id,
+                entity_id: &before.entity_id,
+                before: serde_json::to_value(&before).ok(),
+                after: serde_json::to_value(&after).ok(),
+            },
+        )
+        .await?;
         tx.commit().await
     }
 }

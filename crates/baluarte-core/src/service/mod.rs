@@ -12,12 +12,12 @@ mod tokens;
 mod users;
 
 pub use accounts::{LoginOutcome, SessionInfo, SessionStage, TotpEnrolment};
+pub use registry::RegistryCounts;
+pub(crate) use registry::{insert_contact, insert_entity, insert_sector, new_id as new_record_id};
 pub use registry::{ContactInput, EntityFilter, EntityInput, SectorInput};
 pub use tokens::{NewToken, TokenInput};
-pub use registry::RegistryCounts;
-pub use users::{NewUser, UserFilter, UserInput, UserPatch};
-pub(crate) use registry::{insert_contact, insert_entity, insert_sector, new_id as new_record_id};
 pub(crate) use users::insert_user;
+pub use users::{NewUser, UserFilter, UserInput, UserPatch};
 
 use crate::crypto::ServerKey;
 use crate::db::Db;
@@ -36,7 +36,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { session_ttl: 12 * HOUR, max_failures_per_account: 5, max_failures_per_ip: 50, lockout_window: HOUR / 4 }
+        Settings {
+            session_ttl: 12 * HOUR,
+            max_failures_per_account: 5,
+            max_failures_per_ip: 50,
+            lockout_window: HOUR / 4,
+        }
     }
 }
 

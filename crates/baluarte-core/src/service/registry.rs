@@ -61,7 +61,12 @@ const ENTITY_COLUMNS: &str =
 const CONTACT_COLUMNS: &str = "id, entity_id, name, title, email, phone, is_24_7, tlp, active, updated_at";
 
 fn sector_from_row(r: &AnyRow) -> Result<Sector, sqlx::Error> {
-    Ok(Sector { id: r.try_get("id")?, parent_id: r.try_get("parent_id")?, name_es: r.try_get("name_es")?, name_en: r.try_get("name_en")? })
+    Ok(Sector {
+        id: r.try_get("id")?,
+        parent_id: r.try_get("parent_id")?,
+        name_es: r.try_get("name_es")?,
+        name_en: r.try_get("name_en")?,
+    })
 }
 
 pub(crate) fn entity_from_row(r: &AnyRow) -> Result<Entity, sqlx::Error> {
@@ -108,7 +113,14 @@ pub(crate) fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, min: 
     let v = value.trim().to_string();
     let n = v.chars().count();
     if n < min {
-        errors.push(FieldError::new(field, if min <= 1 { "is required".to_string() } else { format!("must be at least {min} characters") }));
+        errors.push(FieldError::new(
+            field,
+            if min <= 1 {
+                "is required".to_string()
+            } else {
+                format!("must be at least {min} characters")
+            },
+        ));
     } else if n > max {
         errors.push(FieldError::new(field, format!("must be at most {max} characters")));
     } else if v.chars().any(|c| c.is_control()) {
@@ -117,7 +129,12 @@ pub(crate) fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, min: 
     v
 }
 
-pub(crate) fn optional_text(errors: &mut Vec<FieldError>, field: &str, value: &Option<String>, max: usize) -> Option<String> {
+pub(crate) fn optional_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Option<String> {
     match value.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(v) => Some(text(errors, field, v, 1, max)),
@@ -127,8 +144,11 @@ pub(crate) fn optional_text(errors: &mut Vec<FieldError>, field: &str, value: &O
 pub(crate) fn email(errors: &mut Vec<FieldError>, field: &str, value: &str) -> String {
     let v = value.trim().to_lowercase();
     let valid = v.len() <= 254
-        && v.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
-        && !v.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';'));
+        && v.split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';'));
     if !valid {
         errors.push(FieldError::new(field, "must be an e-mail address"));
     }
@@ -162,7 +182,10 @@ impl Services {
         policy::check(actor, Resource::Sector, Action::Create, None)?;
         let mut errors = Vec::new();
         let id = text(&mut errors, "id", &input.id, 2, 64);
-        if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+        if !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
             errors.push(FieldError::new("id", "must be a lowercase slug (a-z, 0-9, - and _)"));
         }
         let name_es = text(&mut errors, "name_es", &input.name_es, 2, 200);
@@ -174,25 +197,48 @@ impl Services {
             }
         }
         finish(errors)?;
-        let sector = Sector { id, parent_id, name_es, name_en };
+        let sector = Sector {
+            id,
+            parent_id,
+            name_es,
+            name_en,
+        };
         let mut tx = self.db.begin_write().await?;
-        insert_sector(&mut tx, &sector, time::now()).await.map_err(|e| match e {
-            CoreError::Storage(e) => crate::error::unique_as_conflict(e, "id"),
-            other => other,
-        })?;
-        audit::append(&mut tx, actor, Change { action: "create", object_type: "sector", object_id: &sector.id, entity_id: "", before: None, after: to_json(&sector) }).await?;
+        insert_sector(&mut tx, &sector, time::now())
+            .await
+            .map_err(|e| match e {
+                CoreError::Storage(e) => crate::error::unique_as_conflict(e, "id"),
+                other => other,
+            })?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "create",
+                object_type: "sector",
+                object_id: &sector.id,
+                entity_id: "",
+                before: None,
+                after: to_json(&sector),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(sector)
     }
 
     async fn sector_exists(&self, id: &str) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 AS one FROM sectors WHERE id = $1").bind(id).fetch_optional(self.db.pool()).await?.is_some())
+        Ok(sqlx::query("SELECT 1 AS one FROM sectors WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .is_some())
     }
 
     // ----- entities -----
 
     pub async fn list_entities(&self, actor: &Actor, filter: &EntityFilter, page: PageRequest) -> Result<Page<Entity>> {
-        let mut f = Filter::default();
+        let mut f = Filter::new(self.db.backend());
         if let ListScope::Entity(own) = policy::list_scope(actor, Resource::Entity)? {
             f.eq("id", own);
         }
@@ -201,7 +247,10 @@ impl Services {
         }
         if let Some(s) = &filter.sector_id {
             // A sector matches itself and its subsectors.
-            f.and("(sector_id = ? OR sector_id IN (SELECT id FROM sectors WHERE parent_id = ?))", vec![Arg::Text(s.clone()), Arg::Text(s.clone())]);
+            f.and(
+                "(sector_id = ? OR sector_id IN (SELECT id FROM sectors WHERE parent_id = ?))",
+                vec![Arg::Text(s.clone()), Arg::Text(s.clone())],
+            );
         }
         if let Some(k) = filter.kind {
             f.eq("kind", k.as_str());
@@ -212,7 +261,8 @@ impl Services {
         if !filter.include_inactive {
             f.and("active = 1", vec![]);
         }
-        self.page_of("entities", ENTITY_COLUMNS, &f, "name", page, entity_from_row).await
+        self.page_of("entities", ENTITY_COLUMNS, &f, "name", page, entity_from_row)
+            .await
     }
 
     pub(crate) async fn page_of<T>(
@@ -225,11 +275,28 @@ impl Services {
         map: fn(&AnyRow) -> Result<T, sqlx::Error>,
     ) -> Result<Page<T>> {
         let where_sql = f.where_sql();
-        let total: i64 = f.bind(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}{where_sql}"))).fetch_one(self.db.pool()).await?.try_get("n")?;
+        let total: i64 = f
+            .bind(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}{where_sql}")))
+            .fetch_one(self.db.pool())
+            .await?
+            .try_get("n")?;
         let n = f.next();
-        let sql = format!("SELECT {columns} FROM {table}{where_sql} ORDER BY {order} LIMIT ${n} OFFSET ${}", n + 1);
-        let rows = f.bind(sqlx::query(&sql)).bind(page.per_page).bind(page.offset()).fetch_all(self.db.pool()).await?;
-        Ok(Page { items: rows.iter().map(map).collect::<Result<_, _>>()?, total, page: page.page, per_page: page.per_page })
+        let sql = format!(
+            "SELECT {columns} FROM {table}{where_sql} ORDER BY {order} LIMIT ${n} OFFSET ${}",
+            n + 1
+        );
+        let rows = f
+            .bind(sqlx::query(&sql))
+            .bind(page.per_page)
+            .bind(page.offset())
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(map).collect::<Result<_, _>>()?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
     }
 
     /// The entity, stored, without an access check: for the service layer's own decisions.
@@ -255,7 +322,12 @@ impl Services {
         if let Some(p) = &parent_id {
             if Some(p.as_str()) == own_id {
                 errors.push(FieldError::new("parent_id", "an entity cannot be its own parent"));
-            } else if sqlx::query("SELECT 1 AS one FROM entities WHERE id = $1").bind(p).fetch_optional(self.db.pool()).await?.is_none() {
+            } else if sqlx::query("SELECT 1 AS one FROM entities WHERE id = $1")
+                .bind(p)
+                .fetch_optional(self.db.pool())
+                .await?
+                .is_none()
+            {
                 errors.push(FieldError::new("parent_id", "no such entity"));
             }
         }
@@ -268,15 +340,29 @@ impl Services {
         let state_code = optional_text(&mut errors, "state_code", &input.state_code, 10).map(|s| s.to_uppercase());
         if let Some(s) = &state_code {
             if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || !s.contains('-') {
-                errors.push(FieldError::new("state_code", "must be an ISO 3166-2 code such as MX-JAL"));
+                errors.push(FieldError::new(
+                    "state_code",
+                    "must be an ISO 3166-2 code such as MX-JAL",
+                ));
             }
         }
         let time_zone = input.time_zone.trim().to_string();
         if !time::is_valid_zone(&time_zone) {
-            errors.push(FieldError::new("time_zone", "must be an IANA time zone such as America/Mexico_City"));
+            errors.push(FieldError::new(
+                "time_zone",
+                "must be an IANA time zone such as America/Mexico_City",
+            ));
         }
         finish(errors)?;
-        Ok(EntityInput { name, acronym, kind: input.kind, parent_id, sector_id, state_code, time_zone })
+        Ok(EntityInput {
+            name,
+            acronym,
+            kind: input.kind,
+            parent_id,
+            sector_id,
+            state_code,
+            time_zone,
+        })
     }
 
     pub async fn create_entity(&self, actor: &Actor, input: EntityInput) -> Result<Entity> {
@@ -299,7 +385,19 @@ impl Services {
         };
         let mut tx = self.db.begin_write().await?;
         insert_entity(&mut tx, &entity).await?;
-        audit::append(&mut tx, actor, Change { action: "create", object_type: "entity", object_id: &entity.id, entity_id: &entity.id, before: None, after: to_json(&entity) }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "create",
+                object_type: "entity",
+                object_id: &entity.id,
+                entity_id: &entity.id,
+                before: None,
+                after: to_json(&entity),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(entity)
     }
@@ -332,7 +430,19 @@ impl Services {
             .bind(id)
             .execute(tx.conn())
             .await?;
-        audit::append(&mut tx, actor, Change { action: "update", object_type: "entity", object_id: id, entity_id: id, before: to_json(&before), after: to_json(&after) }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "update",
+                object_type: "entity",
+                object_id: id,
+                entity_id: id,
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -341,13 +451,36 @@ impl Services {
         policy::check(actor, Resource::Entity, Action::Deactivate, Some(id))?;
         let before = self.load_entity(id).await?;
         if before.national_authority && !active {
-            return Err(CoreError::Conflict("the national authority cannot be deactivated".into()));
+            return Err(CoreError::Conflict(
+                "the national authority cannot be deactivated".into(),
+            ));
         }
-        let after = Entity { active, updated_at: time::now(), ..before.clone() };
+        let after = Entity {
+            active,
+            updated_at: time::now(),
+            ..before.clone()
+        };
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE entities SET active = $1, updated_at = $2 WHERE id = $3").bind(flag(active)).bind(after.updated_at).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE entities SET active = $1, updated_at = $2 WHERE id = $3")
+            .bind(flag(active))
+            .bind(after.updated_at)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         let action = if active { "reactivate" } else { "deactivate" };
-        audit::append(&mut tx, actor, Change { action, object_type: "entity", object_id: id, entity_id: id, before: to_json(&before), after: to_json(&after) }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action,
+                object_type: "entity",
+                object_id: id,
+                entity_id: id,
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -357,12 +490,17 @@ impl Services {
     /// Contacts of one entity that the actor may see (the entity itself must be visible).
     pub async fn list_contacts(&self, actor: &Actor, entity_id: &str) -> Result<Vec<Contact>> {
         policy::check(actor, Resource::Contact, Action::Read, Some(entity_id))?;
-        let rows = sqlx::query(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE entity_id = $1 ORDER BY is_24_7 DESC, name"))
-            .bind(entity_id)
-            .fetch_all(self.db.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE entity_id = $1 ORDER BY is_24_7 DESC, name"
+        ))
+        .bind(entity_id)
+        .fetch_all(self.db.pool())
+        .await?;
         let contacts: Vec<Contact> = rows.iter().map(contact_from_row).collect::<Result<_, _>>()?;
-        Ok(contacts.into_iter().filter(|c| policy::sees_marking(actor, &c.entity_id, c.tlp, &[], &[])).collect())
+        Ok(contacts
+            .into_iter()
+            .filter(|c| policy::sees_marking(actor, &c.entity_id, c.tlp, &[], &[]))
+            .collect())
     }
 
     /// The national 24/7 directory: every active contact the actor may see under TLP, across entities.
@@ -370,11 +508,14 @@ impl Services {
         if actor.role.is_none() {
             policy::list_scope(actor, Resource::Contact)?;
         }
-        let mut f = Filter::default();
+        let mut f = Filter::new(self.db.backend());
         f.and("active = 1", vec![]);
         if !actor.national {
             // Own entity's contacts, and those shared with everyone (GREEN, CLEAR).
-            f.and("(entity_id = ? OR tlp IN ('GREEN', 'CLEAR'))", vec![Arg::Text(actor.entity_id.clone())]);
+            f.and(
+                "(entity_id = ? OR tlp IN ('GREEN', 'CLEAR'))",
+                vec![Arg::Text(actor.entity_id.clone())],
+            );
             if actor.role.is_none() {
                 // Tokens see only their own entity.
                 f.eq("entity_id", actor.entity_id.clone());
@@ -385,7 +526,15 @@ impl Services {
         if let Some(q) = q.filter(|q| !q.trim().is_empty()) {
             f.search(&["name", "title", "email"], q.trim());
         }
-        self.page_of("contacts", CONTACT_COLUMNS, &f, "is_24_7 DESC, name", page, contact_from_row).await
+        self.page_of(
+            "contacts",
+            CONTACT_COLUMNS,
+            &f,
+            "is_24_7 DESC, name",
+            page,
+            contact_from_row,
+        )
+        .await
     }
 
     async fn load_contact(&self, id: &str) -> Result<Contact> {
@@ -402,8 +551,13 @@ impl Services {
         if !policy::sees_marking(actor, &c.entity_id, c.tlp, &[], &[]) {
             return Err(CoreError::NotFound);
         }
-        // A GREEN contact of another entity is readable by any user; the role table still applies to tokens.
-        let owner = if policy::sees_entity(actor, &c.entity_id) { Some(c.entity_id.as_str()) } else { None };
+        // A GREEN contact of another entity is readable by any user; the role table still applies to tokens,
+        // which reach only their own entity (so a foreign contact is not found for them).
+        let owner = if policy::sees_entity(actor, &c.entity_id) || actor.role.is_none() {
+            Some(c.entity_id.as_str())
+        } else {
+            None
+        };
         policy::check(actor, Resource::Contact, Action::Read, owner)?;
         Ok(c)
     }
@@ -418,10 +572,20 @@ impl Services {
             errors.push(FieldError::new("phone", "may contain only digits, spaces and + - ( )"));
         }
         if input.tlp == Tlp::Red {
-            errors.push(FieldError::new("tlp", "RED needs named recipients; use AMBER+STRICT for a contact"));
+            errors.push(FieldError::new(
+                "tlp",
+                "RED needs named recipients; use AMBER+STRICT for a contact",
+            ));
         }
         finish(errors)?;
-        Ok(ContactInput { name, title, email, phone, is_24_7: input.is_24_7, tlp: input.tlp })
+        Ok(ContactInput {
+            name,
+            title,
+            email,
+            phone,
+            is_24_7: input.is_24_7,
+            tlp: input.tlp,
+        })
     }
 
     pub async fn create_contact(&self, actor: &Actor, entity_id: &str, input: ContactInput) -> Result<Contact> {
@@ -442,7 +606,19 @@ impl Services {
         };
         let mut tx = self.db.begin_write().await?;
         insert_contact(&mut tx, &contact).await?;
-        audit::append(&mut tx, actor, Change { action: "create", object_type: "contact", object_id: &contact.id, entity_id, before: None, after: to_json(&contact) }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "create",
+                object_type: "contact",
+                object_id: &contact.id,
+                entity_id,
+                before: None,
+                after: to_json(&contact),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(contact)
     }
@@ -451,7 +627,16 @@ impl Services {
         let before = self.get_contact(actor, id).await?;
         policy::check(actor, Resource::Contact, Action::Update, Some(&before.entity_id))?;
         let v = Self::validate_contact(&input)?;
-        let after = Contact { name: v.name, title: v.title, email: v.email, phone: v.phone, is_24_7: v.is_24_7, tlp: v.tlp, updated_at: time::now(), ..before.clone() };
+        let after = Contact {
+            name: v.name,
+            title: v.title,
+            email: v.email,
+            phone: v.phone,
+            is_24_7: v.is_24_7,
+            tlp: v.tlp,
+            updated_at: time::now(),
+            ..before.clone()
+        };
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE contacts SET name = $1, title = $2, email = $3, phone = $4, is_24_7 = $5, tlp = $6, updated_at = $7 WHERE id = $8")
             .bind(&after.name)
@@ -464,7 +649,19 @@ impl Services {
             .bind(id)
             .execute(tx.conn())
             .await?;
-        audit::append(&mut tx, actor, Change { action: "update", object_type: "contact", object_id: id, entity_id: &after.entity_id, before: to_json(&before), after: to_json(&after) }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "update",
+                object_type: "contact",
+                object_id: id,
+                entity_id: &after.entity_id,
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -472,11 +669,32 @@ impl Services {
     pub async fn set_contact_active(&self, actor: &Actor, id: &str, active: bool) -> Result<Contact> {
         let before = self.get_contact(actor, id).await?;
         policy::check(actor, Resource::Contact, Action::Deactivate, Some(&before.entity_id))?;
-        let after = Contact { active, updated_at: time::now(), ..before.clone() };
+        let after = Contact {
+            active,
+            updated_at: time::now(),
+            ..before.clone()
+        };
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE contacts SET active = $1, updated_at = $2 WHERE id = $3").bind(flag(active)).bind(after.updated_at).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE contacts SET active = $1, updated_at = $2 WHERE id = $3")
+            .bind(flag(active))
+            .bind(after.updated_at)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         let action = if active { "reactivate" } else { "deactivate" };
-        audit::append(&mut tx, actor, Change { action, object_type: "contact", object_id: id, entity_id: &after.entity_id, before: to_json(&before), after: to_json(&after) }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action,
+                object_type: "contact",
+                object_id: id,
+                entity_id: &after.entity_id,
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -496,7 +714,9 @@ impl Services {
                     q = q.bind(a);
                 }
                 let rows = q.fetch_all(self.db.pool()).await?;
-                rows.iter().map(|r| Ok((r.try_get::<String, _>("k")?, r.try_get::<i64, _>("n")?))).collect::<Result<Vec<_>, sqlx::Error>>()
+                rows.iter()
+                    .map(|r| Ok((r.try_get::<String, _>("k")?, r.try_get::<i64, _>("n")?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
             }
         };
         let by_sector = by(format!(
@@ -506,7 +726,11 @@ impl Services {
         .await?;
         let by_kind = by(format!("SELECT e.kind AS k, COUNT(*) AS n FROM entities e WHERE e.active = 1{scope_sql} GROUP BY e.kind ORDER BY n DESC")).await?;
         let by_zone = by(format!("SELECT e.time_zone AS k, COUNT(*) AS n FROM entities e WHERE e.active = 1{scope_sql} GROUP BY e.time_zone ORDER BY n DESC")).await?;
-        Ok(RegistryCounts { by_sector, by_kind, by_zone })
+        Ok(RegistryCounts {
+            by_sector,
+            by_kind,
+            by_zone,
+        })
     }
 }
 
@@ -530,38 +754,42 @@ pub(crate) async fn insert_sector(tx: &mut WriteTx, s: &Sector, now: time::Micro
 }
 
 pub(crate) async fn insert_entity(tx: &mut WriteTx, e: &Entity) -> Result<()> {
-    sqlx::query(&format!("INSERT INTO entities ({ENTITY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
-        .bind(&e.id)
-        .bind(&e.name)
-        .bind(&e.acronym)
-        .bind(e.kind.as_str())
-        .bind(&e.parent_id)
-        .bind(&e.sector_id)
-        .bind(&e.state_code)
-        .bind(&e.time_zone)
-        .bind(flag(e.national_authority))
-        .bind(flag(e.active))
-        .bind(e.created_at)
-        .bind(e.updated_at)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO entities ({ENTITY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(&e.id)
+    .bind(&e.name)
+    .bind(&e.acronym)
+    .bind(e.kind.as_str())
+    .bind(&e.parent_id)
+    .bind(&e.sector_id)
+    .bind(&e.state_code)
+    .bind(&e.time_zone)
+    .bind(flag(e.national_authority))
+    .bind(flag(e.active))
+    .bind(e.created_at)
+    .bind(e.updated_at)
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
 pub(crate) async fn insert_contact(tx: &mut WriteTx, c: &Contact) -> Result<()> {
-    sqlx::query(&format!("INSERT INTO contacts ({CONTACT_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"))
-        .bind(&c.id)
-        .bind(&c.entity_id)
-        .bind(&c.name)
-        .bind(&c.title)
-        .bind(&c.email)
-        .bind(&c.phone)
-        .bind(flag(c.is_24_7))
-        .bind(c.tlp.as_str())
-        .bind(flag(c.active))
-        .bind(c.updated_at)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO contacts ({CONTACT_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
+    ))
+    .bind(&c.id)
+    .bind(&c.entity_id)
+    .bind(&c.name)
+    .bind(&c.title)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(flag(c.is_24_7))
+    .bind(c.tlp.as_str())
+    .bind(flag(c.active))
+    .bind(c.updated_at)
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
@@ -571,9 +799,21 @@ impl Services {
     pub async fn platform_gauges(&self) -> Result<Vec<(&'static str, &'static str, i64)>> {
         let mut out = Vec::new();
         for (name, help, sql) in [
-            ("baluarte_entities", "Active entities.", "SELECT COUNT(*) AS n FROM entities WHERE active = 1"),
-            ("baluarte_users", "Active users.", "SELECT COUNT(*) AS n FROM users WHERE active = 1"),
-            ("baluarte_audit_entries", "Entries in the audit trail.", "SELECT seq AS n FROM audit_head WHERE id = 1"),
+            (
+                "baluarte_entities",
+                "Active entities.",
+                "SELECT COUNT(*) AS n FROM entities WHERE active = 1",
+            ),
+            (
+                "baluarte_users",
+                "Active users.",
+                "SELECT COUNT(*) AS n FROM users WHERE active = 1",
+            ),
+            (
+                "baluarte_audit_entries",
+                "Entries in the audit trail.",
+                "SELECT seq AS n FROM audit_head WHERE id = 1",
+            ),
         ] {
             let n: i64 = sqlx::query(sql).fetch_one(self.db.pool()).await?.try_get("n")?;
             out.push((name, help, n));

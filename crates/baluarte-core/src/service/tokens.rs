@@ -34,11 +34,15 @@ pub struct NewToken {
 
 impl std::fmt::Debug for NewToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewToken").field("token", &self.token).field("secret", &"<redacted>").finish()
+        f.debug_struct("NewToken")
+            .field("token", &self.token)
+            .field("secret", &"<redacted>")
+            .finish()
     }
 }
 
-const TOKEN_COLUMNS: &str = "id, entity_id, name, prefix, purposes, created_by, created_at, expires_at, revoked_at, last_used_at";
+const TOKEN_COLUMNS: &str =
+    "id, entity_id, name, prefix, purposes, created_by, created_at, expires_at, revoked_at, last_used_at";
 
 fn token_from_row(r: &AnyRow) -> Result<ApiToken, sqlx::Error> {
     let purposes: String = r.try_get("purposes")?;
@@ -57,7 +61,12 @@ fn token_from_row(r: &AnyRow) -> Result<ApiToken, sqlx::Error> {
 }
 
 impl Services {
-    pub async fn list_tokens(&self, actor: &Actor, entity_id: Option<&str>, page: PageRequest) -> Result<Page<ApiToken>> {
+    pub async fn list_tokens(
+        &self,
+        actor: &Actor,
+        entity_id: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<ApiToken>> {
         let mut f = Filter::default();
         match policy::list_scope(actor, Resource::ApiToken)? {
             ListScope::Entity(own) => {
@@ -72,7 +81,8 @@ impl Services {
                 }
             }
         }
-        self.page_of("api_tokens", TOKEN_COLUMNS, &f, "created_at DESC", page, token_from_row).await
+        self.page_of("api_tokens", TOKEN_COLUMNS, &f, "created_at DESC", page, token_from_row)
+            .await
     }
 
     async fn load_token(&self, id: &str) -> Result<ApiToken> {
@@ -136,7 +146,19 @@ impl Services {
         .bind(token.expires_at)
         .execute(tx.conn())
         .await?;
-        audit::append(&mut tx, actor, Change { action: "create", object_type: "api_token", object_id: &token.id, entity_id: &token.entity_id, before: None, after: serde_json::to_value(&token).ok() }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "create",
+                object_type: "api_token",
+                object_id: &token.id,
+                entity_id: &token.entity_id,
+                before: None,
+                after: serde_json::to_value(&token).ok(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(NewToken { token, secret })
     }
@@ -147,10 +169,29 @@ impl Services {
         if before.revoked_at.is_some() {
             return Ok(before);
         }
-        let after = ApiToken { revoked_at: Some(time::now()), ..before.clone() };
+        let after = ApiToken {
+            revoked_at: Some(time::now()),
+            ..before.clone()
+        };
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2").bind(after.revoked_at).bind(id).execute(tx.conn()).await?;
-        audit::append(&mut tx, actor, Change { action: "revoke", object_type: "api_token", object_id: id, entity_id: &after.entity_id, before: serde_json::to_value(&before).ok(), after: serde_json::to_value(&after).ok() }).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+            .bind(after.revoked_at)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "revoke",
+                object_type: "api_token",
+                object_id: id,
+                entity_id: &after.entity_id,
+                before: serde_json::to_value(&before).ok(),
+                after: serde_json::to_value(&after).ok(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -177,11 +218,17 @@ impl Services {
         // Usage is bookkeeping, not a change of record: refreshed at most once a minute, unaudited.
         if token.last_used_at.is_none_or(|t| now - t > 60_000_000) {
             let mut tx = self.db.begin_write().await?;
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(&token.id).execute(tx.conn()).await?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&token.id)
+                .execute(tx.conn())
+                .await?;
             tx.commit().await?;
         }
         Ok(Actor {
-            principal: Principal::Token { token_id: token.id.clone() },
+            principal: Principal::Token {
+                token_id: token.id.clone(),
+            },
             label: format!("token:{}", token.name),
             entity_id: token.entity_id,
             role: None,

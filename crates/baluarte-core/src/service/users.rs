@@ -71,7 +71,9 @@ pub(crate) fn temporary_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 pub(crate) fn valid_lang(lang: &str) -> bool {
@@ -80,7 +82,7 @@ pub(crate) fn valid_lang(lang: &str) -> bool {
 
 impl Services {
     pub async fn list_users(&self, actor: &Actor, filter: &UserFilter, page: PageRequest) -> Result<Page<User>> {
-        let mut f = Filter::default();
+        let mut f = Filter::new(self.db.backend());
         match policy::list_scope(actor, Resource::User)? {
             ListScope::Entity(own) => {
                 if filter.entity_id.as_deref().is_some_and(|e| e != own) {
@@ -100,7 +102,8 @@ impl Services {
         if !filter.include_inactive {
             f.and("active = 1", vec![]);
         }
-        self.page_of("users", USER_COLUMNS, &f, "name", page, user_from_row).await
+        self.page_of("users", USER_COLUMNS, &f, "name", page, user_from_row)
+            .await
     }
 
     pub(crate) async fn load_user(&self, id: &str) -> Result<User> {
@@ -126,7 +129,10 @@ impl Services {
     async fn check_role_grant(&self, actor: &Actor, entity_id: &str, role: Role) -> Result<()> {
         let entity = self.load_entity(entity_id).await?;
         if role.is_national_only() && !entity.national_authority {
-            return Err(CoreError::invalid("role", "this role exists only at the national authority"));
+            return Err(CoreError::invalid(
+                "role",
+                "this role exists only at the national authority",
+            ));
         }
         let sensitive = role.is_national_only() || (entity.national_authority && role == Role::Auditor);
         if sensitive && actor.role != Some(Role::Admin) {
@@ -136,8 +142,11 @@ impl Services {
     }
 
     /// Only an administrator changes a user who holds a national role.
-    fn check_target(actor: &Actor, target: &User) -> Result<()> {
-        if target.role.is_national_only() && actor.role != Some(Role::Admin) {
+    /// National accounts are those that see across entities: national roles, and an auditor at the
+    /// national authority. Only an administrator may change or deactivate them.
+    async fn check_target(&self, actor: &Actor, target: &User) -> Result<()> {
+        let at_authority = self.load_entity(&target.entity_id).await?.national_authority;
+        if super::accounts::is_national(target.role, at_authority) && actor.role != Some(Role::Admin) {
             return Err(CoreError::forbidden("only an administrator changes national accounts"));
         }
         Ok(())
@@ -176,17 +185,36 @@ impl Services {
         };
         let mut tx = self.db.begin_write().await?;
         insert_user(tx.conn(), &user, &hash).await?;
-        audit::append(&mut tx, actor, Change { action: "create", object_type: "user", object_id: &user.id, entity_id: &user.entity_id, before: None, after: serde_json::to_value(&user).ok() }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "create",
+                object_type: "user",
+                object_id: &user.id,
+                entity_id: &user.entity_id,
+                before: None,
+                after: serde_json::to_value(&user).ok(),
+            },
+        )
+        .await?;
         tx.commit().await?;
-        Ok(NewUser { user, temporary_password: temporary })
+        Ok(NewUser {
+            user,
+            temporary_password: temporary,
+        })
     }
 
     pub async fn update_user(&self, actor: &Actor, id: &str, patch: UserPatch) -> Result<User> {
         let before = self.load_user(id).await?;
         policy::check(actor, Resource::User, Action::Update, Some(&before.entity_id))?;
-        Self::check_target(actor, &before)?;
+        self.check_target(actor, &before).await?;
         let mut errors = Vec::new();
-        let name = patch.name.as_deref().map(|n| text(&mut errors, "name", n, 2, 200)).unwrap_or(before.name.clone());
+        let name = patch
+            .name
+            .as_deref()
+            .map(|n| text(&mut errors, "name", n, 2, 200))
+            .unwrap_or(before.name.clone());
         let lang = patch.lang.clone().unwrap_or(before.lang.clone());
         if !valid_lang(&lang) {
             errors.push(FieldError::new("lang", "must be es or en"));
@@ -199,7 +227,12 @@ impl Services {
             }
             self.check_role_grant(actor, &before.entity_id, role).await?;
         }
-        let after = User { name, role, lang, ..before.clone() };
+        let after = User {
+            name,
+            role,
+            lang,
+            ..before.clone()
+        };
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET name = $1, role = $2, lang = $3, updated_at = $4 WHERE id = $5")
             .bind(&after.name)
@@ -211,9 +244,24 @@ impl Services {
             .await?;
         if role != before.role {
             // A new role takes effect at the next login.
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(tx.conn()).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
         }
-        audit::append(&mut tx, actor, Change { action: "update", object_type: "user", object_id: id, entity_id: &after.entity_id, before: serde_json::to_value(&before).ok(), after: serde_json::to_value(&after).ok() }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action: "update",
+                object_type: "user",
+                object_id: id,
+                entity_id: &after.entity_id,
+                before: serde_json::to_value(&before).ok(),
+                after: serde_json::to_value(&after).ok(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -221,16 +269,39 @@ impl Services {
     pub async fn set_user_active(&self, actor: &Actor, id: &str, active: bool) -> Result<User> {
         let before = self.load_user(id).await?;
         policy::check(actor, Resource::User, Action::Deactivate, Some(&before.entity_id))?;
-        Self::check_target(actor, &before)?;
+        self.check_target(actor, &before).await?;
         if actor.user_id() == Some(id) && !active {
             return Err(CoreError::Conflict("you cannot deactivate your own account".into()));
         }
-        let after = User { active, ..before.clone() };
+        let after = User {
+            active,
+            ..before.clone()
+        };
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3").bind(flag(active)).bind(time::now()).bind(id).execute(tx.conn()).await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
+            .bind(flag(active))
+            .bind(time::now())
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         let action = if active { "reactivate" } else { "deactivate" };
-        audit::append(&mut tx, actor, Change { action, object_type: "user", object_id: id, entity_id: &after.entity_id, before: serde_json::to_value(&before).ok(), after: serde_json::to_value(&after).ok() }).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action,
+                object_type: "user",
+                object_id: id,
+                entity_id: &after.entity_id,
+                before: serde_json::to_value(&before).ok(),
+                after: serde_json::to_value(&after).ok(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -243,13 +314,40 @@ impl Services {
         let temporary = temporary_password();
         let hash = crypto::hash_password(&temporary)?;
         let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3").bind(&hash).bind(time::now()).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(&hash)
+            .bind(time::now())
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         if reset_totp {
-            sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL WHERE id = $1").bind(id).execute(tx.conn()).await?;
+            sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL WHERE id = $1")
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(tx.conn()).await?;
-        let action = if reset_totp { "reset_password_and_totp" } else { "reset_password" };
-        audit::append(&mut tx, actor, Change { action, object_type: "user", object_id: id, entity_id: &user.entity_id, before: None, after: None }).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        let action = if reset_totp {
+            "reset_password_and_totp"
+        } else {
+            "reset_password"
+        };
+        audit::append(
+            &mut tx,
+            actor,
+            Change {
+                action,
+                object_type: "user",
+                object_id: id,
+                entity_id: &user.entity_id,
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(temporary)
     }
@@ -279,7 +377,13 @@ pub(crate) async fn insert_user(conn: &mut sqlx::AnyConnection, user: &User, pas
 impl Services {
     /// `baluarte admin create`: the first administrator, at the national authority (created with the
     /// given name when the store has none yet). Audited as the system.
-    pub async fn bootstrap_admin(&self, authority_name: &str, email_address: &str, name: &str, password: &str) -> Result<User> {
+    pub async fn bootstrap_admin(
+        &self,
+        authority_name: &str,
+        email_address: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<User> {
         let mut errors = Vec::new();
         let address = email(&mut errors, "email", email_address);
         let name = text(&mut errors, "name", name, 2, 200);
@@ -288,7 +392,9 @@ impl Services {
         }
         finish(errors)?;
         let actor = Actor::system();
-        let existing = sqlx::query("SELECT id FROM entities WHERE national_authority = 1").fetch_optional(self.db.pool()).await?;
+        let existing = sqlx::query("SELECT id FROM entities WHERE national_authority = 1")
+            .fetch_optional(self.db.pool())
+            .await?;
         let entity_id = match existing {
             Some(row) => row.try_get("id")?,
             None => {
@@ -309,16 +415,50 @@ impl Services {
                 };
                 let mut tx = self.db.begin_write().await?;
                 super::insert_entity(&mut tx, &entity).await?;
-                audit::append(&mut tx, &actor, Change { action: "create", object_type: "entity", object_id: &entity.id, entity_id: &entity.id, before: None, after: serde_json::to_value(&entity).ok() }).await?;
+                audit::append(
+                    &mut tx,
+                    &actor,
+                    Change {
+                        action: "create",
+                        object_type: "entity",
+                        object_id: &entity.id,
+                        entity_id: &entity.id,
+                        before: None,
+                        after: serde_json::to_value(&entity).ok(),
+                    },
+                )
+                .await?;
                 tx.commit().await?;
                 entity.id
             }
         };
-        let user = User { id: new_id(), entity_id, email: address, name, role: Role::Admin, totp_enabled: false, active: true, lang: "es".into(), created_at: time::now() };
+        let user = User {
+            id: new_id(),
+            entity_id,
+            email: address,
+            name,
+            role: Role::Admin,
+            totp_enabled: false,
+            active: true,
+            lang: "es".into(),
+            created_at: time::now(),
+        };
         let hash = crypto::hash_password(password)?;
         let mut tx = self.db.begin_write().await?;
         insert_user(tx.conn(), &user, &hash).await?;
-        audit::append(&mut tx, &actor, Change { action: "create", object_type: "user", object_id: &user.id, entity_id: &user.entity_id, before: None, after: serde_json::to_value(&user).ok() }).await?;
+        audit::append(
+            &mut tx,
+            &actor,
+            Change {
+                action: "create",
+                object_type: "user",
+                object_id: &user.id,
+                entity_id: &user.entity_id,
+                before: None,
+                after: serde_json::to_value(&user).ok(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }

@@ -22,17 +22,32 @@ pub struct AuditQuery {
 
 /// Audit entries, newest first.
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Page<AuditEntry>), (status = 403, body = Problem)))]
-pub async fn list_audit(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Query(q): Query<AuditQuery>) -> ApiResult<Json<Page<AuditEntry>>> {
+pub async fn list_audit(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Page<AuditEntry>>> {
     let page = PageRequest::new(q.page, q.per_page);
-    Ok(Json(state.services.list_audit(&actor, q.entity_id.as_deref(), q.object_type.as_deref(), page).await?))
+    Ok(Json(
+        state
+            .services
+            .list_audit(&actor, q.entity_id.as_deref(), q.object_type.as_deref(), page)
+            .await?,
+    ))
 }
 
 /// The history of one object.
 #[utoipa::path(get, path = "/audit/history/{object_type}/{object_id}", tag = "audit",
     params(("object_type" = String, Path), ("object_id" = String, Path)),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn object_history(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path((object_type, object_id)): Path<(String, String)>) -> ApiResult<Json<Vec<AuditEntry>>> {
-    Ok(Json(state.services.object_history(&actor, &object_type, &object_id).await?))
+pub async fn object_history(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((object_type, object_id)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    Ok(Json(
+        state.services.object_history(&actor, &object_type, &object_id).await?,
+    ))
 }
 
 /// Verify the whole hash chain and its signed checkpoints (national auditors and administrators).

@@ -39,7 +39,14 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token (blt_…) or a session token (bls_…) from POST /session")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token (blt_…) or a session token (bls_…) from POST /session",
+                    ))
+                    .build(),
+            ),
         );
     }
 }
@@ -101,7 +108,13 @@ pub fn router(_state: AppState) -> Router<AppState> {
     let doc = Arc::new(doc);
     router
         .route("/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
-        .fallback(|| async { crate::error::Problem::new(axum::http::StatusCode::NOT_FOUND, "not-found", Some("no such API route".to_string())) })
+        .fallback(|| async {
+            crate::error::Problem::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not-found",
+                Some("no such API route".to_string()),
+            )
+        })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(crate::auth::problem_for_plain_errors))
 }
@@ -118,7 +131,10 @@ mod tests {
             std::fs::write(path, &generated).unwrap_or_else(|e| panic!("{path}: {e}"));
         }
         let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(committed == generated, "openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p baluarte-web openapi");
+        assert!(
+            committed == generated,
+            "openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p baluarte-web openapi"
+        );
         let doc: serde_json::Value = serde_json::from_str(&generated).unwrap_or_default();
         assert_eq!(doc["openapi"], "3.1.0");
     }

@@ -23,7 +23,9 @@ pub struct LoginRequest {
 
 impl std::fmt::Debug for LoginRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest").field("email", &self.email).finish_non_exhaustive()
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
     }
 }
 
@@ -40,13 +42,20 @@ pub struct SessionToken {
 /// Open a session with e-mail, password and, if enrolled, the TOTP code.
 #[utoipa::path(post, path = "/session", tag = "session", security(()), request_body = LoginRequest,
     responses((status = 201, body = SessionToken), (status = 401, body = Problem), (status = 429, body = Problem)))]
-pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(req): Json<LoginRequest>) -> ApiResult<(StatusCode, Json<SessionToken>)> {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<(StatusCode, Json<SessionToken>)> {
     let outcome = state.services.login(&req.email, &req.password, &ip).await?;
     let mut stage = outcome.stage;
     if stage == SessionStage::Totp {
         let Some(code) = req.totp_code.as_deref() else {
             state.services.logout(&outcome.secret).await?;
-            return Err(ApiError::Http(StatusCode::UNAUTHORIZED, "this account requires totp_code".into()));
+            return Err(ApiError::Http(
+                StatusCode::UNAUTHORIZED,
+                "this account requires totp_code".into(),
+            ));
         };
         if let Err(e) = state.services.complete_totp(&outcome.secret, code, &ip).await {
             state.services.logout(&outcome.secret).await?;
@@ -54,7 +63,14 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, Json(r
         }
         stage = SessionStage::Full;
     }
-    Ok((StatusCode::CREATED, Json(SessionToken { token: outcome.secret, stage, expires_at: time::rfc3339(outcome.expires_at) })))
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionToken {
+            token: outcome.secret,
+            stage,
+            expires_at: time::rfc3339(outcome.expires_at),
+        }),
+    ))
 }
 
 /// End the session of the presented token.
@@ -75,7 +91,12 @@ pub struct Me {
 /// The person behind the session.
 #[utoipa::path(get, path = "/me", tag = "session", responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(p: ApiPerson) -> Json<Me> {
-    Json(Me { national: p.info.actor.national, entity_name: p.info.entity_name, stage: p.info.stage, user: p.info.user })
+    Json(Me {
+        national: p.info.actor.national,
+        entity_name: p.info.entity_name,
+        stage: p.info.stage,
+        user: p.info.user,
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,7 +108,11 @@ pub struct MePatch {
 
 /// Change one's interface language.
 #[utoipa::path(patch, path = "/me", tag = "session", request_body = MePatch, responses((status = 204), (status = 422, body = Problem)))]
-pub async fn update_me(State(state): State<AppState>, p: ApiPerson, Json(patch): Json<MePatch>) -> ApiResult<StatusCode> {
+pub async fn update_me(
+    State(state): State<AppState>,
+    p: ApiPerson,
+    Json(patch): Json<MePatch>,
+) -> ApiResult<StatusCode> {
     full(&p)?;
     state.services.set_own_lang(&p.info.actor, &patch.lang).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -102,15 +127,25 @@ pub struct PasswordChange {
 
 /// Change one's password; other sessions end.
 #[utoipa::path(post, path = "/me/password", tag = "session", request_body = PasswordChange, responses((status = 204), (status = 422, body = Problem)))]
-pub async fn change_password(State(state): State<AppState>, p: ApiPerson, Json(req): Json<PasswordChange>) -> ApiResult<StatusCode> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    p: ApiPerson,
+    Json(req): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
     full(&p)?;
-    state.services.change_own_password(&p.info.actor, &req.current_password, &req.new_password, Some(&p.secret)).await?;
+    state
+        .services
+        .change_own_password(&p.info.actor, &req.current_password, &req.new_password, Some(&p.secret))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 fn full(p: &ApiPerson) -> ApiResult<()> {
     if p.info.stage != SessionStage::Full {
-        return Err(ApiError::Http(StatusCode::FORBIDDEN, "finish the second factor first".into()));
+        return Err(ApiError::Http(
+            StatusCode::FORBIDDEN,
+            "finish the second factor first".into(),
+        ));
     }
     Ok(())
 }
@@ -118,7 +153,10 @@ fn full(p: &ApiPerson) -> ApiResult<()> {
 /// Start TOTP enrolment: a new secret and its `otpauth://` URL.
 #[utoipa::path(post, path = "/me/totp", tag = "session", responses((status = 201, body = TotpEnrolment), (status = 409, body = Problem)))]
 pub async fn begin_totp(State(state): State<AppState>, p: ApiPerson) -> ApiResult<(StatusCode, Json<TotpEnrolment>)> {
-    Ok((StatusCode::CREATED, Json(state.services.begin_totp_enrolment(&p.info.actor).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.services.begin_totp_enrolment(&p.info.actor).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -129,7 +167,14 @@ pub struct TotpCode {
 
 /// Confirm enrolment with a current code; the session becomes full.
 #[utoipa::path(post, path = "/me/totp/confirm", tag = "session", request_body = TotpCode, responses((status = 204), (status = 422, body = Problem)))]
-pub async fn confirm_totp(State(state): State<AppState>, p: ApiPerson, Json(req): Json<TotpCode>) -> ApiResult<StatusCode> {
-    state.services.confirm_totp_enrolment(&p.info.actor, Some(&p.secret), &req.code).await?;
+pub async fn confirm_totp(
+    State(state): State<AppState>,
+    p: ApiPerson,
+    Json(req): Json<TotpCode>,
+) -> ApiResult<StatusCode> {
+    state
+        .services
+        .confirm_totp_enrolment(&p.info.actor, Some(&p.secret), &req.code)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

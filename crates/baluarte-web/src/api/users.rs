@@ -25,42 +25,79 @@ pub struct UserQuery {
 
 /// Users the caller may manage or audit.
 #[utoipa::path(get, path = "/users", tag = "users", params(UserQuery), responses((status = 200, body = Page<User>), (status = 403, body = Problem)))]
-pub async fn list_users(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<User>>> {
-    let filter = UserFilter { entity_id: q.entity_id, q: q.q, include_inactive: q.include_inactive };
-    Ok(Json(state.services.list_users(&actor, &filter, PageRequest::new(q.page, q.per_page)).await?))
+pub async fn list_users(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<UserQuery>,
+) -> ApiResult<Json<Page<User>>> {
+    let filter = UserFilter {
+        entity_id: q.entity_id,
+        q: q.q,
+        include_inactive: q.include_inactive,
+    };
+    Ok(Json(
+        state
+            .services
+            .list_users(&actor, &filter, PageRequest::new(q.page, q.per_page))
+            .await?,
+    ))
 }
 
 /// Create a user; without a password, a temporary one is returned once.
 #[utoipa::path(post, path = "/users", tag = "users", request_body = UserInput,
     responses((status = 201, body = NewUser), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_user(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Json(input): Json<UserInput>) -> ApiResult<(StatusCode, Json<NewUser>)> {
-    Ok((StatusCode::CREATED, Json(state.services.create_user(&actor, input).await?)))
+pub async fn create_user(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Json(input): Json<UserInput>,
+) -> ApiResult<(StatusCode, Json<NewUser>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.services.create_user(&actor, input).await?),
+    ))
 }
 
 /// One user.
 #[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = String, Path)), responses((status = 200, body = User), (status = 404, body = Problem)))]
-pub async fn get_user(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(id): Path<String>) -> ApiResult<Json<User>> {
+pub async fn get_user(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
     Ok(Json(state.services.get_user(&actor, &id).await?))
 }
 
 /// Change a user's name, role or language.
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch,
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_user(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(id): Path<String>, Json(patch): Json<UserPatch>) -> ApiResult<Json<User>> {
+pub async fn update_user(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+    Json(patch): Json<UserPatch>,
+) -> ApiResult<Json<User>> {
     Ok(Json(state.services.update_user(&actor, &id, patch).await?))
 }
 
 /// Deactivate a user; their sessions end.
 #[utoipa::path(post, path = "/users/{id}/deactivate", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn deactivate_user(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(id): Path<String>) -> ApiResult<Json<User>> {
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
     Ok(Json(state.services.set_user_active(&actor, &id, false).await?))
 }
 
 /// Reactivate a user.
 #[utoipa::path(post, path = "/users/{id}/reactivate", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn reactivate_user(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(id): Path<String>) -> ApiResult<Json<User>> {
+pub async fn reactivate_user(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
     Ok(Json(state.services.set_user_active(&actor, &id, true).await?))
 }
 
@@ -81,7 +118,12 @@ pub struct TemporaryPassword {
 /// Set a temporary password (administrators); the user's sessions end.
 #[utoipa::path(post, path = "/users/{id}/reset-password", tag = "users", params(("id" = String, Path)), request_body = ResetRequest,
     responses((status = 200, body = TemporaryPassword), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn reset_password(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(id): Path<String>, Json(req): Json<ResetRequest>) -> ApiResult<Json<TemporaryPassword>> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+    Json(req): Json<ResetRequest>,
+) -> ApiResult<Json<TemporaryPassword>> {
     let temporary_password = state.services.reset_password(&actor, &id, req.reset_totp).await?;
     Ok(Json(TemporaryPassword { temporary_password }))
 }

@@ -39,7 +39,12 @@ async fn login_form(ctx: PageSession, Query(q): Query<NextQuery>) -> Response {
     if ctx.session.as_ref().is_some_and(|s| s.stage == SessionStage::Full) {
         return Redirect::to(safe_next(&q.next)).into_response();
     }
-    render(LoginPage { l: Layout::anonymous(&ctx, "login.title"), next: safe_next(&q.next).to_string(), email: String::new(), message: None })
+    render(LoginPage {
+        l: Layout::anonymous(&ctx, "login.title"),
+        next: safe_next(&q.next).to_string(),
+        email: String::new(),
+        message: None,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,7 +55,13 @@ struct LoginForm {
     next: String,
 }
 
-async fn login(State(state): State<AppState>, ctx: PageSession, ClientIp(ip): ClientIp, jar: CookieJar, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    ctx: PageSession,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let l = Layout::anonymous(&ctx, "login.title");
     let outcome = match state.services.login(&form.email, &form.password, &ip).await {
         Ok(o) => o,
@@ -61,7 +72,12 @@ async fn login(State(state): State<AppState>, ctx: PageSession, ClientIp(ip): Cl
                 _ => "error.internal",
             };
             let message = Some(l.t.t(key).to_string());
-            let mut res = render(LoginPage { l, next: safe_next(&form.next).to_string(), email: form.email, message });
+            let mut res = render(LoginPage {
+                l,
+                next: safe_next(&form.next).to_string(),
+                email: form.email,
+                message,
+            });
             *res.status_mut() = match e {
                 CoreError::TooManyAttempts { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
                 _ => axum::http::StatusCode::UNAUTHORIZED,
@@ -92,7 +108,10 @@ async fn totp_form(s: AnyStage) -> Response {
     if s.info.stage != SessionStage::Totp {
         return Redirect::to("/").into_response();
     }
-    render(TotpPage { l: Layout::anonymous(&s.ctx, "totp.title"), message: None })
+    render(TotpPage {
+        l: Layout::anonymous(&s.ctx, "totp.title"),
+        message: None,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,13 +119,22 @@ struct CodeForm {
     code: String,
 }
 
-async fn totp(State(state): State<AppState>, s: AnyStage, ClientIp(ip): ClientIp, Form(form): Form<CodeForm>) -> Response {
+async fn totp(
+    State(state): State<AppState>,
+    s: AnyStage,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<CodeForm>,
+) -> Response {
     let secret = s.ctx.secret.clone().unwrap_or_default();
     match state.services.complete_totp(&secret, &form.code, &ip).await {
         Ok(()) => Redirect::to("/").into_response(),
         Err(e) => {
             let l = Layout::anonymous(&s.ctx, "totp.title");
-            let key = if matches!(e, CoreError::TooManyAttempts { .. }) { "login.throttled" } else { "totp.failed" };
+            let key = if matches!(e, CoreError::TooManyAttempts { .. }) {
+                "login.throttled"
+            } else {
+                "totp.failed"
+            };
             let message = Some(l.t.t(key).to_string());
             let mut res = render(TotpPage { l, message });
             *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

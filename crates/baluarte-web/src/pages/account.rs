@@ -36,8 +36,18 @@ fn account_page(s: &SignedIn, errors: FormErrors, flash: Option<&str>) -> Respon
         l = l.with_flash(key);
     }
     let role_label = l.t.t(&format!("role.{}", s.info.user.role)).to_string();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let mut res = render(AccountPage { email: s.info.user.email.clone(), role_label, totp_enabled: s.info.user.totp_enabled, errors, l });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = render(AccountPage {
+        email: s.info.user.email.clone(),
+        role_label,
+        totp_enabled: s.info.user.totp_enabled,
+        errors,
+        l,
+    });
     *res.status_mut() = status;
     res
 }
@@ -53,12 +63,36 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-async fn change_password(State(state): State<AppState>, s: SignedIn, Form(form): Form<PasswordForm>) -> Result<Response, PageError> {
+async fn change_password(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
     if form.new_password != form.confirm_password {
-        return Ok(account_page(&s, FormErrors(vec![baluarte_core::FieldError::new("confirm_password", "does not match the new password")]), None));
+        return Ok(account_page(
+            &s,
+            FormErrors(vec![baluarte_core::FieldError::new(
+                "confirm_password",
+                "does not match the new password",
+            )]),
+            None,
+        ));
     }
-    match state.services.change_own_password(s.actor(), &form.current_password, &form.new_password, s.ctx.secret.as_deref()).await {
-        Ok(()) => Ok(account_page(&s, FormErrors::default(), Some("account.password_changed"))),
+    match state
+        .services
+        .change_own_password(
+            s.actor(),
+            &form.current_password,
+            &form.new_password,
+            s.ctx.secret.as_deref(),
+        )
+        .await
+    {
+        Ok(()) => Ok(account_page(
+            &s,
+            FormErrors::default(),
+            Some("account.password_changed"),
+        )),
         Err(CoreError::Invalid(errors)) => Ok(account_page(&s, FormErrors(errors), None)),
         Err(e) => Err(e).page(s.ctx.lang),
     }
@@ -78,7 +112,10 @@ struct EnrolPage {
 fn qr_svg(url: &str) -> String {
     match qrcode::QrCode::new(url.as_bytes()) {
         Ok(code) => {
-            let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(220, 220).build();
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(220, 220)
+                .build();
             // Drop the XML declaration: the SVG is embedded in HTML.
             match svg.find("<svg") {
                 Some(i) => svg[i..].to_string(),
@@ -94,7 +131,13 @@ async fn enrol_page(state: &AppState, s: &AnyStage, message: Option<String>) -> 
     let enrolment = state.services.begin_totp_enrolment(&s.info.actor).await.page(lang)?;
     let l = Layout::anonymous(&s.ctx, "enrol.title");
     let failed = message.is_some();
-    let mut res = render(EnrolPage { required: s.info.stage == SessionStage::Enrol, qr_svg: qr_svg(&enrolment.url), secret: enrolment.secret, message, l });
+    let mut res = render(EnrolPage {
+        required: s.info.stage == SessionStage::Enrol,
+        qr_svg: qr_svg(&enrolment.url),
+        secret: enrolment.secret,
+        message,
+        l,
+    });
     if failed {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -120,7 +163,11 @@ async fn enrol(State(state): State<AppState>, s: AnyStage, Form(form): Form<Code
     if s.info.stage == SessionStage::Totp {
         return Ok(Redirect::to("/login/totp").into_response());
     }
-    match state.services.confirm_totp_enrolment(&s.info.actor, s.ctx.secret.as_deref(), &form.code).await {
+    match state
+        .services
+        .confirm_totp_enrolment(&s.info.actor, s.ctx.secret.as_deref(), &form.code)
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/account").into_response()),
         Err(CoreError::Invalid(_)) => {
             // The pending secret is replaced by a new one: the person scans again.

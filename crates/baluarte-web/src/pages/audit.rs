@@ -16,7 +16,9 @@ use baluarte_core::time::local_display;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/audit", get(list)).route("/audit/verify", post(verify))
+    Router::new()
+        .route("/audit", get(list))
+        .route("/audit/verify", post(verify))
 }
 
 /// The kinds of audited objects, with their label.
@@ -88,14 +90,23 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     let (object_type, entity_id) = (text(&q.object_type), text(&q.entity_id));
     let page = state
         .services
-        .list_audit(actor, (!entity_id.is_empty()).then_some(entity_id.as_str()), (!object_type.is_empty()).then_some(object_type.as_str()), page_request(&q.page, &q.per_page))
+        .list_audit(
+            actor,
+            (!entity_id.is_empty()).then_some(entity_id.as_str()),
+            (!object_type.is_empty()).then_some(object_type.as_str()),
+            page_request(&q.page, &q.per_page),
+        )
         .await
         .page(lang)?;
     let l = Layout::signed_in(&s, "audit.title", "audit", "/audit");
     let mut names = EntityNames::default();
     let mut rows = Vec::with_capacity(page.items.len());
     for e in &page.items {
-        let (entity, zone) = names.get(&state, actor, &e.entity_id).await.page(lang)?.unwrap_or_else(|| (String::new(), DEFAULT_ZONE.to_string()));
+        let (entity, zone) = names
+            .get(&state, actor, &e.entity_id)
+            .await
+            .page(lang)?
+            .unwrap_or_else(|| (String::new(), DEFAULT_ZONE.to_string()));
         rows.push(AuditRow {
             seq: e.seq,
             at: local_display(e.at, &zone),
@@ -109,10 +120,30 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
             changes: changed_fields(&e.changes),
         });
     }
-    let entity_name = names.get(&state, actor, &entity_id).await.page(lang)?.map(|(n, _)| n).unwrap_or_default();
-    let types = OBJECT_TYPES.iter().map(|t| Opt::new(t, object_type_label(l.t, t), &object_type)).collect();
-    let pager = Pager::new("/audit", &[("object_type", &object_type), ("entity_id", &entity_id)], &page);
-    Ok(render(AuditPage { can_verify: verifies_whole_trail(&s), l, types, entity_id, entity_name, rows, pager }))
+    let entity_name = names
+        .get(&state, actor, &entity_id)
+        .await
+        .page(lang)?
+        .map(|(n, _)| n)
+        .unwrap_or_default();
+    let types = OBJECT_TYPES
+        .iter()
+        .map(|t| Opt::new(t, object_type_label(l.t, t), &object_type))
+        .collect();
+    let pager = Pager::new(
+        "/audit",
+        &[("object_type", &object_type), ("entity_id", &entity_id)],
+        &page,
+    );
+    Ok(render(AuditPage {
+        can_verify: verifies_whole_trail(&s),
+        l,
+        types,
+        entity_id,
+        entity_name,
+        rows,
+        pager,
+    }))
 }
 
 #[derive(Template)]
@@ -129,5 +160,11 @@ async fn verify(State(state): State<AppState>, s: SignedIn) -> Result<Response, 
     let report = state.services.verify_audit(s.actor()).await.page(s.ctx.lang)?;
     let l = Layout::signed_in(&s, "audit.verify_title", "audit", "/audit");
     let broken = report.broken.map(|b| (b.seq, b.reason));
-    Ok(render(VerifyPage { l, entries: report.entries, checkpoints: report.checkpoints, head_seq: report.head_seq, broken }))
+    Ok(render(VerifyPage {
+        l,
+        entries: report.entries,
+        checkpoints: report.checkpoints,
+        head_seq: report.head_seq,
+        broken,
+    }))
 }

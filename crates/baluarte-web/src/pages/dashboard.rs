@@ -29,11 +29,21 @@ pub async fn show(State(state): State<AppState>, s: SignedIn) -> Result<Response
         sectors
             .iter()
             .find(|x| x.id == id)
-            .map(|x| if lang == crate::i18n::Lang::En { x.name_en.clone() } else { x.name_es.clone() })
+            .map(|x| {
+                if lang == crate::i18n::Lang::En {
+                    x.name_en.clone()
+                } else {
+                    x.name_es.clone()
+                }
+            })
             .unwrap_or_else(|| l.t.t("dash.no_sector").to_string())
     };
     let by_sector: Vec<(String, i64)> = counts.by_sector.iter().map(|(k, n)| (sector_name(k), *n)).collect();
-    let by_kind: Vec<(String, i64)> = counts.by_kind.iter().map(|(k, n)| (l.t.t(&format!("kind.{k}")).to_string(), *n)).collect();
+    let by_kind: Vec<(String, i64)> = counts
+        .by_kind
+        .iter()
+        .map(|(k, n)| (l.t.t(&format!("kind.{k}")).to_string(), *n))
+        .collect();
     let total_entities = by_kind.iter().map(|r| r.1).sum();
     let page = DashboardPage {
         sector_chart: charts::bars(l.t.t("dash.by_sector"), &by_sector),

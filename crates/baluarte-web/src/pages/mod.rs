@@ -40,7 +40,14 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/baluarte.css")).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/baluarte.css"),
+    )
+        .into_response()
 }
 
 /// Which navigation entries the caller's role can use (asked of the policy, not decided here).
@@ -76,7 +83,16 @@ pub struct Layout {
 impl Layout {
     pub fn anonymous(ctx: &PageSession, title_key: &str) -> Self {
         let t = Tr::new(ctx.lang);
-        Layout { t, csrf: ctx.csrf.clone(), title: t.t(title_key).to_string(), active: "", user: None, nav: Nav::default(), path: "/".into(), flash: vec![] }
+        Layout {
+            t,
+            csrf: ctx.csrf.clone(),
+            title: t.t(title_key).to_string(),
+            active: "",
+            user: None,
+            nav: Nav::default(),
+            path: "/".into(),
+            flash: vec![],
+        }
     }
 
     pub fn signed_in(s: &SignedIn, title_key: &str, active: &'static str, path: &str) -> Self {
@@ -93,7 +109,16 @@ impl Layout {
             entity_name: s.info.entity_name.clone(),
             national: actor.national,
         };
-        Layout { t, csrf: s.ctx.csrf.clone(), title: t.t(title_key).to_string(), active, user: Some(user), nav, path: path.to_string(), flash: vec![] }
+        Layout {
+            t,
+            csrf: s.ctx.csrf.clone(),
+            title: t.t(title_key).to_string(),
+            active,
+            user: Some(user),
+            nav,
+            path: path.to_string(),
+            flash: vec![],
+        }
     }
 
     pub fn with_title(mut self, title: impl Into<String>) -> Self {
@@ -145,8 +170,20 @@ struct ErrorPage {
 pub fn error_page(lang: Lang, status: StatusCode, key: &str) -> Response {
     let t = Tr::new(lang);
     let title = status.canonical_reason().unwrap_or("Error");
-    let l = Layout { t, csrf: String::new(), title: format!("{} {}", status.as_u16(), title), active: "", user: None, nav: Nav::default(), path: "/".into(), flash: vec![] };
-    let mut res = render(ErrorPage { l, message: t.t(key).to_string() });
+    let l = Layout {
+        t,
+        csrf: String::new(),
+        title: format!("{} {}", status.as_u16(), title),
+        active: "",
+        user: None,
+        nav: Nav::default(),
+        path: "/".into(),
+        flash: vec![],
+    };
+    let mut res = render(ErrorPage {
+        l,
+        message: t.t(key).to_string(),
+    });
     *res.status_mut() = status;
     res
 }
@@ -204,7 +241,12 @@ struct LangForm {
     next: String,
 }
 
-async fn switch_lang(State(state): State<AppState>, ctx: PageSession, jar: CookieJar, Form(form): Form<LangForm>) -> Response {
+async fn switch_lang(
+    State(state): State<AppState>,
+    ctx: PageSession,
+    jar: CookieJar,
+    Form(form): Form<LangForm>,
+) -> Response {
     let Some(lang) = Lang::parse(&form.lang) else {
         return error_page(ctx.lang, StatusCode::UNPROCESSABLE_ENTITY, "error.invalid");
     };
@@ -213,8 +255,14 @@ async fn switch_lang(State(state): State<AppState>, ctx: PageSession, jar: Cooki
             return PageError { lang: ctx.lang, err: e }.into_response();
         }
     }
-    let cookie = Cookie::build((LANG_COOKIE, lang.code())).same_site(SameSite::Strict).secure(state.config.cookie_secure).path("/").permanent().build();
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .same_site(SameSite::Strict)
+        .secure(state.config.cookie_secure)
+        .path("/")
+        .permanent()
+        .build();
     let mut res = (jar.add(cookie), Redirect::to(safe_next(&form.next))).into_response();
-    res.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.html()));
+    res.headers_mut()
+        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.html()));
     res
 }

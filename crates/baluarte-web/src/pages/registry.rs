@@ -73,7 +73,9 @@ fn sector_label(s: &Sector, lang: Lang) -> &str {
 }
 
 fn sector_name(sectors: &[Sector], id: Option<&str>, lang: Lang) -> String {
-    id.and_then(|id| sectors.iter().find(|s| s.id == id)).map(|s| sector_label(s, lang).to_string()).unwrap_or_default()
+    id.and_then(|id| sectors.iter().find(|s| s.id == id))
+        .map(|s| sector_label(s, lang).to_string())
+        .unwrap_or_default()
 }
 
 /// Sectors for a select, subsectors under their sector.
@@ -91,12 +93,18 @@ fn sector_options(sectors: &[Sector], selected: &str, lang: Lang) -> Vec<Opt> {
 }
 
 fn kind_options(t: Tr, selected: &str) -> Vec<Opt> {
-    EntityKind::ALL.iter().map(|k| Opt::new(k.as_str(), t.t(kind_key(*k)), selected)).collect()
+    EntityKind::ALL
+        .iter()
+        .map(|k| Opt::new(k.as_str(), t.t(kind_key(*k)), selected))
+        .collect()
 }
 
 /// TLP markings a contact may carry (RED needs named recipients and is refused for contacts).
 fn tlp_options(selected: &str) -> Vec<Opt> {
-    [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict].iter().map(|m| Opt::new(m.as_str(), format!("TLP:{m}"), selected)).collect()
+    [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict]
+        .iter()
+        .map(|m| Opt::new(m.as_str(), format!("TLP:{m}"), selected))
+        .collect()
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -162,7 +170,11 @@ struct EntitiesPage {
 async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let title = if actor.national { "entities.title" } else { "entities.own_title" };
+    let title = if actor.national {
+        "entities.title"
+    } else {
+        "entities.own_title"
+    };
     let l = Layout::signed_in(&s, title, "entities", "/entities").with_done(q.done.as_deref());
     let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_string();
     let (query, sector, kind, st) = (text(&q.q), text(&q.sector), text(&q.kind), text(&q.state));
@@ -174,7 +186,11 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
         state_code: non_empty(&st).map(|s| s.to_uppercase()),
         include_inactive: inactive,
     };
-    let page = state.services.list_entities(actor, &filter, page_request(&q.page, &q.per_page)).await.page(lang)?;
+    let page = state
+        .services
+        .list_entities(actor, &filter, page_request(&q.page, &q.per_page))
+        .await
+        .page(lang)?;
     let sectors = state.services.list_sectors(actor).await.page(lang)?;
     let rows = page
         .items
@@ -191,7 +207,17 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
         })
         .collect();
     let inactive_flag = if inactive { "1" } else { "" };
-    let pager = Pager::new("/entities", &[("q", &query), ("sector", &sector), ("kind", &kind), ("state", &st), ("inactive", inactive_flag)], &page);
+    let pager = Pager::new(
+        "/entities",
+        &[
+            ("q", &query),
+            ("sector", &sector),
+            ("kind", &kind),
+            ("state", &st),
+            ("inactive", inactive_flag),
+        ],
+        &page,
+    );
     let kinds = kind_options(l.t, &kind);
     let page = EntitiesPage {
         national: actor.national,
@@ -224,7 +250,11 @@ struct EntityForm {
 
 impl EntityForm {
     fn blank() -> Self {
-        EntityForm { kind: EntityKind::Federal.as_str().into(), time_zone: DEFAULT_ZONE.into(), ..Default::default() }
+        EntityForm {
+            kind: EntityKind::Federal.as_str().into(),
+            time_zone: DEFAULT_ZONE.into(),
+            ..Default::default()
+        }
     }
 
     fn of(e: &Entity) -> Self {
@@ -268,12 +298,28 @@ struct EntityFormPage {
     errors: FormErrors,
 }
 
-async fn entity_form_page(state: &AppState, s: &SignedIn, id: Option<&str>, form: EntityForm, errors: FormErrors) -> Result<Response, PageError> {
+async fn entity_form_page(
+    state: &AppState,
+    s: &SignedIn,
+    id: Option<&str>,
+    form: EntityForm,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let sectors = state.services.list_sectors(s.actor()).await.page(lang)?;
     let (title, action, cancel, path) = match id {
-        Some(id) => ("entities.edit_title", format!("/entities/{id}"), format!("/entities/{id}"), format!("/entities/{id}/edit")),
-        None => ("entities.new_title", "/entities".to_string(), "/entities".to_string(), "/entities/new".to_string()),
+        Some(id) => (
+            "entities.edit_title",
+            format!("/entities/{id}"),
+            format!("/entities/{id}"),
+            format!("/entities/{id}/edit"),
+        ),
+        None => (
+            "entities.new_title",
+            "/entities".to_string(),
+            "/entities".to_string(),
+            "/entities/new".to_string(),
+        ),
     };
     let l = Layout::signed_in(s, title, "entities", &path);
     let status = invalid_status(&errors);
@@ -296,7 +342,11 @@ async fn new_form(State(state): State<AppState>, s: SignedIn) -> Result<Response
     entity_form_page(&state, &s, None, EntityForm::blank(), FormErrors::default()).await
 }
 
-async fn create(State(state): State<AppState>, s: SignedIn, Form(form): Form<EntityForm>) -> Result<Response, PageError> {
+async fn create(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Form(form): Form<EntityForm>,
+) -> Result<Response, PageError> {
     let result = match form.input() {
         Ok(input) => state.services.create_entity(s.actor(), input).await,
         Err(e) => Err(e),
@@ -315,7 +365,12 @@ async fn edit_form(State(state): State<AppState>, s: SignedIn, Path(id): Path<St
     entity_form_page(&state, &s, Some(&id), EntityForm::of(&e), FormErrors::default()).await
 }
 
-async fn update(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>, Form(form): Form<EntityForm>) -> Result<Response, PageError> {
+async fn update(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<EntityForm>,
+) -> Result<Response, PageError> {
     let result = match form.input() {
         Ok(input) => state.services.update_entity(s.actor(), &id, input).await,
         Err(e) => Err(e),
@@ -328,12 +383,20 @@ async fn update(State(state): State<AppState>, s: SignedIn, Path(id): Path<Strin
 }
 
 async fn deactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
-    state.services.set_entity_active(s.actor(), &id, false).await.page(s.ctx.lang)?;
+    state
+        .services
+        .set_entity_active(s.actor(), &id, false)
+        .await
+        .page(s.ctx.lang)?;
     Ok(Redirect::to(&format!("/entities/{id}?done=entity_deactivated")).into_response())
 }
 
 async fn reactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
-    state.services.set_entity_active(s.actor(), &id, true).await.page(s.ctx.lang)?;
+    state
+        .services
+        .set_entity_active(s.actor(), &id, true)
+        .await
+        .page(s.ctx.lang)?;
     Ok(Redirect::to(&format!("/entities/{id}?done=entity_reactivated")).into_response())
 }
 
@@ -408,7 +471,14 @@ struct ContactForm {
 
 impl Default for ContactForm {
     fn default() -> Self {
-        ContactForm { name: String::new(), title: String::new(), email: String::new(), phone: String::new(), is_24_7: Some("on".into()), tlp: Tlp::Amber.as_str().into() }
+        ContactForm {
+            name: String::new(),
+            title: String::new(),
+            email: String::new(),
+            phone: String::new(),
+            is_24_7: Some("on".into()),
+            tlp: Tlp::Amber.as_str().into(),
+        }
     }
 }
 
@@ -455,11 +525,31 @@ struct DoneQuery {
     done: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Result<Response, PageError> {
-    entity_page(&state, &s, &id, q.done.as_deref(), ContactForm::default(), FormErrors::default()).await
+async fn show(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    entity_page(
+        &state,
+        &s,
+        &id,
+        q.done.as_deref(),
+        ContactForm::default(),
+        FormErrors::default(),
+    )
+    .await
 }
 
-async fn entity_page(state: &AppState, s: &SignedIn, id: &str, done: Option<&str>, form: ContactForm, errors: FormErrors) -> Result<Response, PageError> {
+async fn entity_page(
+    state: &AppState,
+    s: &SignedIn,
+    id: &str,
+    done: Option<&str>,
+    form: ContactForm,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
     let e = state.services.get_entity(actor, id).await.page(lang)?;
@@ -467,7 +557,11 @@ async fn entity_page(state: &AppState, s: &SignedIn, id: &str, done: Option<&str
     let sectors = state.services.list_sectors(actor).await.page(lang)?;
     let mut names = EntityNames::default();
     let parent = match &e.parent_id {
-        Some(p) => names.get(state, actor, p).await.page(lang)?.map(|(name, _)| (p.clone(), name)),
+        Some(p) => names
+            .get(state, actor, p)
+            .await
+            .page(lang)?
+            .map(|(name, _)| (p.clone(), name)),
         None => None,
     };
     let allowed = |r: Resource, a: Action| policy::check(actor, r, a, Some(id)).is_ok();
@@ -483,7 +577,9 @@ async fn entity_page(state: &AppState, s: &SignedIn, id: &str, done: Option<&str
         audit: allowed(Resource::Audit, Action::Read),
     };
     let history = history(state, s, "entity", id, &e.time_zone).await?;
-    let l = Layout::signed_in(s, "entities.title", "entities", &format!("/entities/{id}")).with_title(e.name.clone()).with_done(done);
+    let l = Layout::signed_in(s, "entities.title", "entities", &format!("/entities/{id}"))
+        .with_title(e.name.clone())
+        .with_done(done);
     let view = EntityView {
         id: e.id.clone(),
         acronym: e.acronym.clone().unwrap_or_default(),
@@ -499,11 +595,25 @@ async fn entity_page(state: &AppState, s: &SignedIn, id: &str, done: Option<&str
         name: e.name,
     };
     let status = invalid_status(&errors);
-    let page = EntityPage { e: view, can, contacts: contacts.iter().map(ContactRow::of).collect(), tlps: tlp_options(&form.tlp), form, errors, history, l };
+    let page = EntityPage {
+        e: view,
+        can,
+        contacts: contacts.iter().map(ContactRow::of).collect(),
+        tlps: tlp_options(&form.tlp),
+        form,
+        errors,
+        history,
+        l,
+    };
     Ok(status_with(status, render(page)))
 }
 
-async fn add_contact(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>, Form(form): Form<ContactForm>) -> Result<Response, PageError> {
+async fn add_contact(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, PageError> {
     let result = match form.input() {
         Ok(input) => state.services.create_contact(s.actor(), &id, input).await,
         Err(e) => Err(e),
@@ -531,10 +641,21 @@ struct ContactFormPage {
     errors: FormErrors,
 }
 
-async fn contact_form_page(state: &AppState, s: &SignedIn, c: &Contact, form: ContactForm, errors: FormErrors) -> Result<Response, PageError> {
+async fn contact_form_page(
+    state: &AppState,
+    s: &SignedIn,
+    c: &Contact,
+    form: ContactForm,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let entity_name = EntityNames::default().get(state, actor, &c.entity_id).await.page(lang)?.map(|(n, _)| n).unwrap_or_default();
+    let entity_name = EntityNames::default()
+        .get(state, actor, &c.entity_id)
+        .await
+        .page(lang)?
+        .map(|(n, _)| n)
+        .unwrap_or_default();
     let l = Layout::signed_in(s, "contact.edit_title", "entities", &format!("/contacts/{}/edit", c.id));
     let status = invalid_status(&errors);
     let page = ContactFormPage {
@@ -551,14 +672,23 @@ async fn contact_form_page(state: &AppState, s: &SignedIn, c: &Contact, form: Co
     Ok(status_with(status, render(page)))
 }
 
-async fn contact_form(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn contact_form(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let c = state.services.get_contact(s.actor(), &id).await.page(lang)?;
     policy::check(s.actor(), Resource::Contact, Action::Update, Some(&c.entity_id)).page(lang)?;
     contact_form_page(&state, &s, &c, ContactForm::of(&c), FormErrors::default()).await
 }
 
-async fn update_contact(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>, Form(form): Form<ContactForm>) -> Result<Response, PageError> {
+async fn update_contact(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let result = match form.input() {
         Ok(input) => state.services.update_contact(s.actor(), &id, input).await,
@@ -574,13 +704,29 @@ async fn update_contact(State(state): State<AppState>, s: SignedIn, Path(id): Pa
     }
 }
 
-async fn deactivate_contact(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
-    let c = state.services.set_contact_active(s.actor(), &id, false).await.page(s.ctx.lang)?;
+async fn deactivate_contact(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let c = state
+        .services
+        .set_contact_active(s.actor(), &id, false)
+        .await
+        .page(s.ctx.lang)?;
     Ok(Redirect::to(&format!("/entities/{}?done=contact_deactivated#contacts", c.entity_id)).into_response())
 }
 
-async fn reactivate_contact(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
-    let c = state.services.set_contact_active(s.actor(), &id, true).await.page(s.ctx.lang)?;
+async fn reactivate_contact(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let c = state
+        .services
+        .set_contact_active(s.actor(), &id, true)
+        .await
+        .page(s.ctx.lang)?;
     Ok(Redirect::to(&format!("/entities/{}?done=contact_reactivated#contacts", c.entity_id)).into_response())
 }
 
@@ -610,20 +756,37 @@ struct DirectoryPage {
     pager: Pager,
 }
 
-async fn directory(State(state): State<AppState>, s: SignedIn, Query(q): Query<DirectoryQuery>) -> Result<Response, PageError> {
+async fn directory(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Query(q): Query<DirectoryQuery>,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
     let query = q.q.as_deref().map(str::trim).unwrap_or_default().to_string();
-    let page = state.services.contact_directory(actor, non_empty(&query).as_deref(), page_request(&q.page, &q.per_page)).await.page(lang)?;
+    let page = state
+        .services
+        .contact_directory(actor, non_empty(&query).as_deref(), page_request(&q.page, &q.per_page))
+        .await
+        .page(lang)?;
     let mut names = EntityNames::default();
     let mut rows = Vec::with_capacity(page.items.len());
     for c in &page.items {
         let entity_name = names.get(&state, actor, &c.entity_id).await.page(lang)?.map(|(n, _)| n);
-        rows.push(DirectoryRow { contact: ContactRow::of(c), entity_id: c.entity_id.clone(), entity_name });
+        rows.push(DirectoryRow {
+            contact: ContactRow::of(c),
+            entity_id: c.entity_id.clone(),
+            entity_name,
+        });
     }
     let pager = Pager::new("/directory", &[("q", &query)], &page);
     let l = Layout::signed_in(&s, "directory.title", "directory", "/directory");
-    Ok(render(DirectoryPage { l, q: query, rows, pager }))
+    Ok(render(DirectoryPage {
+        l,
+        q: query,
+        rows,
+        pager,
+    }))
 }
 
 // ----- sectors -----
@@ -660,21 +823,39 @@ fn sector_groups(sectors: &[Sector], lang: Lang) -> Vec<SectorGroup> {
     let mut groups: Vec<SectorGroup> = sectors
         .iter()
         .filter(|s| s.parent_id.as_deref().is_none_or(|p| !known(p)))
-        .map(|s| SectorGroup { id: s.id.clone(), name: sector_label(s, lang).to_string(), subsectors: vec![] })
+        .map(|s| SectorGroup {
+            id: s.id.clone(),
+            name: sector_label(s, lang).to_string(),
+            subsectors: vec![],
+        })
         .collect();
     for s in sectors {
-        if let Some(g) = s.parent_id.as_deref().and_then(|p| groups.iter_mut().find(|g| g.id == p)) {
+        if let Some(g) = s
+            .parent_id
+            .as_deref()
+            .and_then(|p| groups.iter_mut().find(|g| g.id == p))
+        {
             g.subsectors.push((s.id.clone(), sector_label(s, lang).to_string()));
         }
     }
     groups
 }
 
-async fn sectors_page(state: &AppState, s: &SignedIn, done: Option<&str>, form: SectorForm, errors: FormErrors) -> Result<Response, PageError> {
+async fn sectors_page(
+    state: &AppState,
+    s: &SignedIn,
+    done: Option<&str>,
+    form: SectorForm,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let sectors = state.services.list_sectors(s.actor()).await.page(lang)?;
     let l = Layout::signed_in(s, "sectors.title", "sectors", "/sectors").with_done(done);
-    let parents = sectors.iter().filter(|x| x.parent_id.is_none()).map(|x| Opt::new(&x.id, sector_label(x, lang), &form.parent_id)).collect();
+    let parents = sectors
+        .iter()
+        .filter(|x| x.parent_id.is_none())
+        .map(|x| Opt::new(&x.id, sector_label(x, lang), &form.parent_id))
+        .collect();
     let status = invalid_status(&errors);
     let page = SectorsPage {
         groups: sector_groups(&sectors, lang),
@@ -687,12 +868,32 @@ async fn sectors_page(state: &AppState, s: &SignedIn, done: Option<&str>, form: 
     Ok(status_with(status, render(page)))
 }
 
-async fn sectors(State(state): State<AppState>, s: SignedIn, Query(q): Query<DoneQuery>) -> Result<Response, PageError> {
-    sectors_page(&state, &s, q.done.as_deref(), SectorForm::default(), FormErrors::default()).await
+async fn sectors(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    sectors_page(
+        &state,
+        &s,
+        q.done.as_deref(),
+        SectorForm::default(),
+        FormErrors::default(),
+    )
+    .await
 }
 
-async fn create_sector(State(state): State<AppState>, s: SignedIn, Form(form): Form<SectorForm>) -> Result<Response, PageError> {
-    let input = SectorInput { id: form.id.clone(), parent_id: non_empty(&form.parent_id), name_es: form.name_es.clone(), name_en: form.name_en.clone() };
+async fn create_sector(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Form(form): Form<SectorForm>,
+) -> Result<Response, PageError> {
+    let input = SectorInput {
+        id: form.id.clone(),
+        parent_id: non_empty(&form.parent_id),
+        name_es: form.name_es.clone(),
+        name_en: form.name_en.clone(),
+    };
     match state.services.create_sector(s.actor(), input).await {
         Ok(_) => Ok(Redirect::to("/sectors?done=sector_created").into_response()),
         Err(CoreError::Invalid(errors)) => sectors_page(&state, &s, None, form, FormErrors(errors)).await,
@@ -715,7 +916,11 @@ pub(super) struct Opt {
 
 impl Opt {
     pub(super) fn new(value: &str, label: impl Into<String>, selected: &str) -> Self {
-        Opt { value: value.to_string(), label: label.into(), selected: value == selected }
+        Opt {
+            value: value.to_string(),
+            label: label.into(),
+            selected: value == selected,
+        }
     }
 }
 
@@ -805,7 +1010,12 @@ pub(super) struct EntityNames(HashMap<String, Option<(String, String)>>);
 
 impl EntityNames {
     /// `(name, time zone)`, or None when the entity is not visible to the actor (or `id` is empty).
-    pub(super) async fn get(&mut self, state: &AppState, actor: &Actor, id: &str) -> Result<Option<(String, String)>, CoreError> {
+    pub(super) async fn get(
+        &mut self,
+        state: &AppState,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Option<(String, String)>, CoreError> {
         if id.is_empty() {
             return Ok(None);
         }
@@ -823,10 +1033,29 @@ impl EntityNames {
 }
 
 /// Entities a national person may pick in a form: up to 200, narrowed by a search.
-pub(super) async fn entity_choices(state: &AppState, actor: &Actor, search: &str, selected: &str) -> Result<Vec<Opt>, CoreError> {
-    let filter = EntityFilter { q: non_empty(search), ..Default::default() };
-    let page = state.services.list_entities(actor, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE))).await?;
-    let mut opts: Vec<Opt> = page.items.iter().map(|e| Opt::new(&e.id, entity_label(e), selected)).collect();
+pub(super) async fn entity_choices(
+    state: &AppState,
+    actor: &Actor,
+    search: &str,
+    selected: &str,
+) -> Result<Vec<Opt>, CoreError> {
+    let filter = EntityFilter {
+        q: non_empty(search),
+        ..Default::default()
+    };
+    let page = state
+        .services
+        .list_entities(
+            actor,
+            &filter,
+            PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)),
+        )
+        .await?;
+    let mut opts: Vec<Opt> = page
+        .items
+        .iter()
+        .map(|e| Opt::new(&e.id, entity_label(e), selected))
+        .collect();
     if !selected.is_empty() && !opts.iter().any(|o| o.selected) {
         if let Ok(e) = state.services.get_entity(actor, selected).await {
             opts.insert(0, Opt::new(&e.id, entity_label(&e), selected));
@@ -873,18 +1102,33 @@ pub(super) fn action_label(t: Tr, action: &str) -> String {
 
 /// The changed fields recorded with an entry (a JSON list), as "a, b, c".
 pub(super) fn changed_fields(changes: &str) -> String {
-    serde_json::from_str::<Vec<String>>(changes).map(|v| v.join(", ")).unwrap_or_default()
+    serde_json::from_str::<Vec<String>>(changes)
+        .map(|v| v.join(", "))
+        .unwrap_or_default()
 }
 
 pub(super) fn history_row(t: Tr, e: &AuditEntry, zone: &str) -> HistoryRow {
-    HistoryRow { at: local_display(e.at, zone), actor: e.actor_label.clone(), action: action_label(t, &e.action), changes: changed_fields(&e.changes) }
+    HistoryRow {
+        at: local_display(e.at, zone),
+        actor: e.actor_label.clone(),
+        action: action_label(t, &e.action),
+        changes: changed_fields(&e.changes),
+    }
 }
 
 /// The object's history, newest first, or None when the actor may not read it.
-pub(super) async fn history(state: &AppState, s: &SignedIn, object_type: &str, id: &str, zone: &str) -> Result<Option<Vec<HistoryRow>>, PageError> {
+pub(super) async fn history(
+    state: &AppState,
+    s: &SignedIn,
+    object_type: &str,
+    id: &str,
+    zone: &str,
+) -> Result<Option<Vec<HistoryRow>>, PageError> {
     let lang = s.ctx.lang;
     match state.services.object_history(s.actor(), object_type, id).await {
-        Ok(entries) => Ok(Some(entries.iter().map(|e| history_row(Tr::new(lang), e, zone)).collect())),
+        Ok(entries) => Ok(Some(
+            entries.iter().map(|e| history_row(Tr::new(lang), e, zone)).collect(),
+        )),
         Err(CoreError::NotFound | CoreError::Forbidden(_)) => Ok(None),
         Err(e) => Err(e).page(lang),
     }
@@ -892,7 +1136,8 @@ pub(super) async fn history(state: &AppState, s: &SignedIn, object_type: &str, i
 
 /// A page that shows a secret once: never stored by the browser or a proxy.
 pub(super) fn no_store(mut res: Response) -> Response {
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
@@ -906,7 +1151,12 @@ mod tests {
     use super::*;
 
     fn page(total: i64, page: i64, per_page: i64) -> Page<()> {
-        Page { items: vec![], total, page, per_page }
+        Page {
+            items: vec![],
+            total,
+            page,
+            per_page,
+        }
     }
 
     #[test]
@@ -929,8 +1179,20 @@ mod tests {
 
     #[test]
     fn subsectors_are_grouped_under_their_sector() {
-        let s = |id: &str, parent: Option<&str>| Sector { id: id.into(), parent_id: parent.map(Into::into), name_es: id.into(), name_en: id.into() };
-        let groups = sector_groups(&[s("energia", None), s("electricidad", Some("energia")), s("huerfano", Some("nada"))], Lang::Es);
+        let s = |id: &str, parent: Option<&str>| Sector {
+            id: id.into(),
+            parent_id: parent.map(Into::into),
+            name_es: id.into(),
+            name_en: id.into(),
+        };
+        let groups = sector_groups(
+            &[
+                s("energia", None),
+                s("electricidad", Some("energia")),
+                s("huerfano", Some("nada")),
+            ],
+            Lang::Es,
+        );
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].subsectors.len(), 1);
     }

@@ -19,7 +19,10 @@ use baluarte_core::CoreError;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/tokens", get(list).post(create)).route("/tokens/new", get(new_form)).route("/tokens/{id}/revoke", post(revoke))
+    Router::new()
+        .route("/tokens", get(list).post(create))
+        .route("/tokens/new", get(new_form))
+        .route("/tokens/{id}/revoke", post(revoke))
 }
 
 fn purpose_key(p: Purpose) -> &'static str {
@@ -33,7 +36,11 @@ fn purpose_key(p: Purpose) -> &'static str {
 }
 
 fn purposes_text(t: Tr, purposes: &[Purpose]) -> String {
-    purposes.iter().map(|p| t.t(purpose_key(*p))).collect::<Vec<_>>().join(", ")
+    purposes
+        .iter()
+        .map(|p| t.t(purpose_key(*p)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn encode(v: &str) -> String {
@@ -103,7 +110,10 @@ fn token_row(t: Tr, tok: &ApiToken, entity: String, zone: &str, now: time::Micro
         created_by: tok.created_by.clone(),
         created: local_display(tok.created_at, zone),
         expires: local_display(tok.expires_at, zone),
-        last_used: tok.last_used_at.map(|u| local_display(u, zone)).unwrap_or_else(|| t.t("tokens.never_used").to_string()),
+        last_used: tok
+            .last_used_at
+            .map(|u| local_display(u, zone))
+            .unwrap_or_else(|| t.t("tokens.never_used").to_string()),
         status,
         status_label: status_label.to_string(),
         can_revoke: can_revoke && status == "active",
@@ -115,27 +125,54 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     let actor = s.actor();
     let entity_id = q.entity_id.as_deref().map(str::trim).unwrap_or_default().to_string();
     let filter = (!entity_id.is_empty()).then_some(entity_id.as_str());
-    let page = state.services.list_tokens(actor, filter, page_request(&q.page, &q.per_page)).await.page(lang)?;
+    let page = state
+        .services
+        .list_tokens(actor, filter, page_request(&q.page, &q.per_page))
+        .await
+        .page(lang)?;
     let l = Layout::signed_in(&s, "tokens.title", "tokens", "/tokens").with_done(q.done.as_deref());
     let now = time::now();
     let mut names = EntityNames::default();
     let mut rows = Vec::with_capacity(page.items.len());
     for tok in &page.items {
-        let (entity, zone) = names.get(&state, actor, &tok.entity_id).await.page(lang)?.unwrap_or_else(|| (String::new(), DEFAULT_ZONE.to_string()));
+        let (entity, zone) = names
+            .get(&state, actor, &tok.entity_id)
+            .await
+            .page(lang)?
+            .unwrap_or_else(|| (String::new(), DEFAULT_ZONE.to_string()));
         let can_revoke = policy::check(actor, Resource::ApiToken, Action::Deactivate, Some(&tok.entity_id)).is_ok();
         rows.push(token_row(l.t, tok, entity, &zone, now, can_revoke));
     }
-    let entity_name = names.get(&state, actor, &entity_id).await.page(lang)?.map(|(n, _)| n).unwrap_or_default();
-    let target = if entity_id.is_empty() { actor.entity_id.clone() } else { entity_id.clone() };
-    let new_href = policy::check(actor, Resource::ApiToken, Action::Create, Some(&target)).is_ok().then(|| {
-        if entity_id.is_empty() {
-            "/tokens/new".to_string()
-        } else {
-            format!("/tokens/new?entity_id={}", encode(&entity_id))
-        }
-    });
+    let entity_name = names
+        .get(&state, actor, &entity_id)
+        .await
+        .page(lang)?
+        .map(|(n, _)| n)
+        .unwrap_or_default();
+    let target = if entity_id.is_empty() {
+        actor.entity_id.clone()
+    } else {
+        entity_id.clone()
+    };
+    let new_href = policy::check(actor, Resource::ApiToken, Action::Create, Some(&target))
+        .is_ok()
+        .then(|| {
+            if entity_id.is_empty() {
+                "/tokens/new".to_string()
+            } else {
+                format!("/tokens/new?entity_id={}", encode(&entity_id))
+            }
+        });
     let pager = Pager::new("/tokens", &[("entity_id", &entity_id)], &page);
-    Ok(render(TokensPage { l, national: actor.national, entity_id, entity_name, new_href, rows, pager }))
+    Ok(render(TokensPage {
+        l,
+        national: actor.national,
+        entity_id,
+        entity_name,
+        new_href,
+        rows,
+        pager,
+    }))
 }
 
 // ----- creation -----
@@ -165,7 +202,11 @@ impl TokenForm {
     }
 
     fn input(&self) -> Result<TokenInput, CoreError> {
-        let days = self.days.trim().parse::<i64>().map_err(|_| field_error("expires_in_days", "must be between 1 and 365"))?;
+        let days = self
+            .days
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| field_error("expires_in_days", "must be between 1 and 365"))?;
         Ok(TokenInput {
             entity_id: self.entity_id.clone(),
             name: self.name.clone(),
@@ -201,26 +242,68 @@ struct NewTokenPage {
     errors: FormErrors,
 }
 
-async fn new_token_page(state: &AppState, s: &SignedIn, form: TokenForm, entity_q: String, errors: FormErrors) -> Result<Response, PageError> {
+async fn new_token_page(
+    state: &AppState,
+    s: &SignedIn,
+    form: TokenForm,
+    entity_q: String,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
     let actor = s.actor();
-    let entities = if actor.national { Some(entity_choices(state, actor, &entity_q, &form.entity_id).await.page(s.ctx.lang)?) } else { None };
+    let entities = if actor.national {
+        Some(
+            entity_choices(state, actor, &entity_q, &form.entity_id)
+                .await
+                .page(s.ctx.lang)?,
+        )
+    } else {
+        None
+    };
     let l = Layout::signed_in(s, "tokens.new_title", "tokens", "/tokens/new");
     let purposes = Purpose::ALL
         .iter()
         .enumerate()
-        .map(|(i, p)| PurposeBox { id: format!("purpose-{i}"), value: p.as_str(), label: l.t.t(purpose_key(*p)).to_string(), checked: form.purposes.iter().any(|x| x == p.as_str()) })
+        .map(|(i, p)| PurposeBox {
+            id: format!("purpose-{i}"),
+            value: p.as_str(),
+            label: l.t.t(purpose_key(*p)).to_string(),
+            checked: form.purposes.iter().any(|x| x == p.as_str()),
+        })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let mut res = render(NewTokenPage { own_entity: s.info.entity_name.clone(), entities, entity_q, purposes, form, errors, l });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = render(NewTokenPage {
+        own_entity: s.info.entity_name.clone(),
+        entities,
+        entity_q,
+        purposes,
+        form,
+        errors,
+        l,
+    });
     *res.status_mut() = status;
     Ok(res)
 }
 
-async fn new_form(State(state): State<AppState>, s: SignedIn, Query(q): Query<NewQuery>) -> Result<Response, PageError> {
+async fn new_form(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, PageError> {
     let actor = s.actor();
-    let entity_id = q.entity_id.filter(|e| !e.trim().is_empty() && actor.national).unwrap_or_else(|| actor.entity_id.clone());
+    let entity_id = q
+        .entity_id
+        .filter(|e| !e.trim().is_empty() && actor.national)
+        .unwrap_or_else(|| actor.entity_id.clone());
     policy::check(actor, Resource::ApiToken, Action::Create, Some(&entity_id)).page(s.ctx.lang)?;
-    let form = TokenForm { entity_id, days: "90".into(), ..Default::default() };
+    let form = TokenForm {
+        entity_id,
+        days: "90".into(),
+        ..Default::default()
+    };
     new_token_page(&state, &s, form, q.entity_q.unwrap_or_default(), FormErrors::default()).await
 }
 
@@ -236,7 +319,11 @@ struct CreatedPage {
     secret: String,
 }
 
-async fn create(State(state): State<AppState>, s: SignedIn, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+async fn create(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
     let mut form = TokenForm::from_pairs(pairs);
@@ -249,7 +336,12 @@ async fn create(State(state): State<AppState>, s: SignedIn, Form(pairs): Form<Ve
     };
     match result {
         Ok(created) => {
-            let zone = EntityNames::default().get(&state, actor, &created.token.entity_id).await.page(lang)?.map(|(_, z)| z).unwrap_or_else(|| DEFAULT_ZONE.to_string());
+            let zone = EntityNames::default()
+                .get(&state, actor, &created.token.entity_id)
+                .await
+                .page(lang)?
+                .map(|(_, z)| z)
+                .unwrap_or_else(|| DEFAULT_ZONE.to_string());
             let l = Layout::signed_in(&s, "tokens.created_title", "tokens", "/tokens");
             let tok = created.token;
             let page = CreatedPage {
@@ -270,6 +362,10 @@ async fn create(State(state): State<AppState>, s: SignedIn, Form(pairs): Form<Ve
 
 async fn revoke(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
     let tok = state.services.revoke_token(s.actor(), &id).await.page(s.ctx.lang)?;
-    let target = if s.actor().national { format!("/tokens?entity_id={}&done=token_revoked", encode(&tok.entity_id)) } else { "/tokens?done=token_revoked".to_string() };
+    let target = if s.actor().national {
+        format!("/tokens?entity_id={}&done=token_revoked", encode(&tok.entity_id))
+    } else {
+        "/tokens?done=token_revoked".to_string()
+    };
     Ok(Redirect::to(&target).into_response())
 }

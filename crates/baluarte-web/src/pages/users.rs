@@ -1,7 +1,9 @@
 //! People of the platform: list, creation (with a temporary password shown once), role and language,
 //! deactivation and, for administrators, password resets.
 
-use super::registry::{entity_choices, field_error, history, no_store, page_request, EntityNames, HistoryRow, Opt, Pager, DEFAULT_ZONE};
+use super::registry::{
+    entity_choices, field_error, history, no_store, page_request, EntityNames, HistoryRow, Opt, Pager, DEFAULT_ZONE,
+};
 use super::{render, FormErrors, Layout, OrPage, PageError};
 use crate::auth::SignedIn;
 use crate::AppState;
@@ -43,7 +45,10 @@ fn role_options(s: &SignedIn, l: &Layout, selected: &str, current: Option<Role>)
     if let Some(r) = current.filter(|r| !roles.contains(r)) {
         roles.insert(0, r);
     }
-    roles.iter().map(|r| Opt::new(r.as_str(), l.t.t(&format!("role.{r}")), selected)).collect()
+    roles
+        .iter()
+        .map(|r| Opt::new(r.as_str(), l.t.t(&format!("role.{r}")), selected))
+        .collect()
 }
 
 fn with_status(status: StatusCode, mut res: Response) -> Response {
@@ -102,13 +107,26 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     let entity_id = q.entity_id.as_deref().map(str::trim).unwrap_or_default().to_string();
     let query = q.q.as_deref().map(str::trim).unwrap_or_default().to_string();
     let inactive = q.inactive.is_some();
-    let filter = UserFilter { entity_id: (!entity_id.is_empty()).then(|| entity_id.clone()), q: (!query.is_empty()).then(|| query.clone()), include_inactive: inactive };
-    let page = state.services.list_users(actor, &filter, page_request(&q.page, &q.per_page)).await.page(lang)?;
+    let filter = UserFilter {
+        entity_id: (!entity_id.is_empty()).then(|| entity_id.clone()),
+        q: (!query.is_empty()).then(|| query.clone()),
+        include_inactive: inactive,
+    };
+    let page = state
+        .services
+        .list_users(actor, &filter, page_request(&q.page, &q.per_page))
+        .await
+        .page(lang)?;
     let l = Layout::signed_in(&s, "users.title", "users", "/users");
     let mut names = EntityNames::default();
     let mut rows = Vec::with_capacity(page.items.len());
     for u in &page.items {
-        let entity = names.get(&state, actor, &u.entity_id).await.page(lang)?.map(|(n, _)| n).unwrap_or_default();
+        let entity = names
+            .get(&state, actor, &u.entity_id)
+            .await
+            .page(lang)?
+            .map(|(n, _)| n)
+            .unwrap_or_default();
         rows.push(UserRow {
             id: u.id.clone(),
             name: u.name.clone(),
@@ -120,18 +138,46 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
             active: u.active,
         });
     }
-    let entity_name = names.get(&state, actor, &entity_id).await.page(lang)?.map(|(n, _)| n).unwrap_or_default();
-    let target = if entity_id.is_empty() { actor.entity_id.clone() } else { entity_id.clone() };
-    let new_href = policy::check(actor, Resource::User, Action::Create, Some(&target)).is_ok().then(|| {
-        if entity_id.is_empty() {
-            "/users/new".to_string()
-        } else {
-            format!("/users/new?entity_id={}", url::form_urlencoded::byte_serialize(entity_id.as_bytes()).collect::<String>())
-        }
-    });
+    let entity_name = names
+        .get(&state, actor, &entity_id)
+        .await
+        .page(lang)?
+        .map(|(n, _)| n)
+        .unwrap_or_default();
+    let target = if entity_id.is_empty() {
+        actor.entity_id.clone()
+    } else {
+        entity_id.clone()
+    };
+    let new_href = policy::check(actor, Resource::User, Action::Create, Some(&target))
+        .is_ok()
+        .then(|| {
+            if entity_id.is_empty() {
+                "/users/new".to_string()
+            } else {
+                format!(
+                    "/users/new?entity_id={}",
+                    url::form_urlencoded::byte_serialize(entity_id.as_bytes()).collect::<String>()
+                )
+            }
+        });
     let inactive_flag = if inactive { "1" } else { "" };
-    let pager = Pager::new("/users", &[("entity_id", &entity_id), ("q", &query), ("inactive", inactive_flag)], &page);
-    Ok(render(UsersPage { l, national: actor.national, entity_id, entity_name, q: query, inactive, new_href, rows, pager }))
+    let pager = Pager::new(
+        "/users",
+        &[("entity_id", &entity_id), ("q", &query), ("inactive", inactive_flag)],
+        &page,
+    );
+    Ok(render(UsersPage {
+        l,
+        national: actor.national,
+        entity_id,
+        entity_name,
+        q: query,
+        inactive,
+        new_href,
+        rows,
+        pager,
+    }))
 }
 
 // ----- creation -----
@@ -166,20 +212,53 @@ struct NewUserPage {
     errors: FormErrors,
 }
 
-async fn new_user_page(state: &AppState, s: &SignedIn, form: NewUserForm, entity_q: String, errors: FormErrors) -> Result<Response, PageError> {
+async fn new_user_page(
+    state: &AppState,
+    s: &SignedIn,
+    form: NewUserForm,
+    entity_q: String,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
     let actor = s.actor();
-    let entities = if actor.national { Some(entity_choices(state, actor, &entity_q, &form.entity_id).await.page(s.ctx.lang)?) } else { None };
+    let entities = if actor.national {
+        Some(
+            entity_choices(state, actor, &entity_q, &form.entity_id)
+                .await
+                .page(s.ctx.lang)?,
+        )
+    } else {
+        None
+    };
     let l = Layout::signed_in(s, "users.new_title", "users", "/users/new");
     let status = form_status(&errors);
-    let page = NewUserPage { roles: role_options(s, &l, &form.role, None), own_entity: s.info.entity_name.clone(), entities, entity_q, form, errors, l };
+    let page = NewUserPage {
+        roles: role_options(s, &l, &form.role, None),
+        own_entity: s.info.entity_name.clone(),
+        entities,
+        entity_q,
+        form,
+        errors,
+        l,
+    };
     Ok(with_status(status, render(page)))
 }
 
-async fn new_form(State(state): State<AppState>, s: SignedIn, Query(q): Query<NewQuery>) -> Result<Response, PageError> {
+async fn new_form(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, PageError> {
     let actor = s.actor();
-    let entity_id = q.entity_id.filter(|e| !e.trim().is_empty() && actor.national).unwrap_or_else(|| actor.entity_id.clone());
+    let entity_id = q
+        .entity_id
+        .filter(|e| !e.trim().is_empty() && actor.national)
+        .unwrap_or_else(|| actor.entity_id.clone());
     policy::check(actor, Resource::User, Action::Create, Some(&entity_id)).page(s.ctx.lang)?;
-    let form = NewUserForm { entity_id, role: Role::Reporter.as_str().into(), ..Default::default() };
+    let form = NewUserForm {
+        entity_id,
+        role: Role::Reporter.as_str().into(),
+        ..Default::default()
+    };
     new_user_page(&state, &s, form, q.entity_q.unwrap_or_default(), FormErrors::default()).await
 }
 
@@ -193,7 +272,11 @@ struct CreatedPage {
     password: String,
 }
 
-async fn create(State(state): State<AppState>, s: SignedIn, Form(mut form): Form<NewUserForm>) -> Result<Response, PageError> {
+async fn create(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Form(mut form): Form<NewUserForm>,
+) -> Result<Response, PageError> {
     let actor = s.actor();
     if !actor.national {
         form.entity_id = actor.entity_id.clone();
@@ -201,7 +284,13 @@ async fn create(State(state): State<AppState>, s: SignedIn, Form(mut form): Form
     let result = match Role::parse(form.role.trim()) {
         Some(role) => {
             let password = (!form.password.is_empty()).then(|| form.password.clone());
-            let input = UserInput { entity_id: form.entity_id.clone(), email: form.email.clone(), name: form.name.clone(), role, password };
+            let input = UserInput {
+                entity_id: form.entity_id.clone(),
+                email: form.email.clone(),
+                name: form.name.clone(),
+                role,
+                password,
+            };
             state.services.create_user(actor, input).await
         }
         None => Err(field_error("role", "is required")),
@@ -213,7 +302,13 @@ async fn create(State(state): State<AppState>, s: SignedIn, Form(mut form): Form
             Some(password) => {
                 let l = Layout::signed_in(&s, "users.created_title", "users", "/users");
                 let u = created.user;
-                Ok(no_store(render(CreatedPage { l, user_id: u.id, name: u.name, email: u.email, password })))
+                Ok(no_store(render(CreatedPage {
+                    l,
+                    user_id: u.id,
+                    name: u.name,
+                    email: u.email,
+                    password,
+                })))
             }
             None => Ok(Redirect::to(&format!("/users/{}?done=user_created", created.user.id)).into_response()),
         },
@@ -262,15 +357,31 @@ struct DoneQuery {
     done: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Result<Response, PageError> {
+async fn show(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
     user_page(&state, &s, &id, q.done.as_deref(), None, FormErrors::default()).await
 }
 
-async fn user_page(state: &AppState, s: &SignedIn, id: &str, done: Option<&str>, form: Option<EditForm>, errors: FormErrors) -> Result<Response, PageError> {
+async fn user_page(
+    state: &AppState,
+    s: &SignedIn,
+    id: &str,
+    done: Option<&str>,
+    form: Option<EditForm>,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
     let u = state.services.get_user(actor, id).await.page(lang)?;
-    let (entity_name, zone) = EntityNames::default().get(state, actor, &u.entity_id).await.page(lang)?.unwrap_or_else(|| (String::new(), DEFAULT_ZONE.to_string()));
+    let (entity_name, zone) = EntityNames::default()
+        .get(state, actor, &u.entity_id)
+        .await
+        .page(lang)?
+        .unwrap_or_else(|| (String::new(), DEFAULT_ZONE.to_string()));
     let allowed = |a: Action| policy::check(actor, Resource::User, a, Some(&u.entity_id)).is_ok();
     let own = actor.user_id() == Some(id);
     let can = UserCan {
@@ -281,9 +392,18 @@ async fn user_page(state: &AppState, s: &SignedIn, id: &str, done: Option<&str>,
         reset_password: allowed(Action::ResetPassword),
     };
     let history = history(state, s, "user", id, &zone).await?;
-    let form = form.unwrap_or_else(|| EditForm { name: u.name.clone(), role: u.role.as_str().into(), lang: u.lang.clone() });
-    let l = Layout::signed_in(s, "users.title", "users", &format!("/users/{id}")).with_title(u.name.clone()).with_done(done);
-    let langs = vec![Opt::new("es", l.t.t("lang.es"), &form.lang), Opt::new("en", l.t.t("lang.en"), &form.lang)];
+    let form = form.unwrap_or_else(|| EditForm {
+        name: u.name.clone(),
+        role: u.role.as_str().into(),
+        lang: u.lang.clone(),
+    });
+    let l = Layout::signed_in(s, "users.title", "users", &format!("/users/{id}"))
+        .with_title(u.name.clone())
+        .with_done(done);
+    let langs = vec![
+        Opt::new("es", l.t.t("lang.es"), &form.lang),
+        Opt::new("en", l.t.t("lang.en"), &form.lang),
+    ];
     let status = form_status(&errors);
     let page = UserPage {
         role_label: l.t.t(&format!("role.{}", u.role)).to_string(),
@@ -301,7 +421,12 @@ async fn user_page(state: &AppState, s: &SignedIn, id: &str, done: Option<&str>,
     Ok(with_status(status, render(page)))
 }
 
-async fn update(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>, Form(form): Form<EditForm>) -> Result<Response, PageError> {
+async fn update(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, PageError> {
     let patch = UserPatch {
         name: Some(form.name.clone()),
         // No role sent (one's own account): the role stays as it is.
@@ -316,12 +441,20 @@ async fn update(State(state): State<AppState>, s: SignedIn, Path(id): Path<Strin
 }
 
 async fn deactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
-    state.services.set_user_active(s.actor(), &id, false).await.page(s.ctx.lang)?;
+    state
+        .services
+        .set_user_active(s.actor(), &id, false)
+        .await
+        .page(s.ctx.lang)?;
     Ok(Redirect::to(&format!("/users/{id}?done=user_deactivated")).into_response())
 }
 
 async fn reactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
-    state.services.set_user_active(s.actor(), &id, true).await.page(s.ctx.lang)?;
+    state
+        .services
+        .set_user_active(s.actor(), &id, true)
+        .await
+        .page(s.ctx.lang)?;
     Ok(Redirect::to(&format!("/users/{id}?done=user_reactivated")).into_response())
 }
 
@@ -342,11 +475,27 @@ struct PasswordPage {
     totp_reset: bool,
 }
 
-async fn reset_password(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>, Form(form): Form<ResetForm>) -> Result<Response, PageError> {
+async fn reset_password(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let u = state.services.get_user(s.actor(), &id).await.page(lang)?;
     let totp_reset = form.reset_totp.is_some();
-    let password = state.services.reset_password(s.actor(), &id, totp_reset).await.page(lang)?;
+    let password = state
+        .services
+        .reset_password(s.actor(), &id, totp_reset)
+        .await
+        .page(lang)?;
     let l = Layout::signed_in(&s, "users.reset_title", "users", &format!("/users/{id}"));
-    Ok(no_store(render(PasswordPage { l, user_id: u.id, name: u.name, email: u.email, password, totp_reset })))
+    Ok(no_store(render(PasswordPage {
+        l,
+        user_id: u.id,
+        name: u.name,
+        email: u.email,
+        password,
+        totp_reset,
+    })))
 }
