@@ -31,6 +31,52 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> Change<'a> {
+    /// A record created, with its state after.
+    pub fn created(object_type: &'a str, object_id: &'a str, entity_id: &'a str, after: &impl Serialize) -> Self {
+        Change {
+            action: "create",
+            object_type,
+            object_id,
+            entity_id,
+            before: None,
+            after: serde_json::to_value(after).ok(),
+        }
+    }
+
+    /// A record changed by `action`, from one state to another.
+    pub fn changed(
+        action: &'a str,
+        object_type: &'a str,
+        object_id: &'a str,
+        entity_id: &'a str,
+        before: &impl Serialize,
+        after: &impl Serialize,
+    ) -> Self {
+        let (before, after) = (serde_json::to_value(before).ok(), serde_json::to_value(after).ok());
+        Change {
+            action,
+            object_type,
+            object_id,
+            entity_id,
+            before,
+            after,
+        }
+    }
+
+    /// An act on a record whose stored state is secret or unchanged (sign-in, password reset).
+    pub fn act(action: &'a str, object_type: &'a str, object_id: &'a str, entity_id: &'a str) -> Self {
+        Change {
+            action,
+            object_type,
+            object_id,
+            entity_id,
+            before: None,
+            after: None,
+        }
+    }
+}
+
 /// SHA-256 of the canonical JSON of a record state ("" when there is none).
 pub fn digest(state: &Option<Value>) -> String {
     match state {

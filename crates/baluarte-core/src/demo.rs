@@ -139,19 +139,7 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
         }));
         for s in level {
             insert_sector(&mut tx, &s, now).await?;
-            audit::append(
-                &mut tx,
-                &actor,
-                Change {
-                    action: "create",
-                    object_type: "sector",
-                    object_id: &s.id,
-                    entity_id: "",
-                    before: None,
-                    after: serde_json::to_value(&s).ok(),
-                },
-            )
-            .await?;
+            audit::append(&mut tx, &actor, Change::created("sector", &s.id, "", &s)).await?;
             summary.sectors += 1;
             done += 1;
         }
@@ -190,19 +178,7 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
             updated_at: now,
         };
         insert_entity(&mut tx, &e).await?;
-        audit::append(
-            &mut tx,
-            &actor,
-            Change {
-                action: "create",
-                object_type: "entity",
-                object_id: &e.id,
-                entity_id: &e.id,
-                before: None,
-                after: serde_json::to_value(&e).ok(),
-            },
-        )
-        .await?;
+        audit::append(&mut tx, &actor, Change::created("entity", &e.id, &e.id, &e)).await?;
         if d.national_authority {
             national = Some((e.id.clone(), d.key.clone(), e.name.clone()));
         } else if first_federal.is_none() && kind == EntityKind::Federal && d.key == "sat" {
@@ -227,14 +203,7 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
             audit::append(
                 &mut tx,
                 &actor,
-                Change {
-                    action: "create",
-                    object_type: "contact",
-                    object_id: &contact.id,
-                    entity_id: &e.id,
-                    before: None,
-                    after: serde_json::to_value(&contact).ok(),
-                },
+                Change::created("contact", &contact.id, &e.id, &contact),
             )
             .await?;
             summary.contacts += 1;
@@ -357,19 +326,7 @@ async fn add_user(
         created_at: time::now(),
     };
     insert_user(tx.conn(), &user, hash).await?;
-    audit::append(
-        tx,
-        actor,
-        Change {
-            action: "create",
-            object_type: "user",
-            object_id: &user.id,
-            entity_id,
-            before: None,
-            after: serde_json::to_value(&user).ok(),
-        },
-    )
-    .await?;
+    audit::append(tx, actor, Change::created("user", &user.id, entity_id, &user)).await?;
     Ok(())
 }
 

@@ -212,19 +212,7 @@ impl Services {
         } else {
             "login_password_step"
         };
-        audit::append(
-            &mut tx,
-            &actor,
-            Change {
-                action,
-                object_type: "user",
-                object_id: &user.id,
-                entity_id: &user.entity_id,
-                before: None,
-                after: None,
-            },
-        )
-        .await?;
+        audit::append(&mut tx, &actor, Change::act(action, "user", &user.id, &user.entity_id)).await?;
         tx.commit().await?;
         Ok(LoginOutcome {
             secret,
@@ -302,14 +290,7 @@ impl Services {
         audit::append(
             &mut tx,
             &s.actor,
-            Change {
-                action: "login",
-                object_type: "user",
-                object_id: &s.user.id,
-                entity_id: &s.user.entity_id,
-                before: None,
-                after: None,
-            },
+            Change::act("login", "user", &s.user.id, &s.user.entity_id),
         )
         .await?;
         tx.commit().await
@@ -384,14 +365,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "enrol_totp",
-                object_type: "user",
-                object_id: user_id,
-                entity_id: &user.entity_id,
-                before: None,
-                after: None,
-            },
+            Change::act("enrol_totp", "user", user_id, &user.entity_id),
         )
         .await?;
         tx.commit().await
@@ -409,14 +383,7 @@ impl Services {
         audit::append(
             &mut tx,
             &s.actor,
-            Change {
-                action: "logout",
-                object_type: "user",
-                object_id: &s.user.id,
-                entity_id: &s.user.entity_id,
-                before: None,
-                after: None,
-            },
+            Change::act("logout", "user", &s.user.id, &s.user.entity_id),
         )
         .await?;
         tx.commit().await
@@ -463,14 +430,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "change_password",
-                object_type: "user",
-                object_id: user_id,
-                entity_id: &user.entity_id,
-                before: None,
-                after: None,
-            },
+            Change::act("change_password", "user", user_id, &user.entity_id),
         )
         .await?;
         tx.commit().await
@@ -502,14 +462,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "update",
-                object_type: "user",
-                object_id: user_id,
-                entity_id: &before.entity_id,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&after).ok(),
-            },
+            Change::changed("update", "user", user_id, &before.entity_id, &before, &after),
         )
         .await?;
         tx.commit().await

@@ -163,10 +163,6 @@ pub(crate) fn finish(errors: Vec<FieldError>) -> Result<()> {
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(v).ok()
-}
-
 impl Services {
     // ----- sectors -----
 
@@ -210,19 +206,7 @@ impl Services {
                 CoreError::Storage(e) => crate::error::unique_as_conflict(e, "id"),
                 other => other,
             })?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change {
-                action: "create",
-                object_type: "sector",
-                object_id: &sector.id,
-                entity_id: "",
-                before: None,
-                after: to_json(&sector),
-            },
-        )
-        .await?;
+        audit::append(&mut tx, actor, Change::created("sector", &sector.id, "", &sector)).await?;
         tx.commit().await?;
         Ok(sector)
     }
@@ -388,14 +372,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "create",
-                object_type: "entity",
-                object_id: &entity.id,
-                entity_id: &entity.id,
-                before: None,
-                after: to_json(&entity),
-            },
+            Change::created("entity", &entity.id, &entity.id, &entity),
         )
         .await?;
         tx.commit().await?;
@@ -433,14 +410,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "update",
-                object_type: "entity",
-                object_id: id,
-                entity_id: id,
-                before: to_json(&before),
-                after: to_json(&after),
-            },
+            Change::changed("update", "entity", id, id, &before, &after),
         )
         .await?;
         tx.commit().await?;
@@ -471,14 +441,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action,
-                object_type: "entity",
-                object_id: id,
-                entity_id: id,
-                before: to_json(&before),
-                after: to_json(&after),
-            },
+            Change::changed(action, "entity", id, id, &before, &after),
         )
         .await?;
         tx.commit().await?;
@@ -609,14 +572,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "create",
-                object_type: "contact",
-                object_id: &contact.id,
-                entity_id,
-                before: None,
-                after: to_json(&contact),
-            },
+            Change::created("contact", &contact.id, entity_id, &contact),
         )
         .await?;
         tx.commit().await?;
@@ -652,14 +608,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "update",
-                object_type: "contact",
-                object_id: id,
-                entity_id: &after.entity_id,
-                before: to_json(&before),
-                after: to_json(&after),
-            },
+            Change::changed("update", "contact", id, &after.entity_id, &before, &after),
         )
         .await?;
         tx.commit().await?;
@@ -685,14 +634,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action,
-                object_type: "contact",
-                object_id: id,
-                entity_id: &after.entity_id,
-                before: to_json(&before),
-                after: to_json(&after),
-            },
+            Change::changed(action, "contact", id, &after.entity_id, &before, &after),
         )
         .await?;
         tx.commit().await?;

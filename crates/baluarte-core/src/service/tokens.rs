@@ -149,14 +149,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "create",
-                object_type: "api_token",
-                object_id: &token.id,
-                entity_id: &token.entity_id,
-                before: None,
-                after: serde_json::to_value(&token).ok(),
-            },
+            Change::created("api_token", &token.id, &token.entity_id, &token),
         )
         .await?;
         tx.commit().await?;
@@ -182,14 +175,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "revoke",
-                object_type: "api_token",
-                object_id: id,
-                entity_id: &after.entity_id,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&after).ok(),
-            },
+            Change::changed("revoke", "api_token", id, &after.entity_id, &before, &after),
         )
         .await?;
         tx.commit().await?;

@@ -188,14 +188,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "create",
-                object_type: "user",
-                object_id: &user.id,
-                entity_id: &user.entity_id,
-                before: None,
-                after: serde_json::to_value(&user).ok(),
-            },
+            Change::created("user", &user.id, &user.entity_id, &user),
         )
         .await?;
         tx.commit().await?;
@@ -252,14 +245,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action: "update",
-                object_type: "user",
-                object_id: id,
-                entity_id: &after.entity_id,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&after).ok(),
-            },
+            Change::changed("update", "user", id, &after.entity_id, &before, &after),
         )
         .await?;
         tx.commit().await?;
@@ -292,14 +278,7 @@ impl Services {
         audit::append(
             &mut tx,
             actor,
-            Change {
-                action,
-                object_type: "user",
-                object_id: id,
-                entity_id: &after.entity_id,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&after).ok(),
-            },
+            Change::changed(action, "user", id, &after.entity_id, &before, &after),
         )
         .await?;
         tx.commit().await?;
@@ -335,19 +314,7 @@ impl Services {
         } else {
             "reset_password"
         };
-        audit::append(
-            &mut tx,
-            actor,
-            Change {
-                action,
-                object_type: "user",
-                object_id: id,
-                entity_id: &user.entity_id,
-                before: None,
-                after: None,
-            },
-        )
-        .await?;
+        audit::append(&mut tx, actor, Change::act(action, "user", id, &user.entity_id)).await?;
         tx.commit().await?;
         Ok(temporary)
     }
@@ -418,14 +385,7 @@ impl Services {
                 audit::append(
                     &mut tx,
                     &actor,
-                    Change {
-                        action: "create",
-                        object_type: "entity",
-                        object_id: &entity.id,
-                        entity_id: &entity.id,
-                        before: None,
-                        after: serde_json::to_value(&entity).ok(),
-                    },
+                    Change::created("entity", &entity.id, &entity.id, &entity),
                 )
                 .await?;
                 tx.commit().await?;
@@ -449,14 +409,7 @@ impl Services {
         audit::append(
             &mut tx,
             &actor,
-            Change {
-                action: "create",
-                object_type: "user",
-                object_id: &user.id,
-                entity_id: &user.entity_id,
-                before: None,
-                after: serde_json::to_value(&user).ok(),
-            },
+            Change::created("user", &user.id, &user.entity_id, &user),
         )
         .await?;
         tx.commit().await?;
