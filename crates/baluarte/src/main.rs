@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout)]
 
 mod config;
+mod hunt;
 
 use anyhow::{bail, Context, Result};
 use baluarte_core::crypto::ServerKey;
@@ -70,6 +71,39 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Run Sigma rules over event files (.evtx, JSON lines, syslog) and print detections as JSON lines.
+    Hunt {
+        /// A rule file or a directory of rules (repeatable).
+        #[arg(long = "rules", required = true)]
+        rules: Vec<PathBuf>,
+        /// Event files or directories.
+        #[arg(required = true)]
+        events: Vec<PathBuf>,
+        /// Force the input format: evtx, json or syslog (default: detected per file).
+        #[arg(long)]
+        format: Option<String>,
+        /// Write detections to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Count only; write no detections.
+        #[arg(long)]
+        quiet: bool,
+        /// Worker threads (1: everything on one core).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+        /// Read the inputs this many times (benchmarks).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// Write the per-rule summary as JSON to this file.
+        #[arg(long)]
+        summary_json: Option<PathBuf>,
+        /// Print the run's figures as one JSON object on standard output at the end.
+        #[arg(long)]
+        report_json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,7 +133,7 @@ enum AuditCommand {
 
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BALUARTE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info,evtx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -131,6 +165,39 @@ async fn main() -> Result<()> {
     }
     init_logging(&config.log_format);
     match cli.command {
+        Command::Hunt {
+            rules,
+            events,
+            format,
+            output,
+            quiet,
+            threads,
+            no_progress,
+            repeat,
+            summary_json,
+            report_json,
+        } => {
+            let mut read = baluarte_events::ReadOptions::default();
+            if let Some(f) = format {
+                read.format = Some(f.parse().map_err(|e| anyhow::anyhow!("--format: {e}"))?);
+            }
+            let opts = hunt::HuntOptions {
+                rules,
+                inputs: events,
+                read,
+                output,
+                quiet,
+                threads,
+                progress: !no_progress,
+                repeat,
+                summary_json,
+            };
+            let report = hunt::run(&opts)?;
+            if report_json {
+                println!("{}", serde_json::to_string(&report)?);
+            }
+            Ok(())
+        }
         Command::Serve { listen } => {
             if let Some(l) = listen {
                 config.listen = l;

@@ -1,0 +1,932 @@
+//! The compiled engine: logsource routing, the cross-rule literal prefilter, and rule evaluation.
+//!
+//! For each event: (1) routing picks the rules whose logsource the event belongs to (hash lookups on the
+//! routing fields: `Channel`/`EventID`, or explicit `product`/`category`/`service`); (2) if any routed rule has
+//! necessary literals, one Aho-Corasick pass over the event's lower-cased values marks the rules whose literals
+//! occur; (3) only routed rules that are marked (or have no necessary literal) are evaluated.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use rustc_hash::FxHashMap;
+
+use crate::correlation::{compile_correlations, CompiledCorrelation};
+use crate::event::{Event, EventBuffers, EventError, FieldTable, Kind, Leaf};
+use crate::mapping::Mappings;
+use crate::pattern::{lower, time_part, Matcher};
+use crate::rule::{
+    CompiledDetection, Expr, Item, LoadOptions, LoadReport, RuleDef, RuleError, RuleMeta, RuleSet, Test,
+};
+
+/// Index of a detection rule in an [`Engine`].
+pub type RuleId = u32;
+
+/// A rule that matched an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub rule: RuleId,
+    /// False for rules referenced by a correlation without `generate: true`: they feed the correlation
+    /// but are not reported on their own.
+    pub standalone: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Variant {
+    pub(crate) ids: Vec<u32>,
+    filters: Vec<(Arc<CompiledDetection>, Vec<u32>)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledRule {
+    pub(crate) def: RuleDef,
+    pub(crate) variants: Vec<Variant>,
+    has_clause: bool,
+    /// Its necessary literals may occur in any value (keywords), not only in fields rules name.
+    needs_all: bool,
+    pub(crate) standalone: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    rule: u32,
+    variant: u16,
+    /// Presence-only conditions.
+    present: Vec<u32>,
+}
+
+/// The routes of one routing key, indexed for the two evaluation paths: rules without a necessary literal
+/// (always evaluated) and the others (looked up when the prefilter marks them).
+#[derive(Debug, Default)]
+struct RouteSet {
+    /// Sorted by rule.
+    routes: Vec<Route>,
+    bits: Vec<u64>,
+    no_clause: Vec<u32>,
+    has_clause: bool,
+    needs_all: bool,
+}
+
+impl RouteSet {
+    fn finish(&mut self, rules: &[CompiledRule]) {
+        self.routes.sort_by_key(|r| (r.rule, r.variant));
+        self.bits = vec![0; rules.len().div_ceil(64)];
+        self.no_clause.clear();
+        for (i, r) in self.routes.iter().enumerate() {
+            let rule = &rules[r.rule as usize];
+            self.bits[r.rule as usize / 64] |= 1 << (r.rule % 64);
+            if rule.has_clause {
+                self.has_clause = true;
+                self.needs_all |= rule.needs_all;
+            } else {
+                self.no_clause.push(i as u32);
+            }
+        }
+    }
+
+    fn contains(&self, rule: u32) -> bool {
+        self.bits
+            .get(rule as usize / 64)
+            .is_some_and(|w| w & (1 << (rule % 64)) != 0)
+    }
+}
+
+#[derive(Debug)]
+struct Sig {
+    fields: Vec<u32>,
+    table: FxHashMap<Vec<u8>, RouteSet>,
+}
+
+#[derive(Debug, Default)]
+struct Router {
+    sigs: Vec<Sig>,
+    always: RouteSet,
+}
+
+#[derive(Debug)]
+struct Prefilter {
+    ac: AhoCorasick,
+    pat_rules: Vec<Vec<u32>>,
+}
+
+/// Sizes of an engine's compiled structures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct EngineStats {
+    pub rules: usize,
+    pub correlations: usize,
+    pub fields: usize,
+    /// Distinct literals in the prefilter automaton.
+    pub literals: usize,
+    /// Rules evaluated on every routed event (no necessary literal found).
+    pub rules_without_literal: usize,
+    pub route_keys: usize,
+    pub prefilter_bytes: usize,
+}
+
+/// Builds an [`Engine`] from rule files, placeholder values and logsource mappings.
+#[derive(Debug)]
+pub struct EngineBuilder {
+    set: RuleSet,
+    report: LoadReport,
+    opts: LoadOptions,
+    mappings: Mappings,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EngineBuilder {
+    /// A builder with the shipped mappings and no placeholders.
+    pub fn new() -> Self {
+        EngineBuilder {
+            set: RuleSet::default(),
+            report: LoadReport::default(),
+            opts: LoadOptions::default(),
+            mappings: Mappings::builtin(),
+        }
+    }
+
+    /// Values of `%placeholders%` for the `expand` modifier. Set before adding rules.
+    pub fn placeholders(mut self, table: HashMap<String, Vec<String>>) -> Self {
+        self.opts.placeholders = table;
+        self
+    }
+
+    /// Replaces the logsource mappings (use `Mappings::builtin()` + `extend` to add to them).
+    pub fn mappings(mut self, m: Mappings) -> Self {
+        self.mappings = m;
+        self
+    }
+
+    /// Adds the documents of one YAML text.
+    pub fn add_yaml(&mut self, file: &str, text: &str) {
+        self.set.add_yaml(file, text, &self.opts, &mut self.report);
+    }
+
+    /// Adds a rule file or every `.yml` file under a directory.
+    pub fn add_path(&mut self, path: &std::path::Path) {
+        let (set, rep) = RuleSet::load_dir(path, &self.opts);
+        self.set.rules.extend(set.rules);
+        self.set.filters.extend(set.filters);
+        self.set.correlations.extend(set.correlations);
+        self.report.merge(rep);
+    }
+
+    /// Compiles everything added so far.
+    pub fn build(self) -> (Engine, LoadReport) {
+        Engine::compile(self.set, self.report, &self.mappings)
+    }
+}
+
+/// The compiled rule set. `Send + Sync`: evaluate from many threads at once.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) fields: FieldTable,
+    pub(crate) rules: Vec<CompiledRule>,
+    router: Router,
+    prefilter: Option<Prefilter>,
+    pub(crate) correlations: Vec<CompiledCorrelation>,
+    /// Per rule: (correlation, position in its `rules`).
+    pub(crate) rule_corrs: Vec<Vec<(u32, u16)>>,
+    pub(crate) time_fields: Vec<u32>,
+    n_patterns: usize,
+}
+
+#[derive(Default)]
+struct Scratch {
+    epoch: u32,
+    rule_hit: Vec<u32>,
+    rule_done: Vec<u32>,
+    pat_seen: Vec<u32>,
+    cands: Vec<u32>,
+    key: Vec<u8>,
+    bufs: EventBuffers,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// A necessary condition of a rule: at least one of these (lower-cased) literals occurs in the event.
+type Clause = Vec<Vec<u8>>;
+
+const MIN_LITERAL: usize = 2;
+
+fn better(a: Option<Clause>, b: Option<Clause>) -> Option<Clause> {
+    let score = |c: &Clause| {
+        (
+            c.iter().map(|l| l.len().min(12)).min().unwrap_or(0),
+            usize::MAX - c.len(),
+        )
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if score(&b) > score(&a) { b } else { a }),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+fn union(parts: impl Iterator<Item = Option<Clause>>) -> Option<Clause> {
+    let mut out: Clause = Vec::new();
+    for p in parts {
+        out.extend(p?);
+    }
+    if out.is_empty() {
+        None
+    } else {
+        Some(out)
+    }
+}
+
+fn matcher_clause(m: &Matcher) -> Option<Clause> {
+    let lit = match m {
+        Matcher::Str { pat, cased } => {
+            let l = pat.required_literal()?;
+            if *cased {
+                lower(&l)
+            } else {
+                l
+            }
+        }
+        Matcher::Regex(re) => return regex_clause(re.as_str()),
+        _ => return None,
+    };
+    if lit.len() < MIN_LITERAL {
+        None
+    } else {
+        Some(vec![lit])
+    }
+}
+
+fn item_clause(item: &Item) -> Option<Clause> {
+    match &item.test {
+        Test::Values { matchers, all, neq } => {
+            if *neq {
+                None
+            } else if *all {
+                matchers.iter().map(matcher_clause).fold(None, better)
+            } else {
+                union(matchers.iter().map(matcher_clause))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn expr_clause(e: &Expr, det: &CompiledDetection) -> Option<Clause> {
+    match e {
+        Expr::Sel(i) => {
+            let sel = det.selections.get(*i)?;
+            union(
+                sel.alts
+                    .iter()
+                    .map(|alt| alt.iter().map(item_clause).fold(None, better)),
+            )
+        }
+        Expr::And(items) => items.iter().map(|i| expr_clause(i, det)).fold(None, better),
+        Expr::Or(items) => union(items.iter().map(|i| expr_clause(i, det))),
+        Expr::Not(_) | Expr::Const(_) => None,
+    }
+}
+
+/// A literal every match of a regular expression contains (lower-cased), when one can be found.
+fn regex_clause(src: &str) -> Option<Clause> {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn single_char(c: &Class) -> Option<Vec<u8>> {
+        let mut chars: Vec<String> = Vec::new();
+        match c {
+            Class::Unicode(u) => {
+                for r in u.iter() {
+                    let (a, b) = (r.start() as u32, r.end() as u32);
+                    if b - a > 4 {
+                        return None;
+                    }
+                    for cp in a..=b {
+                        chars.push(char::from_u32(cp)?.to_lowercase().collect());
+                    }
+                }
+            }
+            Class::Bytes(bc) => {
+                for r in bc.iter() {
+                    for b in r.start()..=r.end() {
+                        chars.push((b.to_ascii_lowercase() as char).to_string());
+                    }
+                }
+            }
+        }
+        let first = chars.first()?.clone();
+        if chars.iter().all(|c| *c == first) {
+            Some(first.into_bytes())
+        } else {
+            None
+        }
+    }
+    fn lit_of(h: &Hir) -> Option<Vec<u8>> {
+        match h.kind() {
+            HirKind::Literal(l) => Some(lower(&l.0)),
+            HirKind::Class(c) => single_char(c),
+            _ => None,
+        }
+    }
+    fn req(h: &Hir) -> Option<Clause> {
+        match h.kind() {
+            HirKind::Literal(_) | HirKind::Class(_) => lit_of(h).map(|l| vec![l]),
+            HirKind::Capture(c) => req(&c.sub),
+            HirKind::Repetition(r) if r.min >= 1 => req(&r.sub),
+            HirKind::Concat(items) => {
+                let mut best: Option<Clause> = None;
+                let mut run: Vec<u8> = Vec::new();
+                for it in items {
+                    if let Some(l) = lit_of(it) {
+                        run.extend(l);
+                        continue;
+                    }
+                    if !run.is_empty() {
+                        best = better(best, Some(vec![std::mem::take(&mut run)]));
+                    }
+                    best = better(best, req(it));
+                }
+                if !run.is_empty() {
+                    best = better(best, Some(vec![run]));
+                }
+                best
+            }
+            HirKind::Alternation(items) => union(items.iter().map(req)),
+            _ => None,
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new().build().parse(src).ok()?;
+    let c = req(&hir)?;
+    if c.iter().any(|l| l.len() < MIN_LITERAL) {
+        None
+    } else {
+        Some(c)
+    }
+}
+
+fn rule_key(meta: &RuleMeta) -> Vec<String> {
+    let mut k = Vec::new();
+    if let Some(id) = &meta.id {
+        k.push(id.clone());
+    }
+    if let Some(n) = &meta.name {
+        k.push(n.clone());
+    }
+    k
+}
+
+impl Engine {
+    /// Loads every rule under `path` with the shipped mappings.
+    pub fn from_path(path: &std::path::Path) -> (Engine, LoadReport) {
+        let mut b = EngineBuilder::new();
+        b.add_path(path);
+        b.build()
+    }
+
+    fn compile(set: RuleSet, mut report: LoadReport, mappings: &Mappings) -> (Engine, LoadReport) {
+        let mut fields = FieldTable::default();
+        let time_fields = ["TimeCreated_SystemTime", "@timestamp", "timestamp", "UtcTime"]
+            .iter()
+            .map(|f| fields.intern(f))
+            .collect();
+        let (p, c, s) = (
+            fields.intern("product"),
+            fields.intern("category"),
+            fields.intern("service"),
+        );
+
+        // Filters by the rule id or name they apply to.
+        let mut filters_for: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, f) in set.filters.iter().enumerate() {
+            for r in &f.rules {
+                filters_for.entry(r.clone()).or_default().push(i);
+            }
+        }
+        let mut used_filter_refs: std::collections::HashSet<String> = std::collections::HashSet::new();
+
+        let mut rules = Vec::with_capacity(set.rules.len());
+        let mut alternatives: Vec<(u32, u16, Vec<crate::mapping::Condition>)> = Vec::new();
+        for (ri, def) in set.rules.into_iter().enumerate() {
+            let ri = ri as u32;
+            let ls = &def.meta.logsource;
+            let my_filters: Vec<usize> = rule_key(&def.meta)
+                .iter()
+                .flat_map(|k| {
+                    if filters_for.contains_key(k) {
+                        used_filter_refs.insert(k.clone());
+                    }
+                    filters_for.get(k).cloned().unwrap_or_default()
+                })
+                .collect();
+            let mut variants: Vec<(HashMap<String, String>, Variant)> = Vec::new();
+            let mut variant_for = |map: &HashMap<String, String>, fields: &mut FieldTable| -> u16 {
+                if let Some(i) = variants.iter().position(|(m, _)| m == map) {
+                    return i as u16;
+                }
+                let bind = |names: &[String], fields: &mut FieldTable| -> Vec<u32> {
+                    names
+                        .iter()
+                        .map(|n| fields.intern(map.get(n).map_or(n.as_str(), |s| s.as_str())))
+                        .collect()
+                };
+                let ids = bind(&def.detection.fields, fields);
+                let filters = my_filters
+                    .iter()
+                    .map(|&fi| {
+                        let d = set.filters[fi].detection.clone();
+                        let ids = bind(&d.fields, fields);
+                        (d, ids)
+                    })
+                    .collect();
+                variants.push((map.clone(), Variant { ids, filters }));
+                (variants.len() - 1) as u16
+            };
+            let identity = HashMap::new();
+            if let Some(m) = mappings.lookup(ls) {
+                for src in &m.sources {
+                    let v = variant_for(&src.fields, &mut fields);
+                    alternatives.push((ri, v, src.conditions.clone()));
+                }
+            }
+            // Explicit logsource fields on the event.
+            let mut explicit = Vec::new();
+            for (field, val) in [
+                ("product", &ls.product),
+                ("category", &ls.category),
+                ("service", &ls.service),
+            ] {
+                if let Some(v) = val {
+                    explicit.push(crate::mapping::Condition {
+                        field: field.into(),
+                        values: Some(vec![v.clone()]),
+                    });
+                }
+            }
+            let v = variant_for(&identity, &mut fields);
+            alternatives.push((ri, v, explicit));
+            rules.push(CompiledRule {
+                has_clause: false,
+                needs_all: false,
+                standalone: true,
+                variants: variants.into_iter().map(|(_, v)| v).collect(),
+                def,
+            });
+        }
+        let _ = (p, c, s);
+        for f in &set.filters {
+            for r in &f.rules {
+                if !used_filter_refs.contains(r) {
+                    report.warnings.push(RuleError {
+                        file: f.meta.file.clone(),
+                        line: f.meta.line,
+                        reason: format!("filter `{}` names rule `{r}`, which is not loaded", f.meta.title),
+                    });
+                }
+            }
+        }
+
+        // Routing tables.
+        let mut router = Router::default();
+        for (rule, variant, conds) in alternatives {
+            let mut eq: Vec<(u32, Vec<String>)> = Vec::new();
+            let mut present = Vec::new();
+            for c in conds {
+                let id = fields.intern(&c.field);
+                match c.values {
+                    Some(v) => eq.push((id, v)),
+                    None => present.push(id),
+                }
+            }
+            if eq.is_empty() {
+                router.always.routes.push(Route { rule, variant, present });
+                continue;
+            }
+            eq.sort_by_key(|(f, _)| *f);
+            let sig_fields: Vec<u32> = eq.iter().map(|(f, _)| *f).collect();
+            let si = match router.sigs.iter().position(|s| s.fields == sig_fields) {
+                Some(i) => i,
+                None => {
+                    router.sigs.push(Sig {
+                        fields: sig_fields,
+                        table: FxHashMap::default(),
+                    });
+                    router.sigs.len() - 1
+                }
+            };
+            let mut keys: Vec<Vec<u8>> = vec![Vec::new()];
+            for (_, vals) in &eq {
+                let mut next = Vec::new();
+                for k in &keys {
+                    for v in vals {
+                        let mut k2 = k.clone();
+                        k2.extend(lower(v.as_bytes()));
+                        k2.push(0);
+                        next.push(k2);
+                    }
+                }
+                keys = next;
+            }
+            for k in keys {
+                let set = router.sigs[si].table.entry(k).or_default();
+                if !set.routes.iter().any(|r| r.rule == rule && r.variant == variant) {
+                    set.routes.push(Route {
+                        rule,
+                        variant,
+                        present: present.clone(),
+                    });
+                }
+            }
+        }
+
+        // Literal prefilter.
+        let mut lit_ids: FxHashMap<Vec<u8>, u32> = FxHashMap::default();
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut pat_rules: Vec<Vec<u32>> = Vec::new();
+        for (ri, r) in rules.iter_mut().enumerate() {
+            let det = &r.def.detection;
+            if let Some(clause) = expr_clause(&det.condition, det) {
+                r.has_clause = true;
+                let items = det.selections.iter().flat_map(|s| s.alts.iter().flatten());
+                for item in items {
+                    if !matches!(item.test, Test::Values { .. }) {
+                        continue;
+                    }
+                    match item.field {
+                        None => r.needs_all = true,
+                        Some(local) => {
+                            for v in &r.variants {
+                                fields.set_prefilter(v.ids[local]);
+                            }
+                        }
+                    }
+                }
+                for lit in clause {
+                    let id = *lit_ids.entry(lit.clone()).or_insert_with(|| {
+                        patterns.push(lit);
+                        pat_rules.push(Vec::new());
+                        (patterns.len() - 1) as u32
+                    });
+                    let list = &mut pat_rules[id as usize];
+                    if list.last() != Some(&(ri as u32)) {
+                        list.push(ri as u32);
+                    }
+                }
+            }
+        }
+        for sig in &mut router.sigs {
+            for set in sig.table.values_mut() {
+                set.finish(&rules);
+            }
+        }
+        router.always.finish(&rules);
+        let n_patterns = patterns.len();
+        let prefilter = if patterns.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                // A contiguous NFA is small enough to stay in cache; a full DFA over ~18k literals is not faster here.
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(&patterns)
+                .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns));
+            match ac {
+                Ok(ac) => Some(Prefilter { ac, pat_rules }),
+                Err(e) => {
+                    report.warnings.push(RuleError {
+                        file: String::new(),
+                        line: 0,
+                        reason: format!("literal prefilter disabled: {e}"),
+                    });
+                    for r in &mut rules {
+                        r.has_clause = false;
+                    }
+                    for sig in &mut router.sigs {
+                        for set in sig.table.values_mut() {
+                            set.finish(&rules);
+                        }
+                    }
+                    router.always.finish(&rules);
+                    None
+                }
+            }
+        };
+
+        let mut engine = Engine {
+            fields,
+            rules,
+            router,
+            prefilter,
+            correlations: Vec::new(),
+            rule_corrs: Vec::new(),
+            time_fields,
+            n_patterns: 0,
+        };
+        compile_correlations(&mut engine, set.correlations, &mut report);
+        engine.n_patterns = n_patterns;
+        (engine, report)
+    }
+
+    /// Sizes of the compiled structures.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            rules: self.rules.len(),
+            correlations: self.correlations.len(),
+            fields: self.fields.len(),
+            literals: self.n_patterns,
+            rules_without_literal: self.rules.iter().filter(|r| !r.has_clause).count(),
+            route_keys: self.router.sigs.iter().map(|s| s.table.len()).sum(),
+            prefilter_bytes: self.prefilter.as_ref().map_or(0, |p| p.ac.memory_usage()),
+        }
+    }
+
+    /// Number of detection rules.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Metadata of a detection rule.
+    pub fn rule(&self, id: RuleId) -> Option<&RuleMeta> {
+        self.rules.get(id as usize).map(|r| &*r.def.meta)
+    }
+
+    /// The interned field names (for parsing events with [`Event::parse`]).
+    pub fn fields(&self) -> &FieldTable {
+        &self.fields
+    }
+
+    /// Parses an event for this engine.
+    pub fn parse_event<'a>(&self, json: &'a str) -> Result<Event<'a>, EventError> {
+        Event::parse(json, &self.fields)
+    }
+
+    /// Parses and evaluates one JSON event, appending matches to `out`.
+    pub fn evaluate_json(&self, json: &str, out: &mut Vec<Match>) -> Result<(), EventError> {
+        SCRATCH.with(|cell| {
+            let mut sc = cell.borrow_mut();
+            let sc = &mut *sc;
+            let mut bufs = std::mem::take(&mut sc.bufs);
+            let ev = Event::parse_with(json, &self.fields, &mut bufs);
+            let r = match ev {
+                Ok(ev) => {
+                    self.evaluate_in(&ev, out, sc);
+                    ev.into_buffers(&mut bufs);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            };
+            sc.bufs = bufs;
+            r
+        })
+    }
+
+    /// Evaluates an event parsed by [`Engine::parse_event`], appending matches to `out`.
+    pub fn evaluate(&self, ev: &Event, out: &mut Vec<Match>) {
+        SCRATCH.with(|cell| {
+            let mut sc = cell.borrow_mut();
+            self.evaluate_in(ev, out, &mut sc);
+        })
+    }
+
+    fn evaluate_in(&self, ev: &Event, out: &mut Vec<Match>, sc: &mut Scratch) {
+        let n = self.rules.len();
+        if sc.rule_hit.len() < n {
+            sc.rule_hit.resize(n, 0);
+            sc.rule_done.resize(n, 0);
+        }
+        if let Some(pf) = &self.prefilter {
+            if sc.pat_seen.len() < pf.pat_rules.len() {
+                sc.pat_seen.resize(pf.pat_rules.len(), 0);
+            }
+        }
+        sc.epoch = sc.epoch.wrapping_add(1);
+        if sc.epoch == 0 {
+            sc.rule_hit.iter_mut().for_each(|x| *x = 0);
+            sc.rule_done.iter_mut().for_each(|x| *x = 0);
+            sc.pat_seen.iter_mut().for_each(|x| *x = 0);
+            sc.epoch = 1;
+        }
+        let epoch = sc.epoch;
+
+        // 1. Routing: the route sets of the event's routing keys.
+        let mut sets: Vec<&RouteSet> = Vec::new();
+        for sig in &self.router.sigs {
+            sc.key.clear();
+            let mut complete = true;
+            for f in &sig.fields {
+                match ev.first(*f) {
+                    Some(l) => {
+                        sc.key.extend_from_slice(ev.lower(l));
+                        sc.key.push(0);
+                    }
+                    None => {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            if complete {
+                if let Some(set) = sig.table.get(&sc.key[..]) {
+                    sets.push(set);
+                }
+            }
+        }
+        if !self.router.always.routes.is_empty() {
+            sets.push(&self.router.always);
+        }
+        if sets.is_empty() {
+            return;
+        }
+
+        // 2. Rules without a necessary literal.
+        for set in &sets {
+            for &i in &set.no_clause {
+                self.try_route(&set.routes[i as usize], ev, out, sc, epoch);
+            }
+        }
+
+        // 3. The literal prefilter marks candidate rules; those that are routed are evaluated.
+        let Some(pf) = &self.prefilter else { return };
+        if !sets.iter().any(|s| s.has_clause) {
+            return;
+        }
+        sc.cands.clear();
+        let scan = |hay: &[u8], sc: &mut Scratch| {
+            for m in pf.ac.find_overlapping_iter(hay) {
+                let p = m.pattern().as_usize();
+                if sc.pat_seen[p] == epoch {
+                    continue;
+                }
+                sc.pat_seen[p] = epoch;
+                for &r in &pf.pat_rules[p] {
+                    if sc.rule_hit[r as usize] != epoch {
+                        sc.rule_hit[r as usize] = epoch;
+                        sc.cands.push(r);
+                    }
+                }
+            }
+        };
+        scan(&ev.haystack, sc);
+        if sets.iter().any(|s| s.needs_all) {
+            scan(&ev.rest, sc);
+        }
+        for ci in 0..sc.cands.len() {
+            let r = sc.cands[ci];
+            for set in &sets {
+                if !set.contains(r) {
+                    continue;
+                }
+                let start = set.routes.partition_point(|x| x.rule < r);
+                for route in set.routes[start..].iter().take_while(|x| x.rule == r) {
+                    self.try_route(route, ev, out, sc, epoch);
+                }
+            }
+        }
+    }
+
+    fn try_route(&self, route: &Route, ev: &Event, out: &mut Vec<Match>, sc: &mut Scratch, epoch: u32) {
+        let ri = route.rule as usize;
+        if sc.rule_done[ri] == epoch || !route.present.iter().all(|f| ev.first(*f).is_some()) {
+            return;
+        }
+        let rule = &self.rules[ri];
+        let variant = &rule.variants[route.variant as usize];
+        let det = &rule.def.detection;
+        if eval_expr(&det.condition, det, &variant.ids, ev)
+            && !variant
+                .filters
+                .iter()
+                .any(|(fd, ids)| eval_expr(&fd.condition, fd, ids, ev))
+        {
+            sc.rule_done[ri] = epoch;
+            out.push(Match {
+                rule: route.rule,
+                standalone: rule.standalone,
+            });
+        }
+    }
+
+    /// Evaluates one rule on an event regardless of routing and prefilter (for tests and diagnostics).
+    pub fn rule_matches(&self, id: RuleId, ev: &Event) -> bool {
+        let Some(rule) = self.rules.get(id as usize) else {
+            return false;
+        };
+        let det = &rule.def.detection;
+        rule.variants.iter().any(|v| {
+            eval_expr(&det.condition, det, &v.ids, ev)
+                && !v.filters.iter().any(|(fd, ids)| eval_expr(&fd.condition, fd, ids, ev))
+        })
+    }
+}
+
+pub(crate) fn eval_expr(e: &Expr, det: &CompiledDetection, ids: &[u32], ev: &Event) -> bool {
+    match e {
+        Expr::Sel(i) => det.selections[*i]
+            .alts
+            .iter()
+            .any(|alt| alt.iter().all(|item| eval_item(item, ids, ev))),
+        Expr::And(items) => items.iter().all(|i| eval_expr(i, det, ids, ev)),
+        Expr::Or(items) => items.iter().any(|i| eval_expr(i, det, ids, ev)),
+        Expr::Not(i) => !eval_expr(i, det, ids, ev),
+        Expr::Const(b) => *b,
+    }
+}
+
+fn eval_item(item: &Item, ids: &[u32], ev: &Event) -> bool {
+    let field = item.field.map(|f| ids[f]);
+    let leaves = || -> Box<dyn Iterator<Item = &Leaf> + '_> {
+        match field {
+            Some(f) => Box::new(ev.leaves().iter().filter(move |l| l.field == f)),
+            None => Box::new(ev.leaves().iter().filter(|l| l.kind != Kind::Null)),
+        }
+    };
+    match &item.test {
+        Test::Exists(b) => field.is_some_and(|f| ev.first(f).is_some()) == *b,
+        Test::Null => {
+            let mut any = false;
+            for l in leaves() {
+                if l.kind == Kind::Null {
+                    return true;
+                }
+                any = true;
+            }
+            !any
+        }
+        Test::Values { matchers, all, neq } => {
+            if *neq {
+                let mut seen = false;
+                for l in leaves() {
+                    if l.kind == Kind::Null {
+                        continue;
+                    }
+                    seen = true;
+                    if matchers.iter().any(|m| match_leaf(m, l, ids, ev)) {
+                        return false;
+                    }
+                }
+                seen
+            } else if *all {
+                matchers.iter().all(|m| leaves().any(|l| match_leaf(m, l, ids, ev)))
+            } else {
+                leaves().any(|l| matchers.iter().any(|m| match_leaf(m, l, ids, ev)))
+            }
+        }
+    }
+}
+
+fn as_number(t: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(t).ok()?.trim();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).ok().map(|v| v as f64);
+    }
+    s.parse().ok()
+}
+
+fn match_leaf(m: &Matcher, l: &Leaf, ids: &[u32], ev: &Event) -> bool {
+    if l.kind == Kind::Null {
+        return false;
+    }
+    match m {
+        Matcher::Str { pat, cased } => pat.is_match(if *cased { ev.text(l) } else { ev.lower(l) }),
+        Matcher::Regex(re) => re.is_match(ev.text(l)),
+        Matcher::Cidr(c) => c.contains(ev.text(l)),
+        Matcher::Num { op, value } => as_number(ev.text(l)).is_some_and(|v| op.apply(v, *value)),
+        Matcher::Time { part, op, value } => time_part(ev.text(l), *part).is_some_and(|v| op.apply(v, *value)),
+        Matcher::FieldRef { field, mode, cased } => {
+            let other = ids[*field];
+            ev.values(other).any(|o| {
+                o.kind != Kind::Null
+                    && if *cased {
+                        mode.apply(ev.text(l), ev.text(o))
+                    } else {
+                        mode.apply(ev.lower(l), ev.lower(o))
+                    }
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_literals() {
+        assert_eq!(regex_clause(r"\\cmd\.exe$"), Some(vec![br"\cmd.exe".to_vec()]));
+        assert_eq!(regex_clause(r"(?i)abc.*def"), Some(vec![b"abc".to_vec()]));
+        assert_eq!(
+            regex_clause(r"(foo|barbaz)x"),
+            Some(vec![b"foo".to_vec(), b"barbaz".to_vec()])
+        );
+        assert_eq!(regex_clause(r"a?b*"), None);
+    }
+
+    #[test]
+    fn engine_is_send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+    }
+}

@@ -1,0 +1,22 @@
+//! Locating the shared corpus: `BALUARTE_CORPUS`, else `../shared/data` beside the workspace root.
+
+use std::path::PathBuf;
+
+#[allow(clippy::print_stdout)]
+pub fn corpus() -> Option<PathBuf> {
+    let path = match std::env::var_os("BALUARTE_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+    };
+    if path.join("sigma").is_dir() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "corpus not found at {} (set BALUARTE_CORPUS); CI requires it",
+            path.display()
+        );
+    }
+    println!("skipped: corpus not found at {} (set BALUARTE_CORPUS)", path.display());
+    None
+}
