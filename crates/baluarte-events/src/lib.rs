@@ -238,6 +238,10 @@ pub struct ReadOptions {
     /// `#attributes` (`evtx_dump --separate-json-attributes`, the shape of `EVTX-ATTACK-SAMPLES.jsonl`).
     /// Default false.
     pub evtx_separate_attributes: bool,
+    /// JSON lines: check that each line is well-formed JSON before handing it on. Default true; a
+    /// consumer that parses every event itself and reports malformed ones (the detection engine does)
+    /// sets false and saves a second parse. A line must start with `{` either way.
+    pub validate_json: bool,
 }
 
 impl Default for ReadOptions {
@@ -249,6 +253,7 @@ impl Default for ReadOptions {
             syslog_time_zone: jiff::tz::TimeZone::UTC,
             evtx_trim_trailing_spaces: true,
             evtx_separate_attributes: false,
+            validate_json: true,
         }
     }
 }
@@ -355,7 +360,7 @@ fn text_records<R: Read + Send + 'static>(
     );
     match format {
         Format::Syslog => Box::new(syslog::SyslogReader::new(lines, options)),
-        Format::Json | Format::Evtx => Box::new(json::JsonReader::new(lines)),
+        Format::Json | Format::Evtx => Box::new(json::JsonReader::new(lines, options.validate_json)),
     }
 }
 

@@ -177,7 +177,8 @@ async fn main() -> Result<()> {
             summary_json,
             report_json,
         } => {
-            let mut read = baluarte_events::ReadOptions::default();
+            // The engine parses every event and reports malformed ones; the reader need not parse twice.
+            let mut read = baluarte_events::ReadOptions { validate_json: false, ..Default::default() };
             if let Some(f) = format {
                 read.format = Some(f.parse().map_err(|e| anyhow::anyhow!("--format: {e}"))?);
             }
