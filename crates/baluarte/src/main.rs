@@ -178,7 +178,10 @@ async fn main() -> Result<()> {
             report_json,
         } => {
             // The engine parses every event and reports malformed ones; the reader need not parse twice.
-            let mut read = baluarte_events::ReadOptions { validate_json: false, ..Default::default() };
+            let mut read = baluarte_events::ReadOptions {
+                validate_json: false,
+                ..Default::default()
+            };
             if let Some(f) = format {
                 read.format = Some(f.parse().map_err(|e| anyhow::anyhow!("--format: {e}"))?);
             }
