@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 use baluarte_events::{expand_inputs, from_bytes, open, Position, ReadOptions, SourceError};
 
 fn corpus() -> Option<PathBuf> {
-    let root = match std::env::var_os("BALUARTE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    };
+    // A relative setting is relative to the workspace root (tests run from the crate's directory).
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = workspace.join(
+        std::env::var_os("BALUARTE_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "../shared/data".into()),
+    );
     if root.is_dir() {
         return Some(root);
     }

@@ -4,10 +4,13 @@ use std::path::PathBuf;
 
 #[allow(clippy::print_stdout)]
 pub fn corpus() -> Option<PathBuf> {
-    let path = match std::env::var_os("BALUARTE_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    };
+    // A relative setting is relative to the workspace root (tests run from the crate's directory).
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join(
+        std::env::var_os("BALUARTE_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "../shared/data".into()),
+    );
     if path.join("sigma").is_dir() {
         return Some(path);
     }
