@@ -5,9 +5,13 @@ use std::path::PathBuf;
 
 /// The corpus directory, or None (with a message) when it is absent; under CI its absence fails.
 pub fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("BALUARTE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    // A relative setting is relative to the workspace root (tests run from the crate's directory).
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = root.join(
+        std::env::var_os("BALUARTE_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "../shared/data".into()),
+    );
     if dir.join("sigma").is_dir() {
         return Some(dir);
     }
