@@ -266,6 +266,22 @@ impl Scanner {
                 }
                 State::Element => {
                     let end = self.scan(bytes, i);
+                    if end == i {
+                        // A delimiter where an element should start (`[}`): report it and move past it,
+                        // so that every byte is looked at once and reading always ends.
+                        let c = text[i..].chars().next().unwrap_or('?');
+                        let offset = at.offset + i as u64;
+                        emit(Err(self.error(
+                            path,
+                            offset,
+                            at.line,
+                            format!("unexpected {c:?} where an element should start"),
+                        )));
+                        self.abandon();
+                        self.scalar = false;
+                        i += c.len_utf8();
+                        continue;
+                    }
                     let piece = &text[i..end];
                     self.push(piece);
                     i = end;

@@ -238,3 +238,20 @@ fn corrupt_and_truncated_evtx_chunks() -> Result<(), Failure> {
     assert!(errs[1].contains("0 records read before it"), "{}", errs[1]);
     Ok(())
 }
+
+/// Inputs the fuzzers found. Each must end, with a bounded number of records and errors.
+#[test]
+fn fuzz_regressions_end() {
+    let cases: &[&[u8]] = &[b"[\x01\x00}"];
+    for data in cases {
+        let options = ReadOptions {
+            format: Some(baluarte_events::Format::Json),
+            max_record_bytes: 4096,
+            ..ReadOptions::default()
+        };
+        let records =
+            baluarte_events::from_bytes(std::path::Path::new("fuzz.json"), data.to_vec(), &options).expect("open");
+        let n = records.take(1000).count();
+        assert!(n < 1000, "{data:?} does not end: {n} items");
+    }
+}

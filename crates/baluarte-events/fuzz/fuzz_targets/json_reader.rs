@@ -18,7 +18,8 @@ fuzz_target!(|data: &[u8]| {
     };
     for record in records.flatten() {
         assert!(!record.json.contains('\n'));
-        let value: serde_json::Value = serde_json::from_str(&record.json).expect("records are JSON");
-        assert!(value.is_object());
+        // Well-formed JSON (syntax; numbers beyond f64 are legal JSON, so not serde_json::Value) and an object.
+        serde_json::from_str::<serde::de::IgnoredAny>(&record.json).expect("records are JSON");
+        assert!(record.json.starts_with('{'));
     }
 });
