@@ -130,3 +130,24 @@ fn malformed_inputs_are_named_and_the_rest_is_read() {
         "the 400 good lines and the cut file's first chunk (50 records) are read: {stderr}"
     );
 }
+
+#[test]
+fn threads_change_speed_not_results() {
+    let Some(corpus) = common::corpus() else { return };
+    let rules = corpus.join("sigma/rules/windows");
+    let events = corpus.join("evtx/EVTX-ATTACK-SAMPLES.jsonl");
+    let run = |threads: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_baluarte"))
+            .args(["hunt", "--no-progress", "--threads", threads, "--rules"])
+            .arg(&rules)
+            .arg(&events)
+            .output()
+            .expect("run baluarte hunt");
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let one = run("1");
+    assert!(one.lines().count() > 1000);
+    // Same detections, in the same (input) order.
+    assert!(one == run("2"), "two threads write what one thread writes");
+}
