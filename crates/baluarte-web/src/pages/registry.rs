@@ -1135,6 +1135,25 @@ pub(super) async fn history(
 }
 
 /// A page that shows a secret once: never stored by the browser or a proxy.
+/// The "new …" link of a list page, when the actor may create there: `base` (e.g. `/users/new`),
+/// keeping the entity the list is filtered on.
+pub(super) fn new_link(actor: &Actor, resource: Resource, base: &str, entity_id: &str) -> Option<String> {
+    let target = if entity_id.is_empty() {
+        actor.entity_id.as_str()
+    } else {
+        entity_id
+    };
+    policy::check(actor, resource, Action::Create, Some(target)).ok()?;
+    Some(if entity_id.is_empty() {
+        base.to_string()
+    } else {
+        format!(
+            "{base}?entity_id={}",
+            url::form_urlencoded::byte_serialize(entity_id.as_bytes()).collect::<String>()
+        )
+    })
+}
+
 pub(super) fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -1,6 +1,8 @@
 //! API tokens: list, creation (the secret is shown once) and revocation.
 
-use super::registry::{entity_choices, field_error, no_store, page_request, EntityNames, Opt, Pager, DEFAULT_ZONE};
+use super::registry::{
+    entity_choices, field_error, new_link, no_store, page_request, EntityNames, Opt, Pager, DEFAULT_ZONE,
+};
 use super::{render, FormErrors, Layout, OrPage, PageError};
 use crate::auth::SignedIn;
 use crate::i18n::Tr;
@@ -149,20 +151,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
         .page(lang)?
         .map(|(n, _)| n)
         .unwrap_or_default();
-    let target = if entity_id.is_empty() {
-        actor.entity_id.clone()
-    } else {
-        entity_id.clone()
-    };
-    let new_href = policy::check(actor, Resource::ApiToken, Action::Create, Some(&target))
-        .is_ok()
-        .then(|| {
-            if entity_id.is_empty() {
-                "/tokens/new".to_string()
-            } else {
-                format!("/tokens/new?entity_id={}", encode(&entity_id))
-            }
-        });
+    let new_href = new_link(actor, Resource::ApiToken, "/tokens/new", &entity_id);
     let pager = Pager::new("/tokens", &[("entity_id", &entity_id)], &page);
     Ok(render(TokensPage {
         l,

@@ -2,7 +2,8 @@
 //! deactivation and, for administrators, password resets.
 
 use super::registry::{
-    entity_choices, field_error, history, no_store, page_request, EntityNames, HistoryRow, Opt, Pager, DEFAULT_ZONE,
+    entity_choices, field_error, history, new_link, no_store, page_request, EntityNames, HistoryRow, Opt, Pager,
+    DEFAULT_ZONE,
 };
 use super::{render, FormErrors, Layout, OrPage, PageError};
 use crate::auth::SignedIn;
@@ -144,23 +145,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
         .page(lang)?
         .map(|(n, _)| n)
         .unwrap_or_default();
-    let target = if entity_id.is_empty() {
-        actor.entity_id.clone()
-    } else {
-        entity_id.clone()
-    };
-    let new_href = policy::check(actor, Resource::User, Action::Create, Some(&target))
-        .is_ok()
-        .then(|| {
-            if entity_id.is_empty() {
-                "/users/new".to_string()
-            } else {
-                format!(
-                    "/users/new?entity_id={}",
-                    url::form_urlencoded::byte_serialize(entity_id.as_bytes()).collect::<String>()
-                )
-            }
-        });
+    let new_href = new_link(actor, Resource::User, "/users/new", &entity_id);
     let inactive_flag = if inactive { "1" } else { "" };
     let pager = Pager::new(
         "/users",
