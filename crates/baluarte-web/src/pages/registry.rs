@@ -1135,6 +1135,24 @@ pub(super) async fn history(
 }
 
 /// A page that shows a secret once: never stored by the browser or a proxy.
+/// The entity choices of a "new …" form (`_entity_select.html`): a list for national users, who act
+/// for any entity; None for others, whose own entity is fixed.
+pub(super) async fn entity_picker(
+    state: &AppState,
+    s: &SignedIn,
+    entity_q: &str,
+    selected: &str,
+) -> Result<Option<Vec<Opt>>, PageError> {
+    if !s.actor().national {
+        return Ok(None);
+    }
+    Ok(Some(
+        entity_choices(state, s.actor(), entity_q, selected)
+            .await
+            .page(s.ctx.lang)?,
+    ))
+}
+
 /// The "new …" link of a list page, when the actor may create there: `base` (e.g. `/users/new`),
 /// keeping the entity the list is filtered on.
 pub(super) fn new_link(actor: &Actor, resource: Resource, base: &str, entity_id: &str) -> Option<String> {

@@ -1,7 +1,7 @@
 //! API tokens: list, creation (the secret is shown once) and revocation.
 
 use super::registry::{
-    entity_choices, field_error, new_link, no_store, page_request, EntityNames, Opt, Pager, DEFAULT_ZONE,
+    entity_picker, field_error, new_link, no_store, page_request, EntityNames, Opt, Pager, DEFAULT_ZONE,
 };
 use super::{render, FormErrors, Layout, OrPage, PageError};
 use crate::auth::SignedIn;
@@ -238,16 +238,7 @@ async fn new_token_page(
     entity_q: String,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let actor = s.actor();
-    let entities = if actor.national {
-        Some(
-            entity_choices(state, actor, &entity_q, &form.entity_id)
-                .await
-                .page(s.ctx.lang)?,
-        )
-    } else {
-        None
-    };
+    let entities = entity_picker(state, s, &entity_q, &form.entity_id).await?;
     let l = Layout::signed_in(s, "tokens.new_title", "tokens", "/tokens/new");
     let purposes = Purpose::ALL
         .iter()

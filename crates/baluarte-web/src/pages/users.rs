@@ -2,7 +2,7 @@
 //! deactivation and, for administrators, password resets.
 
 use super::registry::{
-    entity_choices, field_error, history, new_link, no_store, page_request, EntityNames, HistoryRow, Opt, Pager,
+    entity_picker, field_error, history, new_link, no_store, page_request, EntityNames, HistoryRow, Opt, Pager,
     DEFAULT_ZONE,
 };
 use super::{render, FormErrors, Layout, OrPage, PageError};
@@ -204,16 +204,7 @@ async fn new_user_page(
     entity_q: String,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let actor = s.actor();
-    let entities = if actor.national {
-        Some(
-            entity_choices(state, actor, &entity_q, &form.entity_id)
-                .await
-                .page(s.ctx.lang)?,
-        )
-    } else {
-        None
-    };
+    let entities = entity_picker(state, s, &entity_q, &form.entity_id).await?;
     let l = Layout::signed_in(s, "users.new_title", "users", "/users/new");
     let status = form_status(&errors);
     let page = NewUserPage {
