@@ -63,11 +63,12 @@ fn forwarded_for(headers: &HeaderMap) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-pub fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {
+/// The session cookie: HttpOnly, SameSite=Strict, and Secure when the server is reached over HTTPS.
+pub fn session_cookie(secure: bool, secret: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, secret))
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(state.config.cookie_secure)
+        .secure(secure)
         .path("/")
         .max_age(time_max_age(12 * 3600))
         .build()
@@ -288,4 +289,21 @@ pub async fn problem_for_plain_errors(req: Request, next: Next) -> Response {
         return Problem::new(status, crate::error::slug_for(status), Some(detail)).into_response();
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_cookie_is_http_only_strict_and_secure_behind_tls() {
+        let plain = session_cookie(false, "bls_x".into()).to_string();
+        assert!(
+            plain.contains("HttpOnly") && plain.contains("SameSite=Strict"),
+            "{plain}"
+        );
+        assert!(!plain.contains("Secure"), "{plain}");
+        let tls = session_cookie(true, "bls_x".into()).to_string();
+        assert!(tls.contains("Secure") && tls.contains("HttpOnly"), "{tls}");
+    }
 }

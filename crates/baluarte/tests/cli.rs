@@ -260,3 +260,63 @@ async fn serve_answers_probes_and_stops_gracefully_on_sigterm() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
 }
+
+#[tokio::test]
+async fn a_config_file_sets_the_store_and_the_address_and_logs_are_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("baluarte.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nlisten = \"127.0.0.1:{port}\"\nlog_format = \"json\"\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baluarte"))
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .env_remove("BALUARTE_DATA_DIR")
+        .env_remove("BALUARTE_LISTEN")
+        .env_remove("BALUARTE_LOG_FORMAT")
+        .env_remove("BALUARTE_DATABASE_URL")
+        .env("BALUARTE_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await {
+            ready = r.status() == 200;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the server listens where the file says");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        data.join("baluarte.db").exists() && data.join("server-ed25519.key").exists(),
+        "the store is where the file says"
+    );
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "serving"), "{logs}");
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "stopped"),
+        "a clean stop is logged: {logs}"
+    );
+}

@@ -94,7 +94,11 @@ async fn login(
     if let Some(old) = ctx.secret {
         let _ = state.services.logout(&old).await;
     }
-    (jar.add(session_cookie(&state, outcome.secret)), Redirect::to(&target)).into_response()
+    (
+        jar.add(session_cookie(state.config.cookie_secure, outcome.secret)),
+        Redirect::to(&target),
+    )
+        .into_response()
 }
 
 #[derive(Template)]
