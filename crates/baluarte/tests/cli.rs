@@ -279,7 +279,7 @@ async fn a_config_file_sets_the_store_and_the_address_and_logs_are_json() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baluarte"))
+    let child = Command::new(env!("CARGO_BIN_EXE_baluarte"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env_remove("BALUARTE_DATA_DIR")
         .env_remove("BALUARTE_LISTEN")
