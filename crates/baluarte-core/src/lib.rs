@@ -9,9 +9,12 @@ pub mod backup;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod demo_incidents;
 pub mod error;
+pub mod incident;
 pub mod model;
 pub mod policy;
+pub mod receipt;
 pub mod service;
 pub mod time;
 

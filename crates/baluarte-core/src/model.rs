@@ -27,6 +27,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary! {
     /// What a person does on the platform. The national roles exist only at the national authority.

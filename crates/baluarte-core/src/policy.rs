@@ -77,6 +77,14 @@ pub enum Resource {
     User,
     ApiToken,
     Audit,
+    /// A reported incident, with its observables, attachments, tasks, journal and requests.
+    Incident,
+    /// A group of related incidents, the CSIRT's own analysis.
+    Campaign,
+    /// Which deadline profile applies to whom.
+    DeadlineAssignment,
+    /// An entity's webhook endpoints.
+    Webhook,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +94,12 @@ pub enum Action {
     Update,
     Deactivate,
     ResetPassword,
+    /// The CSIRT's work on an incident: triage, assignment, status, tasks, journal, requests, merge, close.
+    Handle,
+    /// The reporting side's part in an incident: send a stage, answer a request, attach a file.
+    Contribute,
+    /// Share outside the platform: STIX bundles, TAXII.
+    Export,
 }
 
 /// How far a permission reaches.
@@ -138,6 +152,31 @@ fn reach_of_role(role: Role, national: bool, resource: Resource, action: Action)
             Admin => Reach::AnyEntity,
             _ => Reach::Nothing,
         },
+        (Incident, Read) => match role {
+            Coordinator | CsirtAnalyst | SocAnalyst | Auditor => own_or_any,
+            SecurityOfficer | Reporter => Reach::OwnEntity,
+            Admin => Reach::Nothing,
+        },
+        // The CSIRT may file on behalf of an entity (a report received by phone, say).
+        (Incident, Create | Contribute) => match role {
+            Coordinator | CsirtAnalyst => Reach::AnyEntity,
+            SecurityOfficer | Reporter => Reach::OwnEntity,
+            _ => Reach::Nothing,
+        },
+        (Incident | Campaign, Handle | Export) | (Campaign, Read | Create | Update) => match role {
+            Coordinator | CsirtAnalyst if national => Reach::AnyEntity,
+            _ => Reach::Nothing,
+        },
+        (DeadlineAssignment, Read) => Reach::AnyEntity,
+        (DeadlineAssignment, Create | Deactivate) => match role {
+            Admin | Coordinator if national => Reach::AnyEntity,
+            _ => Reach::Nothing,
+        },
+        (Webhook, Read | Create | Deactivate) => match role {
+            Admin => Reach::AnyEntity,
+            SecurityOfficer => Reach::OwnEntity,
+            _ => Reach::Nothing,
+        },
         _ => Reach::Nothing,
     }
 }
@@ -145,9 +184,12 @@ fn reach_of_role(role: Role, national: bool, resource: Resource, action: Action)
 /// The permission table for API tokens: each purpose opens a narrow door on the token's own entity.
 fn reach_of_token(purposes: &[Purpose], resource: Resource, action: Action) -> Reach {
     let reads_registry = purposes.contains(&Purpose::RegistryRead);
+    let reports = purposes.contains(&Purpose::IncidentsWrite);
     match (resource, action) {
         (Resource::Sector, Action::Read) => Reach::AnyEntity,
         (Resource::Entity | Resource::Contact, Action::Read) if reads_registry => Reach::OwnEntity,
+        // A reporting integration files and follows its own entity's incidents.
+        (Resource::Incident, Action::Read | Action::Create | Action::Contribute) if reports => Reach::OwnEntity,
         _ => Reach::Nothing,
     }
 }

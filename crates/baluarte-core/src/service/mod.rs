@@ -6,10 +6,27 @@
 
 mod accounts;
 mod audit_trail;
+mod board;
+mod cases;
+mod correlation;
+mod deadlines;
+mod handling;
+mod incidents;
+mod notifications;
 mod registry;
+mod sharing;
 mod sql;
 mod tokens;
 mod users;
+
+pub use board::{Board, Count};
+pub use cases::{IncidentFilter, IncidentListItem, StageInput, MAX_ATTACHMENT};
+pub use correlation::ObservableLookup;
+pub use deadlines::{profile as deadline_profile, profiles as deadline_profiles, DeadlineAssignment};
+pub use handling::{CampaignInput, CloseInput, TriageInput};
+pub use incidents::{Filed, ObservableInput, ReportInput, MAX_OBSERVABLES};
+pub use notifications::{Deliverer, DeliveryReport, NewWebhook, Webhook, WebhookInput, WEBHOOK_EVENTS};
+pub use sharing::{Collection, ImportSummary, ObjectPage};
 
 pub use accounts::{LoginOutcome, SessionInfo, SessionStage, TotpEnrolment};
 pub use registry::RegistryCounts;
@@ -32,6 +49,8 @@ pub struct Settings {
     /// Failed logins from one address inside `lockout_window` before it is throttled.
     pub max_failures_per_ip: i64,
     pub lockout_window: Micros,
+    /// Whether notifications also go out by e-mail (an SMTP server is configured).
+    pub email_enabled: bool,
 }
 
 impl Default for Settings {
@@ -41,6 +60,7 @@ impl Default for Settings {
             max_failures_per_account: 5,
             max_failures_per_ip: 50,
             lockout_window: HOUR / 4,
+            email_enabled: false,
         }
     }
 }

@@ -1,0 +1,675 @@
+//! Reading incidents (lists, the case file, receipts, reports and attachments) and the reporting side's
+//! part: stage submissions, answers to requests, attachments.
+
+use super::registry::{finish, new_id};
+use super::sql::{Arg, Filter};
+use super::Services;
+use crate::audit::{self, Change};
+use crate::error::{CoreError, FieldError, Result};
+use crate::incident::{
+    Attachment, CaseFile, InfoRequest, JournalEntry, ObservableRecord, RelatedIncident, Severity, Status, Submission,
+    Task,
+};
+use crate::incident::{Incident, Pap};
+use crate::model::{Page, PageRequest, Tlp};
+use crate::policy::{self, Action, Actor, ListScope, Resource};
+use crate::receipt::Receipt;
+use crate::time::{self, Micros};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+/// Largest attachment accepted, in bytes.
+pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
+
+pub(crate) const INCIDENT_SELECT: &str = "SELECT i.id, i.reference, i.entity_id, e.name AS entity_name, e.time_zone AS time_zone, i.reported_by_label, i.channel, i.title, i.description, i.detected_at, i.occurred_at, i.rsit_class, i.rsit_type, i.severity, i.tlp, i.pap, i.affected_services, i.affected_systems, i.interruption_minutes, i.people_affected, i.data_compromised, i.personal_data, i.status, i.assignee_id, u.name AS assignee_name, i.merged_into, i.campaign_id, i.resolution, i.lessons_learned, i.profile_id, i.created_at, i.updated_at, i.acknowledged_at, i.closed_at FROM incidents i JOIN entities e ON e.id = i.entity_id LEFT JOIN users u ON u.id = i.assignee_id";
+
+pub(crate) fn incident_from_row(r: &AnyRow) -> Result<Incident, sqlx::Error> {
+    let text = |c: &str| r.try_get::<String, _>(c);
+    Ok(Incident {
+        id: text("id")?,
+        reference: text("reference")?,
+        entity_id: text("entity_id")?,
+        entity_name: text("entity_name")?,
+        reported_by_label: text("reported_by_label")?,
+        channel: text("channel")?,
+        title: text("title")?,
+        description: text("description")?,
+        detected_at: r.try_get("detected_at")?,
+        occurred_at: r.try_get("occurred_at")?,
+        rsit_class: text("rsit_class")?,
+        rsit_type: text("rsit_type")?,
+        severity: Severity::parse(&text("severity")?).unwrap_or(Severity::Medium),
+        tlp: Tlp::parse(&text("tlp")?).unwrap_or(Tlp::AmberStrict),
+        pap: Pap::parse(&text("pap")?).unwrap_or(Pap::Amber),
+        affected_services: text("affected_services")?,
+        affected_systems: text("affected_systems")?,
+        interruption_minutes: r.try_get("interruption_minutes")?,
+        people_affected: r.try_get("people_affected")?,
+        data_compromised: r.try_get::<i64, _>("data_compromised")? != 0,
+        personal_data: r.try_get::<i64, _>("personal_data")? != 0,
+        status: Status::parse(&text("status")?).unwrap_or(Status::New),
+        assignee_id: r.try_get("assignee_id")?,
+        assignee_name: r.try_get("assignee_name")?,
+        merged_into: r.try_get("merged_into")?,
+        campaign_id: r.try_get("campaign_id")?,
+        resolution: r.try_get("resolution")?,
+        lessons_learned: r.try_get("lessons_learned")?,
+        profile_id: r.try_get("profile_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        acknowledged_at: r.try_get("acknowledged_at")?,
+        closed_at: r.try_get("closed_at")?,
+        time_zone: text("time_zone")?,
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct IncidentFilter {
+    /// `open` (default), `closed`, `all`, or one status.
+    pub status: Option<String>,
+    pub severity: Option<Severity>,
+    pub entity_id: Option<String>,
+    pub sector_id: Option<String>,
+    pub rsit_class: Option<String>,
+    pub campaign_id: Option<String>,
+    /// Only incidents assigned to the caller.
+    #[serde(default)]
+    pub mine: bool,
+    /// Search in the reference and the title.
+    pub q: Option<String>,
+}
+
+/// One line of an incident list: the incident and where its deadlines stand.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IncidentListItem {
+    #[serde(flatten)]
+    pub incident: Incident,
+    pub deadline_state: String,
+    #[serde(with = "crate::time::rfc3339_serde::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_due_at: Option<Micros>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageInput {
+    /// The profile's stage this submission answers, e.g. `update` or `final`.
+    pub stage_id: String,
+    pub summary: String,
+    /// The report's fields that changed since the first one, if any.
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub interruption_minutes: Option<i64>,
+    #[serde(default)]
+    pub people_affected: Option<i64>,
+}
+
+impl Services {
+    /// The incident row, without an access check.
+    pub(crate) async fn load_incident(&self, id: &str) -> Result<Incident> {
+        let row = sqlx::query(&format!("{INCIDENT_SELECT} WHERE i.id = $1"))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        Ok(incident_from_row(&row)?)
+    }
+
+    /// Load an incident and check the actor may do `action` on it.
+    pub(crate) async fn incident_for(&self, actor: &Actor, id: &str, action: Action) -> Result<Incident> {
+        let incident = self.load_incident(id).await?;
+        policy::check(actor, Resource::Incident, Action::Read, Some(&incident.entity_id))?;
+        if action != Action::Read {
+            policy::check(actor, Resource::Incident, action, Some(&incident.entity_id))?;
+        }
+        Ok(incident)
+    }
+
+    pub async fn get_incident(&self, actor: &Actor, id: &str) -> Result<Incident> {
+        self.incident_for(actor, id, Action::Read).await
+    }
+
+    pub async fn list_incidents(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+        page: PageRequest,
+    ) -> Result<Page<IncidentListItem>> {
+        let f = self.incident_filter(actor, filter)?;
+        let where_sql = f.where_sql();
+        let total: i64 = f
+            .bind(sqlx::query(&format!(
+                "SELECT COUNT(*) AS n FROM incidents i JOIN entities e ON e.id = i.entity_id{where_sql}"
+            )))
+            .fetch_one(self.db.pool())
+            .await?
+            .try_get("n")?;
+        let n = f.next();
+        let sql = format!(
+            "{INCIDENT_SELECT}{where_sql} ORDER BY i.created_at DESC, i.id LIMIT ${n} OFFSET ${}",
+            n + 1
+        );
+        let rows = f
+            .bind(sqlx::query(&sql))
+            .bind(page.per_page)
+            .bind(page.offset())
+            .fetch_all(self.db.pool())
+            .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let incident = incident_from_row(r)?;
+            let d = self.deadlines_of(&incident).await?;
+            let next_due_at = d
+                .stages
+                .iter()
+                .filter(|s| s.submitted_at.is_none())
+                .filter_map(|s| s.due_at)
+                .min();
+            items.push(IncidentListItem {
+                incident,
+                deadline_state: d.state,
+                next_due_at,
+            });
+        }
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    pub(crate) fn incident_filter(&self, actor: &Actor, filter: &IncidentFilter) -> Result<Filter> {
+        let mut f = Filter::new(self.db.backend());
+        if let ListScope::Entity(own) = policy::list_scope(actor, Resource::Incident)? {
+            f.eq("i.entity_id", own);
+        }
+        match filter.status.as_deref().unwrap_or("open") {
+            "open" => {
+                f.and("i.status NOT IN ('closed', 'rejected', 'merged')", vec![]);
+            }
+            "closed" => {
+                f.and("i.status IN ('closed', 'rejected', 'merged')", vec![]);
+            }
+            "all" | "" => {}
+            s => {
+                let st =
+                    Status::parse(s).ok_or_else(|| CoreError::invalid("status", format!("unknown status `{s}`")))?;
+                f.eq("i.status", st.as_str());
+            }
+        }
+        if let Some(s) = filter.severity {
+            f.eq("i.severity", s.as_str());
+        }
+        if let Some(e) = filter.entity_id.as_deref().filter(|s| !s.is_empty()) {
+            f.eq("i.entity_id", e);
+        }
+        if let Some(s) = filter.sector_id.as_deref().filter(|s| !s.is_empty()) {
+            f.and(
+                "(e.sector_id = ? OR e.sector_id IN (SELECT id FROM sectors WHERE parent_id = ?))",
+                vec![Arg::Text(s.into()), Arg::Text(s.into())],
+            );
+        }
+        if let Some(c) = filter.rsit_class.as_deref().filter(|s| !s.is_empty()) {
+            f.eq("i.rsit_class", c);
+        }
+        if let Some(c) = filter.campaign_id.as_deref().filter(|s| !s.is_empty()) {
+            f.eq("i.campaign_id", c);
+        }
+        if filter.mine {
+            f.eq("i.assignee_id", actor.id());
+        }
+        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            f.search(&["i.reference", "i.title"], q);
+        }
+        Ok(f)
+    }
+
+    /// Everything about one incident the actor may see.
+    pub async fn case_file(&self, actor: &Actor, id: &str) -> Result<CaseFile> {
+        let incident = self.get_incident(actor, id).await?;
+        let handler = policy::check(actor, Resource::Incident, Action::Handle, Some(&incident.entity_id)).is_ok();
+        let deadlines = self.deadlines_of(&incident).await?;
+        let submissions = self.submissions(id).await?;
+        let observables = self.observables_of(id).await?;
+        let correlations = self.correlation_hints(actor, &incident).await?;
+        let attachments = self.attachments(id).await?;
+        let tasks = if handler { self.tasks(id).await? } else { Vec::new() };
+        let journal = self.journal_of(id, handler).await?;
+        let requests = self.info_requests(id).await?;
+        let merged = self.merged_into_this(id).await?;
+        Ok(CaseFile {
+            incident,
+            deadlines,
+            submissions,
+            observables,
+            correlations,
+            attachments,
+            tasks,
+            journal,
+            requests,
+            merged,
+        })
+    }
+
+    async fn submissions(&self, incident_id: &str) -> Result<Vec<Submission>> {
+        let rows = sqlx::query("SELECT id, incident_id, stage_id, digest, submitted_by, submitted_at FROM incident_submissions WHERE incident_id = $1 ORDER BY submitted_at, id")
+            .bind(incident_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Submission {
+                    id: r.try_get("id")?,
+                    incident_id: r.try_get("incident_id")?,
+                    stage_id: r.try_get("stage_id")?,
+                    digest: r.try_get("digest")?,
+                    submitted_by: r.try_get("submitted_by")?,
+                    submitted_at: r.try_get("submitted_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn observables_of(&self, incident_id: &str) -> Result<Vec<ObservableRecord>> {
+        let rows =
+            sqlx::query("SELECT id, kind, value, tlp FROM observables WHERE incident_id = $1 ORDER BY kind, value")
+                .bind(incident_id)
+                .fetch_all(self.db.pool())
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ObservableRecord {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    value: r.try_get("value")?,
+                    tlp: Tlp::parse(&r.try_get::<String, _>("tlp")?).unwrap_or(Tlp::AmberStrict),
+                })
+            })
+            .collect()
+    }
+
+    async fn attachments(&self, incident_id: &str) -> Result<Vec<Attachment>> {
+        let rows = sqlx::query("SELECT id, incident_id, sha256, filename, media_type, size, uploaded_by, created_at FROM attachments WHERE incident_id = $1 ORDER BY created_at, id")
+            .bind(incident_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(attachment_from_row).collect()
+    }
+
+    async fn tasks(&self, incident_id: &str) -> Result<Vec<Task>> {
+        let rows = sqlx::query("SELECT id, incident_id, title, assignee_id, done, created_by, created_at FROM incident_tasks WHERE incident_id = $1 ORDER BY created_at, id")
+            .bind(incident_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Task {
+                    id: r.try_get("id")?,
+                    incident_id: r.try_get("incident_id")?,
+                    title: r.try_get("title")?,
+                    assignee_id: r.try_get("assignee_id")?,
+                    done: r.try_get::<i64, _>("done")? != 0,
+                    created_by: r.try_get("created_by")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn journal_of(&self, incident_id: &str, everything: bool) -> Result<Vec<JournalEntry>> {
+        let sql = if everything {
+            "SELECT id, at, author_label, kind, body, shared FROM incident_journal WHERE incident_id = $1 ORDER BY at, id"
+        } else {
+            "SELECT id, at, author_label, kind, body, shared FROM incident_journal WHERE incident_id = $1 AND shared = 1 ORDER BY at, id"
+        };
+        let rows = sqlx::query(sql).bind(incident_id).fetch_all(self.db.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(JournalEntry {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    author_label: r.try_get("author_label")?,
+                    kind: r.try_get("kind")?,
+                    body: r.try_get("body")?,
+                    shared: r.try_get::<i64, _>("shared")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn info_requests(&self, incident_id: &str) -> Result<Vec<InfoRequest>> {
+        let rows = sqlx::query("SELECT id, incident_id, question, asked_by, asked_at, answer, answered_by, answered_at FROM info_requests WHERE incident_id = $1 ORDER BY asked_at, id")
+            .bind(incident_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(InfoRequest {
+                    id: r.try_get("id")?,
+                    incident_id: r.try_get("incident_id")?,
+                    question: r.try_get("question")?,
+                    asked_by: r.try_get("asked_by")?,
+                    asked_at: r.try_get("asked_at")?,
+                    answer: r.try_get("answer")?,
+                    answered_by: r.try_get("answered_by")?,
+                    answered_at: r.try_get("answered_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn merged_into_this(&self, incident_id: &str) -> Result<Vec<RelatedIncident>> {
+        let rows = sqlx::query(&format!(
+            "{INCIDENT_SELECT} WHERE i.merged_into = $1 ORDER BY i.created_at"
+        ))
+        .bind(incident_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let i = incident_from_row(r)?;
+                Ok(RelatedIncident {
+                    id: i.id,
+                    reference: i.reference,
+                    entity_name: i.entity_name,
+                    title: i.title,
+                    status: i.status,
+                })
+            })
+            .collect()
+    }
+
+    /// The signed receipt of one submission.
+    pub async fn receipt(&self, actor: &Actor, incident_id: &str, submission_id: &str) -> Result<Receipt> {
+        let (_, receipt) = self.submission_files(actor, incident_id, submission_id).await?;
+        serde_json::from_str(&receipt).map_err(|e| CoreError::Internal(format!("stored receipt: {e}")))
+    }
+
+    /// The exact report bytes of a submission and its receipt text, as the reporter downloads them.
+    pub async fn submission_files(
+        &self,
+        actor: &Actor,
+        incident_id: &str,
+        submission_id: &str,
+    ) -> Result<(String, String)> {
+        self.get_incident(actor, incident_id).await?;
+        let row = sqlx::query("SELECT body, receipt FROM incident_submissions WHERE id = $1 AND incident_id = $2")
+            .bind(submission_id)
+            .bind(incident_id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        Ok((row.try_get("body")?, row.try_get("receipt")?))
+    }
+
+    /// Send a later stage (update, final report) of a filed incident.
+    pub async fn submit_stage(&self, actor: &Actor, incident_id: &str, input: StageInput) -> Result<Receipt> {
+        let incident = self.incident_for(actor, incident_id, Action::Contribute).await?;
+        let mut errors = Vec::new();
+        let stage_ids = self.stage_ids(&incident).await?;
+        if !stage_ids.contains(&input.stage_id) {
+            errors.push(FieldError::new(
+                "stage_id",
+                format!("must be one of the incident's stages: {}", stage_ids.join(", ")),
+            ));
+        }
+        let summary = super::incidents::text_block(&mut errors, "summary", &input.summary, 1, 20_000);
+        if !incident.status.is_open() && input.stage_id != "final" && input.stage_id != "root_cause" {
+            errors.push(FieldError::new("stage_id", "the incident is closed"));
+        }
+        finish(errors)?;
+        let now = time::now();
+        let body = serde_json::json!({
+            "incident_id": incident.id,
+            "reference": incident.reference,
+            "stage_id": input.stage_id,
+            "summary": summary,
+            "severity": input.severity.map(|s| s.as_str()),
+            "interruption_minutes": input.interruption_minutes,
+            "people_affected": input.people_affected,
+        });
+        let mut tx = self.db.begin_write().await?;
+        let sub_id = self
+            .store_submission(
+                &mut tx,
+                actor,
+                &incident.id,
+                &incident.reference,
+                &input.stage_id,
+                &body,
+                now,
+            )
+            .await?;
+        if let Some(m) = input.interruption_minutes {
+            sqlx::query("UPDATE incidents SET interruption_minutes = $1 WHERE id = $2")
+                .bind(m)
+                .bind(&incident.id)
+                .execute(tx.conn())
+                .await?;
+        }
+        sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&incident.id)
+            .execute(tx.conn())
+            .await?;
+        self.journal(
+            &mut tx,
+            &incident.id,
+            actor,
+            "stage",
+            &format!("{}: {summary}", input.stage_id),
+            true,
+            now,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change::created("incident_submission", &sub_id, &incident.entity_id, &body),
+        )
+        .await?;
+        self.notify_handlers(
+            &mut tx,
+            &incident,
+            "incident.stage",
+            &format!("{} · {}", incident.reference, input.stage_id),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.receipt(actor, incident_id, &sub_id).await
+    }
+
+    /// The reporting side answers a request for information.
+    pub async fn answer_request(&self, actor: &Actor, incident_id: &str, request_id: &str, answer: &str) -> Result<()> {
+        let incident = self.incident_for(actor, incident_id, Action::Contribute).await?;
+        let mut errors = Vec::new();
+        let answer = super::incidents::text_block(&mut errors, "answer", answer, 1, 20_000);
+        finish(errors)?;
+        let row = sqlx::query("SELECT question, answer FROM info_requests WHERE id = $1 AND incident_id = $2")
+            .bind(request_id)
+            .bind(incident_id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        if row.try_get::<Option<String>, _>("answer")?.is_some() {
+            return Err(CoreError::Conflict("this request was already answered".into()));
+        }
+        let now = time::now();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "UPDATE info_requests SET answer = $1, answered_by = $2, answered_at = $3 WHERE id = $4 AND answer IS NULL",
+        )
+        .bind(&answer)
+        .bind(&actor.label)
+        .bind(now)
+        .bind(request_id)
+        .execute(tx.conn())
+        .await?;
+        self.journal(&mut tx, incident_id, actor, "answer", &answer, true, now)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change::changed(
+                "answer",
+                "info_request",
+                request_id,
+                &incident.entity_id,
+                &serde_json::json!({"answer": null}),
+                &serde_json::json!({"answer": answer}),
+            ),
+        )
+        .await?;
+        self.notify_handlers(
+            &mut tx,
+            &incident,
+            "incident.answer",
+            &format!("{} · respuesta", incident.reference),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Attach a file. The content is stored once per SHA-256; the same file on two incidents is one blob.
+    pub async fn add_attachment(
+        &self,
+        actor: &Actor,
+        incident_id: &str,
+        filename: &str,
+        media_type: &str,
+        content: &[u8],
+    ) -> Result<Attachment> {
+        let incident = self.incident_for(actor, incident_id, Action::Contribute).await?;
+        let mut errors = Vec::new();
+        let filename = sanitize_filename(filename);
+        if filename.is_empty() {
+            errors.push(FieldError::new("file", "a file name is required"));
+        }
+        if content.is_empty() {
+            errors.push(FieldError::new("file", "the file is empty"));
+        }
+        if content.len() > MAX_ATTACHMENT {
+            errors.push(FieldError::new(
+                "file",
+                format!(
+                    "is {} bytes; the limit is {} MiB",
+                    content.len(),
+                    MAX_ATTACHMENT / 1024 / 1024
+                ),
+            ));
+        }
+        finish(errors)?;
+        let media_type =
+            if media_type.len() <= 127 && media_type.contains('/') && !media_type.chars().any(|c| c.is_control()) {
+                media_type.to_string()
+            } else {
+                "application/octet-stream".to_string()
+            };
+        let sha = crate::crypto::sha256_hex(content);
+        let now = time::now();
+        let att = Attachment {
+            id: new_id(),
+            incident_id: incident_id.into(),
+            sha256: sha.clone(),
+            filename,
+            media_type,
+            size: content.len() as i64,
+            uploaded_by: actor.label.clone(),
+            created_at: now,
+        };
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+            .bind(&sha)
+            .bind(att.size)
+            .bind(content.to_vec())
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query("INSERT INTO attachments (id, incident_id, entity_id, sha256, filename, media_type, size, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(&att.id)
+            .bind(incident_id)
+            .bind(&incident.entity_id)
+            .bind(&sha)
+            .bind(&att.filename)
+            .bind(&att.media_type)
+            .bind(att.size)
+            .bind(&att.uploaded_by)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+        self.journal(
+            &mut tx,
+            incident_id,
+            actor,
+            "attachment",
+            &format!("{} ({} B, SHA-256 {sha})", att.filename, att.size),
+            true,
+            now,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change::created("attachment", &att.id, &incident.entity_id, &att),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(att)
+    }
+
+    /// An attachment's metadata and content.
+    pub async fn attachment(
+        &self,
+        actor: &Actor,
+        incident_id: &str,
+        attachment_id: &str,
+    ) -> Result<(Attachment, Vec<u8>)> {
+        self.get_incident(actor, incident_id).await?;
+        let row = sqlx::query("SELECT id, incident_id, sha256, filename, media_type, size, uploaded_by, created_at FROM attachments WHERE id = $1 AND incident_id = $2")
+            .bind(attachment_id)
+            .bind(incident_id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let att = attachment_from_row(&row)?;
+        let content: Vec<u8> = sqlx::query("SELECT content FROM blobs WHERE sha256 = $1")
+            .bind(&att.sha256)
+            .fetch_one(self.db.pool())
+            .await?
+            .try_get("content")?;
+        Ok((att, content))
+    }
+}
+
+fn attachment_from_row(r: &AnyRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: r.try_get("id")?,
+        incident_id: r.try_get("incident_id")?,
+        sha256: r.try_get("sha256")?,
+        filename: r.try_get("filename")?,
+        media_type: r.try_get("media_type")?,
+        size: r.try_get("size")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// A file name safe to store and to send back in Content-Disposition: no path, no control or quote
+/// characters, at most 200 characters.
+pub(crate) fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    base.chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '\\'))
+        .take(200)
+        .collect::<String>()
+        .trim()
+        .trim_start_matches('.')
+        .to_string()
+}

@@ -1,0 +1,652 @@
+//! The national CSIRT's work on an incident: triage, classification, assignment, status, tasks, the
+//! journal, requests to the reporting entity, merge, close, and campaigns. Every act is one transaction
+//! with its journal line and its audit entry.
+
+use super::registry::{finish, new_id, text};
+use super::Services;
+use crate::audit::{self, Change};
+use crate::error::{CoreError, FieldError, Result};
+use crate::incident::{rsit_valid, Campaign, Incident, Severity, Status};
+use crate::model::{Role, Tlp};
+use crate::policy::{self, Action, Actor, Resource};
+use crate::time;
+use serde::Deserialize;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+/// A column value to set.
+#[derive(Debug, Clone)]
+enum Val {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageInput {
+    pub rsit_class: String,
+    pub rsit_type: String,
+    pub severity: Severity,
+    pub tlp: Tlp,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseInput {
+    pub resolution: String,
+    #[serde(default)]
+    pub lessons_learned: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub tlp: Tlp,
+}
+
+/// What one act changes, for [`Services::act_on`].
+struct Act<'a> {
+    action: &'a str,
+    sets: Vec<(&'a str, Val)>,
+    journal_kind: &'a str,
+    journal: String,
+    shared: bool,
+    /// Tell the reporting entity (requests, closure).
+    notify_entity: Option<&'a str>,
+}
+
+impl Services {
+    /// Apply one act to an incident the actor handles.
+    async fn act_on(&self, actor: &Actor, incident: &Incident, act: Act<'_>) -> Result<Incident> {
+        let now = time::now();
+        let mut tx = self.db.begin_write().await?;
+        let mut sql = String::from("UPDATE incidents SET updated_at = $1");
+        for (i, (col, _)) in act.sets.iter().enumerate() {
+            sql.push_str(&format!(", {col} = ${}", i + 2));
+        }
+        sql.push_str(&format!(" WHERE id = ${}", act.sets.len() + 2));
+        let mut q = sqlx::query(&sql).bind(now);
+        for (_, v) in &act.sets {
+            q = match v {
+                Val::Text(t) => q.bind(t.clone()),
+                Val::Int(n) => q.bind(*n),
+            };
+        }
+        q.bind(&incident.id).execute(tx.conn()).await?;
+        self.journal(
+            &mut tx,
+            &incident.id,
+            actor,
+            act.journal_kind,
+            &act.journal,
+            act.shared,
+            now,
+        )
+        .await?;
+        let after = {
+            let mut m = serde_json::Map::new();
+            for (col, v) in &act.sets {
+                let j = match v {
+                    Val::Text(t) => serde_json::json!(t),
+                    Val::Int(n) => serde_json::json!(n),
+                };
+                m.insert((*col).to_string(), j);
+            }
+            serde_json::Value::Object(m)
+        };
+        let before = serde_json::to_value(incident).unwrap_or_default();
+        let before: serde_json::Map<String, serde_json::Value> = after
+            .as_object()
+            .map(|a| {
+                a.keys()
+                    .filter_map(|k| before.get(k).map(|v| (k.clone(), v.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        audit::append(
+            &mut tx,
+            actor,
+            Change::changed(
+                act.action,
+                "incident",
+                &incident.id,
+                &incident.entity_id,
+                &before,
+                &after,
+            ),
+        )
+        .await?;
+        if let Some(event) = act.notify_entity {
+            self.notify_entity(
+                &mut tx,
+                incident,
+                event,
+                &format!("{} · {}", incident.reference, act.journal),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.load_incident(&incident.id).await
+    }
+
+    async fn handled(&self, actor: &Actor, id: &str) -> Result<Incident> {
+        self.incident_for(actor, id, Action::Handle).await
+    }
+
+    fn require_open(incident: &Incident) -> Result<()> {
+        if incident.status.is_open() {
+            Ok(())
+        } else {
+            Err(CoreError::Conflict(format!(
+                "incident {} is {}; reopen it first",
+                incident.reference, incident.status
+            )))
+        }
+    }
+
+    /// Move an open incident to another working status. Leaving `new` acknowledges it.
+    pub async fn set_status(&self, actor: &Actor, id: &str, status: Status) -> Result<Incident> {
+        let incident = self.handled(actor, id).await?;
+        if !Status::WORKING.contains(&status) {
+            return Err(CoreError::invalid(
+                "status",
+                "closed, rejected and merged have their own actions (close, reject, merge)",
+            ));
+        }
+        let reopening = !incident.status.is_open();
+        if incident.status == Status::Merged {
+            return Err(CoreError::Conflict("a merged incident cannot be reopened".into()));
+        }
+        let mut sets = vec![("status", Val::Text(Some(status.as_str().into())))];
+        if incident.acknowledged_at.is_none() && status != Status::New {
+            sets.push(("acknowledged_at", Val::Int(Some(time::now()))));
+        }
+        if reopening {
+            sets.push(("closed_at", Val::Int(None)));
+        }
+        let act = Act {
+            action: if reopening { "reopen" } else { "status" },
+            sets,
+            journal_kind: "status",
+            journal: format!("{} → {}", incident.status, status),
+            shared: true,
+            notify_entity: None,
+        };
+        self.act_on(actor, &incident, act).await
+    }
+
+    /// Reclassify: RSIT class and type, severity, TLP.
+    pub async fn triage(&self, actor: &Actor, id: &str, input: TriageInput) -> Result<Incident> {
+        let incident = self.handled(actor, id).await?;
+        Self::require_open(&incident)?;
+        if !rsit_valid(&input.rsit_class, &input.rsit_type) {
+            return Err(CoreError::invalid(
+                "rsit_type",
+                format!(
+                    "`{}`/`{}` is not a class/type of the Reference Security Incident Taxonomy",
+                    input.rsit_class, input.rsit_type
+                ),
+            ));
+        }
+        let mut sets = vec![
+            ("rsit_class", Val::Text(Some(input.rsit_class.clone()))),
+            ("rsit_type", Val::Text(Some(input.rsit_type.clone()))),
+            ("severity", Val::Text(Some(input.severity.as_str().into()))),
+            ("tlp", Val::Text(Some(input.tlp.as_str().into()))),
+        ];
+        if incident.status == Status::New {
+            sets.push(("status", Val::Text(Some(Status::Triage.as_str().into()))));
+        }
+        if incident.acknowledged_at.is_none() {
+            sets.push(("acknowledged_at", Val::Int(Some(time::now()))));
+        }
+        let journal = format!(
+            "{}/{} · {} · TLP:{}",
+            input.rsit_class, input.rsit_type, input.severity, input.tlp
+        );
+        let updated = self
+            .act_on(
+                actor,
+                &incident,
+                Act {
+                    action: "triage",
+                    sets,
+                    journal_kind: "triage",
+                    journal,
+                    shared: true,
+                    notify_entity: None,
+                },
+            )
+            .await?;
+        if input.tlp != incident.tlp {
+            sqlx::query("UPDATE observables SET tlp = $1 WHERE incident_id = $2")
+                .bind(input.tlp.as_str())
+                .bind(id)
+                .execute(self.db.pool())
+                .await?;
+        }
+        Ok(updated)
+    }
+
+    /// Assign to a member of the national CSIRT, or unassign with `None`.
+    pub async fn assign(&self, actor: &Actor, id: &str, assignee_id: Option<&str>) -> Result<Incident> {
+        let incident = self.handled(actor, id).await?;
+        Self::require_open(&incident)?;
+        let label = match assignee_id {
+            Some(uid) => {
+                let row = sqlx::query("SELECT u.name, u.role, u.active, e.national_authority FROM users u JOIN entities e ON e.id = u.entity_id WHERE u.id = $1")
+                    .bind(uid)
+                    .fetch_optional(self.db.pool())
+                    .await?
+                    .ok_or_else(|| CoreError::invalid("assignee_id", "no such user"))?;
+                let role = Role::parse(&row.try_get::<String, _>("role")?);
+                let national = row.try_get::<i64, _>("national_authority")? != 0;
+                if !national
+                    || !matches!(role, Some(Role::CsirtAnalyst | Role::Coordinator))
+                    || row.try_get::<i64, _>("active")? == 0
+                {
+                    return Err(CoreError::invalid(
+                        "assignee_id",
+                        "must be an active CSIRT analyst or coordinator of the national authority",
+                    ));
+                }
+                row.try_get::<String, _>("name")?
+            }
+            None => "—".to_string(),
+        };
+        let updated = self
+            .act_on(
+                actor,
+                &incident,
+                Act {
+                    action: "assign",
+                    sets: vec![("assignee_id", Val::Text(assignee_id.map(String::from)))],
+                    journal_kind: "assignment",
+                    journal: label,
+                    shared: false,
+                    notify_entity: None,
+                },
+            )
+            .await?;
+        if let Some(uid) = assignee_id {
+            let mut tx = self.db.begin_write().await?;
+            self.notify_user(
+                &mut tx,
+                uid,
+                "incident.assigned",
+                &incident.id,
+                &format!("{} · {}", incident.reference, incident.title),
+                time::now(),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(updated)
+    }
+
+    /// A note in the journal; `shared` makes it visible to the reporting entity.
+    pub async fn add_note(&self, actor: &Actor, id: &str, body: &str, shared: bool) -> Result<()> {
+        let incident = self.handled(actor, id).await?;
+        let mut errors = Vec::new();
+        let body = super::incidents::text_block(&mut errors, "body", body, 1, 20_000);
+        finish(errors)?;
+        let now = time::now();
+        let mut tx = self.db.begin_write().await?;
+        let jid = self.journal(&mut tx, id, actor, "note", &body, shared, now).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change::created(
+                "journal",
+                &jid,
+                &incident.entity_id,
+                &serde_json::json!({"body": body, "shared": shared}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn add_task(&self, actor: &Actor, id: &str, title: &str, assignee_id: Option<&str>) -> Result<String> {
+        let incident = self.handled(actor, id).await?;
+        Self::require_open(&incident)?;
+        let mut errors = Vec::new();
+        let title = text(&mut errors, "title", title, 2, 300);
+        finish(errors)?;
+        let now = time::now();
+        let task_id = new_id();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("INSERT INTO incident_tasks (id, incident_id, title, assignee_id, done, created_by, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)")
+            .bind(&task_id)
+            .bind(id)
+            .bind(&title)
+            .bind(assignee_id)
+            .bind(&actor.label)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+        self.journal(&mut tx, id, actor, "task", &title, false, now).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change::created(
+                "task",
+                &task_id,
+                &incident.entity_id,
+                &serde_json::json!({"title": title}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(task_id)
+    }
+
+    pub async fn set_task_done(&self, actor: &Actor, id: &str, task_id: &str, done: bool) -> Result<()> {
+        let incident = self.handled(actor, id).await?;
+        let mut tx = self.db.begin_write().await?;
+        let n = sqlx::query("UPDATE incident_tasks SET done = $1, done_at = $2 WHERE id = $3 AND incident_id = $4")
+            .bind(i64::from(done))
+            .bind(done.then(time::now))
+            .bind(task_id)
+            .bind(id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(CoreError::NotFound);
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            Change::changed(
+                "task",
+                "task",
+                task_id,
+                &incident.entity_id,
+                &serde_json::json!({"done": !done}),
+                &serde_json::json!({"done": done}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ask the reporting entity a question; it sees it on the incident and is notified.
+    pub async fn request_info(&self, actor: &Actor, id: &str, question: &str) -> Result<String> {
+        let incident = self.handled(actor, id).await?;
+        Self::require_open(&incident)?;
+        let mut errors = Vec::new();
+        let question = super::incidents::text_block(&mut errors, "question", question, 3, 5000);
+        finish(errors)?;
+        let now = time::now();
+        let rid = new_id();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO info_requests (id, incident_id, question, asked_by, asked_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&rid)
+        .bind(id)
+        .bind(&question)
+        .bind(&actor.label)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        self.journal(&mut tx, id, actor, "request", &question, true, now)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change::created(
+                "info_request",
+                &rid,
+                &incident.entity_id,
+                &serde_json::json!({"question": question}),
+            ),
+        )
+        .await?;
+        self.notify_entity(
+            &mut tx,
+            &incident,
+            "incident.request",
+            &format!("{} · {question}", incident.reference),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rid)
+    }
+
+    /// Ask for a stage whose deadline runs from the CSIRT's request (e.g. the APF final report).
+    pub async fn request_stage(&self, actor: &Actor, id: &str, stage_id: &str) -> Result<()> {
+        let incident = self.handled(actor, id).await?;
+        if !self.stage_ids(&incident).await?.iter().any(|s| s == stage_id) {
+            return Err(CoreError::invalid(
+                "stage_id",
+                "not a stage of the incident's deadline profile",
+            ));
+        }
+        let now = time::now();
+        let mut tx = self.db.begin_write().await?;
+        let inserted = sqlx::query("INSERT INTO incident_stage_requests (incident_id, stage_id, requested_by, requested_at) VALUES ($1, $2, $3, $4) ON CONFLICT (incident_id, stage_id) DO NOTHING")
+            .bind(id)
+            .bind(stage_id)
+            .bind(&actor.label)
+            .bind(now)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if inserted == 0 {
+            return Err(CoreError::Conflict(format!("stage `{stage_id}` was already requested")));
+        }
+        self.journal(&mut tx, id, actor, "stage_request", stage_id, true, now)
+            .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            Change::act("request_stage", "incident", id, &incident.entity_id),
+        )
+        .await?;
+        self.notify_entity(
+            &mut tx,
+            &incident,
+            "incident.stage_requested",
+            &format!("{} · {stage_id}", incident.reference),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn close_incident(&self, actor: &Actor, id: &str, input: CloseInput) -> Result<Incident> {
+        let incident = self.handled(actor, id).await?;
+        Self::require_open(&incident)?;
+        let mut errors = Vec::new();
+        let resolution = super::incidents::text_block(&mut errors, "resolution", &input.resolution, 3, 20_000);
+        let lessons = super::incidents::text_block(&mut errors, "lessons_learned", &input.lessons_learned, 0, 20_000);
+        finish(errors)?;
+        let now = time::now();
+        let act = Act {
+            action: "close",
+            sets: vec![
+                ("status", Val::Text(Some(Status::Closed.as_str().into()))),
+                ("resolution", Val::Text(Some(resolution.clone()))),
+                ("lessons_learned", Val::Text(Some(lessons).filter(|l| !l.is_empty()))),
+                ("closed_at", Val::Int(Some(now))),
+                (
+                    "acknowledged_at",
+                    Val::Int(Some(incident.acknowledged_at.unwrap_or(now))),
+                ),
+            ],
+            journal_kind: "close",
+            journal: resolution,
+            shared: true,
+            notify_entity: Some("incident.closed"),
+        };
+        self.act_on(actor, &incident, act).await
+    }
+
+    pub async fn reject_incident(&self, actor: &Actor, id: &str, reason: &str) -> Result<Incident> {
+        let incident = self.handled(actor, id).await?;
+        Self::require_open(&incident)?;
+        let mut errors = Vec::new();
+        let reason = super::incidents::text_block(&mut errors, "reason", reason, 3, 5000);
+        finish(errors)?;
+        let now = time::now();
+        let act = Act {
+            action: "reject",
+            sets: vec![
+                ("status", Val::Text(Some(Status::Rejected.as_str().into()))),
+                ("resolution", Val::Text(Some(reason.clone()))),
+                ("closed_at", Val::Int(Some(now))),
+            ],
+            journal_kind: "reject",
+            journal: reason,
+            shared: true,
+            notify_entity: Some("incident.closed"),
+        };
+        self.act_on(actor, &incident, act).await
+    }
+
+    /// Mark `id` a duplicate of `into_id`: it closes as merged and the survivor lists it.
+    pub async fn merge_incident(&self, actor: &Actor, id: &str, into_id: &str) -> Result<Incident> {
+        let dup = self.handled(actor, id).await?;
+        Self::require_open(&dup)?;
+        let survivor = self
+            .handled(actor, into_id)
+            .await
+            .map_err(|_| CoreError::invalid("into", "no such incident"))?;
+        if survivor.id == dup.id || survivor.merged_into.is_some() {
+            return Err(CoreError::invalid(
+                "into",
+                "must be another incident that is not itself merged",
+            ));
+        }
+        let now = time::now();
+        let merged = self
+            .act_on(
+                actor,
+                &dup,
+                Act {
+                    action: "merge",
+                    sets: vec![
+                        ("status", Val::Text(Some(Status::Merged.as_str().into()))),
+                        ("merged_into", Val::Text(Some(survivor.id.clone()))),
+                        ("closed_at", Val::Int(Some(now))),
+                    ],
+                    journal_kind: "merge",
+                    journal: format!("→ {}", survivor.reference),
+                    shared: true,
+                    notify_entity: None,
+                },
+            )
+            .await?;
+        let mut tx = self.db.begin_write().await?;
+        self.journal(
+            &mut tx,
+            &survivor.id,
+            actor,
+            "merge",
+            &format!("← {} ({})", dup.reference, dup.entity_name),
+            false,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(merged)
+    }
+
+    // ----- campaigns -----
+
+    pub async fn create_campaign(&self, actor: &Actor, input: CampaignInput) -> Result<Campaign> {
+        policy::check(actor, Resource::Campaign, Action::Create, None)?;
+        let mut errors = Vec::new();
+        let name = text(&mut errors, "name", &input.name, 3, 200);
+        let description = super::incidents::text_block(&mut errors, "description", &input.description, 0, 20_000);
+        finish(errors)?;
+        let now = time::now();
+        let c = Campaign {
+            id: new_id(),
+            name,
+            description,
+            tlp: input.tlp,
+            incident_count: 0,
+            created_at: now,
+        };
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("INSERT INTO campaigns (id, name, description, tlp, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(&c.description)
+            .bind(c.tlp.as_str())
+            .bind(&actor.label)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+        audit::append(&mut tx, actor, Change::created("campaign", &c.id, "", &c)).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    pub async fn list_campaigns(&self, actor: &Actor) -> Result<Vec<Campaign>> {
+        policy::check(actor, Resource::Campaign, Action::Read, None)?;
+        let rows = sqlx::query("SELECT c.id, c.name, c.description, c.tlp, c.created_at, (SELECT COUNT(*) FROM incidents i WHERE i.campaign_id = c.id) AS n FROM campaigns c ORDER BY c.created_at DESC")
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(campaign_from_row).collect()
+    }
+
+    pub async fn get_campaign(&self, actor: &Actor, id: &str) -> Result<Campaign> {
+        policy::check(actor, Resource::Campaign, Action::Read, None)?;
+        let row = sqlx::query("SELECT c.id, c.name, c.description, c.tlp, c.created_at, (SELECT COUNT(*) FROM incidents i WHERE i.campaign_id = c.id) AS n FROM campaigns c WHERE c.id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        campaign_from_row(&row)
+    }
+
+    /// Put an incident in a campaign, or take it out with `None`.
+    pub async fn set_campaign(&self, actor: &Actor, id: &str, campaign_id: Option<&str>) -> Result<Incident> {
+        let incident = self.handled(actor, id).await?;
+        let label = match campaign_id {
+            Some(c) => {
+                self.get_campaign(actor, c)
+                    .await
+                    .map_err(|_| CoreError::Invalid(vec![FieldError::new("campaign_id", "no such campaign")]))?
+                    .name
+            }
+            None => "—".into(),
+        };
+        self.act_on(
+            actor,
+            &incident,
+            Act {
+                action: "campaign",
+                sets: vec![("campaign_id", Val::Text(campaign_id.map(String::from)))],
+                journal_kind: "campaign",
+                journal: label,
+                shared: false,
+                notify_entity: None,
+            },
+        )
+        .await
+    }
+}
+
+fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign> {
+    Ok(Campaign {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        tlp: Tlp::parse(&r.try_get::<String, _>("tlp")?).unwrap_or(Tlp::AmberStrict),
+        incident_count: r.try_get("n")?,
+        created_at: r.try_get("created_at")?,
+    })
+}

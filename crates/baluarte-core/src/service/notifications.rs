@@ -1,0 +1,560 @@
+//! Notifications: the incident journal, in-app notices, and the outbox of e-mails and webhook calls.
+//!
+//! Whatever must leave the database (an e-mail, a webhook) is written to `outbox` in the same transaction
+//! as the change that causes it, and a worker delivers it with retries: a crash between the two can
+//! delay a message but never lose it or send one for a change that was rolled back.
+
+use super::registry::{finish, new_id};
+use super::Services;
+use crate::audit::{self, Change};
+use crate::db::WriteTx;
+use crate::error::{CoreError, FieldError, Result};
+use crate::incident::{Incident, Notification};
+use crate::policy::{self, Action, Actor, Resource};
+use crate::time::{self, Micros};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+/// Events a webhook may subscribe to.
+pub const WEBHOOK_EVENTS: &[&str] = &[
+    "incident.reported",
+    "incident.assigned",
+    "incident.request",
+    "incident.answer",
+    "incident.stage",
+    "incident.stage_requested",
+    "incident.closed",
+    "deadline.approaching",
+    "deadline.missed",
+];
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Webhook {
+    pub id: String,
+    pub entity_id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub active: bool,
+}
+
+/// A new webhook; the signing secret is shown once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NewWebhook {
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    pub url: String,
+    pub events: Vec<String>,
+}
+
+/// Counts of one outbox pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub delivered: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+/// Where the outbox worker sends: SMTP (optional) and an HTTP client for webhooks.
+#[derive(Debug)]
+pub struct Deliverer {
+    pub mailer: Option<baluarte_notify::Mailer>,
+    pub http: reqwest::Client,
+}
+
+fn subject_for(event: &str, lang: &str) -> &'static str {
+    let es = lang != "en";
+    match event {
+        "incident.reported" if es => "Nuevo incidente reportado",
+        "incident.reported" => "New incident reported",
+        "incident.assigned" if es => "Incidente asignado a usted",
+        "incident.assigned" => "Incident assigned to you",
+        "incident.request" if es => "El CSIRT nacional solicita información",
+        "incident.request" => "The national CSIRT requests information",
+        "incident.answer" if es => "Respuesta a una solicitud de información",
+        "incident.answer" => "Answer to a request for information",
+        "incident.stage" if es => "Nueva entrega de un incidente",
+        "incident.stage" => "New incident stage submitted",
+        "incident.stage_requested" if es => "El CSIRT nacional solicita una entrega",
+        "incident.stage_requested" => "The national CSIRT requests a stage",
+        "incident.closed" if es => "Incidente cerrado",
+        "incident.closed" => "Incident closed",
+        "deadline.approaching" if es => "Plazo de notificación próximo a vencer",
+        "deadline.approaching" => "Notification deadline approaching",
+        "deadline.missed" if es => "Plazo de notificación vencido",
+        "deadline.missed" => "Notification deadline missed",
+        _ if es => "Aviso de Baluarte",
+        _ => "Baluarte notice",
+    }
+}
+
+impl Services {
+    /// A line in an incident's timeline.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn journal(
+        &self,
+        tx: &mut WriteTx,
+        incident_id: &str,
+        actor: &Actor,
+        kind: &str,
+        body: &str,
+        shared: bool,
+        at: Micros,
+    ) -> Result<String> {
+        let id = new_id();
+        sqlx::query("INSERT INTO incident_journal (id, incident_id, at, author_id, author_label, kind, body, shared) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&id)
+            .bind(incident_id)
+            .bind(at)
+            .bind(actor.id())
+            .bind(&actor.label)
+            .bind(kind)
+            .bind(body)
+            .bind(i64::from(shared))
+            .execute(tx.conn())
+            .await?;
+        Ok(id)
+    }
+
+    /// Notify one user in the application and by e-mail.
+    pub(crate) async fn notify_user(
+        &self,
+        tx: &mut WriteTx,
+        user_id: &str,
+        event: &str,
+        incident_id: &str,
+        title: &str,
+        at: Micros,
+    ) -> Result<()> {
+        let row = sqlx::query("SELECT email, lang FROM users WHERE id = $1 AND active = 1")
+            .bind(user_id)
+            .fetch_optional(tx.conn())
+            .await?;
+        let Some(row) = row else { return Ok(()) };
+        let (email, lang): (String, String) = (row.try_get("email")?, row.try_get("lang")?);
+        sqlx::query("INSERT INTO notifications (id, user_id, kind, incident_id, title, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(new_id())
+            .bind(user_id)
+            .bind(event)
+            .bind(incident_id)
+            .bind(title)
+            .bind(at)
+            .execute(tx.conn())
+            .await?;
+        if !self.settings.email_enabled {
+            return Ok(());
+        }
+        let subject = format!("[Baluarte] {}: {title}", subject_for(event, &lang));
+        let body = if lang == "en" {
+            format!(
+                "{}\n\n{title}\n\nOpen it in Baluarte: /incidents/{incident_id}\n",
+                subject_for(event, &lang)
+            )
+        } else {
+            format!(
+                "{}\n\n{title}\n\nConsúltelo en Baluarte: /incidents/{incident_id}\n",
+                subject_for(event, &lang)
+            )
+        };
+        enqueue(tx, "email", &email, event, &subject, &body, at).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn notify_users_where(
+        &self,
+        tx: &mut WriteTx,
+        sql: &str,
+        arg: &str,
+        event: &str,
+        incident_id: &str,
+        title: &str,
+        at: Micros,
+    ) -> Result<()> {
+        let ids: Vec<String> = sqlx::query(sql)
+            .bind(arg)
+            .fetch_all(tx.conn())
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()?;
+        for uid in ids {
+            self.notify_user(tx, &uid, event, incident_id, title, at).await?;
+        }
+        Ok(())
+    }
+
+    /// Tell the national CSIRT (analysts and coordinators) and the national authority's webhooks.
+    pub(crate) async fn notify_csirt(
+        &self,
+        tx: &mut WriteTx,
+        event: &str,
+        incident_id: &str,
+        title: &str,
+        at: Micros,
+    ) -> Result<()> {
+        self.notify_users_where(
+            tx,
+            "SELECT u.id FROM users u JOIN entities e ON e.id = u.entity_id WHERE e.national_authority = 1 AND u.active = 1 AND u.role IN ('csirt_analyst', 'coordinator') AND $1 = $1",
+            "",
+            event,
+            incident_id,
+            title,
+            at,
+        )
+        .await?;
+        let national: Vec<String> = sqlx::query("SELECT id FROM entities WHERE national_authority = 1")
+            .fetch_all(tx.conn())
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()?;
+        for e in national {
+            self.enqueue_webhooks(tx, &e, event, incident_id, title, at).await?;
+        }
+        Ok(())
+    }
+
+    /// Tell whoever handles the incident: its assignee, or the whole CSIRT when unassigned.
+    pub(crate) async fn notify_handlers(
+        &self,
+        tx: &mut WriteTx,
+        incident: &Incident,
+        event: &str,
+        title: &str,
+        at: Micros,
+    ) -> Result<()> {
+        match &incident.assignee_id {
+            Some(uid) => self.notify_user(tx, uid, event, &incident.id, title, at).await,
+            None => self.notify_csirt(tx, event, &incident.id, title, at).await,
+        }
+    }
+
+    /// Tell the reporting entity: its security officers and reporters, and its webhooks.
+    pub(crate) async fn notify_entity(
+        &self,
+        tx: &mut WriteTx,
+        incident: &Incident,
+        event: &str,
+        title: &str,
+        at: Micros,
+    ) -> Result<()> {
+        self.notify_users_where(
+            tx,
+            "SELECT id FROM users WHERE entity_id = $1 AND active = 1 AND role IN ('security_officer', 'reporter')",
+            &incident.entity_id,
+            event,
+            &incident.id,
+            title,
+            at,
+        )
+        .await?;
+        self.enqueue_webhooks(tx, &incident.entity_id, event, &incident.id, title, at)
+            .await
+    }
+
+    async fn enqueue_webhooks(
+        &self,
+        tx: &mut WriteTx,
+        entity_id: &str,
+        event: &str,
+        incident_id: &str,
+        title: &str,
+        at: Micros,
+    ) -> Result<()> {
+        let rows = sqlx::query("SELECT id, events FROM webhooks WHERE entity_id = $1 AND active = 1")
+            .bind(entity_id)
+            .fetch_all(tx.conn())
+            .await?;
+        for r in rows {
+            let events: String = r.try_get("events")?;
+            if !events.split(',').any(|e| e == event) {
+                continue;
+            }
+            let payload = serde_json::json!({
+                "event": event,
+                "incident_id": incident_id,
+                "title": title,
+                "at": time::rfc3339(at),
+            })
+            .to_string();
+            enqueue(
+                tx,
+                "webhook",
+                &r.try_get::<String, _>("id")?,
+                event,
+                title,
+                &payload,
+                at,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    // ----- in-app notifications -----
+
+    pub async fn notifications(&self, actor: &Actor, unread_only: bool) -> Result<Vec<Notification>> {
+        let uid = actor
+            .user_id()
+            .ok_or_else(|| CoreError::forbidden("notifications are for people"))?;
+        let sql = if unread_only {
+            "SELECT id, kind, incident_id, title, created_at, read_at FROM notifications WHERE user_id = $1 AND read_at IS NULL ORDER BY created_at DESC LIMIT 100"
+        } else {
+            "SELECT id, kind, incident_id, title, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC LIMIT 100"
+        };
+        let rows = sqlx::query(sql).bind(uid).fetch_all(self.db.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Notification {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    incident_id: r.try_get("incident_id")?,
+                    title: r.try_get("title")?,
+                    created_at: r.try_get("created_at")?,
+                    read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn unread_notifications(&self, actor: &Actor) -> Result<i64> {
+        let Some(uid) = actor.user_id() else { return Ok(0) };
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+                .bind(uid)
+                .fetch_one(self.db.pool())
+                .await?
+                .try_get("n")?,
+        )
+    }
+
+    /// Mark the caller's notifications read (a reading, not a change of record: not audited).
+    pub async fn mark_notifications_read(&self, actor: &Actor) -> Result<()> {
+        let uid = actor
+            .user_id()
+            .ok_or_else(|| CoreError::forbidden("notifications are for people"))?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+            .bind(time::now())
+            .bind(uid)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- webhooks -----
+
+    pub async fn list_webhooks(&self, actor: &Actor, entity_id: &str) -> Result<Vec<Webhook>> {
+        policy::check(actor, Resource::Webhook, Action::Read, Some(entity_id))?;
+        let rows = sqlx::query(
+            "SELECT id, entity_id, url, events, active FROM webhooks WHERE entity_id = $1 ORDER BY created_at",
+        )
+        .bind(entity_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(webhook_from_row).collect()
+    }
+
+    pub async fn create_webhook(&self, actor: &Actor, entity_id: &str, input: WebhookInput) -> Result<NewWebhook> {
+        policy::check(actor, Resource::Webhook, Action::Create, Some(entity_id))?;
+        let mut errors = Vec::new();
+        let url = input.url.trim().to_string();
+        match url::Url::parse(&url) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() && u.password().is_none() => {}
+            _ => errors.push(FieldError::new("url", "must be an http(s) URL without credentials")),
+        }
+        if url.len() > 2000 {
+            errors.push(FieldError::new("url", "must be at most 2000 characters"));
+        }
+        if input.events.is_empty() {
+            errors.push(FieldError::new("events", "choose at least one event"));
+        }
+        for e in &input.events {
+            if !WEBHOOK_EVENTS.contains(&e.as_str()) {
+                errors.push(FieldError::new("events", format!("unknown event `{e}`")));
+            }
+        }
+        finish(errors)?;
+        let secret = crate::crypto::random_secret("whs_");
+        let hook = Webhook {
+            id: new_id(),
+            entity_id: entity_id.into(),
+            url,
+            events: input.events,
+            active: true,
+        };
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("INSERT INTO webhooks (id, entity_id, url, secret, events, active, created_by, created_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)")
+            .bind(&hook.id)
+            .bind(entity_id)
+            .bind(&hook.url)
+            .bind(&secret)
+            .bind(hook.events.join(","))
+            .bind(&actor.label)
+            .bind(time::now())
+            .execute(tx.conn())
+            .await?;
+        audit::append(&mut tx, actor, Change::created("webhook", &hook.id, entity_id, &hook)).await?;
+        tx.commit().await?;
+        Ok(NewWebhook { webhook: hook, secret })
+    }
+
+    pub async fn deactivate_webhook(&self, actor: &Actor, id: &str) -> Result<()> {
+        let row = sqlx::query("SELECT id, entity_id, url, events, active FROM webhooks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let hook = webhook_from_row(&row)?;
+        policy::check(actor, Resource::Webhook, Action::Deactivate, Some(&hook.entity_id))?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE webhooks SET active = 0 WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        let after = Webhook {
+            active: false,
+            ..hook.clone()
+        };
+        audit::append(
+            &mut tx,
+            actor,
+            Change::changed("deactivate", "webhook", id, &hook.entity_id, &hook, &after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- the outbox worker -----
+
+    /// Deliver what is due in the outbox (at most `batch` messages). Failures are retried with backoff
+    /// and given up after the last retry; errors are kept on the row, never the secrets.
+    pub async fn deliver_outbox(&self, deliverer: &Deliverer, batch: i64) -> Result<DeliveryReport> {
+        let now = time::now();
+        let rows = sqlx::query("SELECT id, channel, target, event, subject, payload, attempts FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2")
+            .bind(now)
+            .bind(batch)
+            .fetch_all(self.db.pool())
+            .await?;
+        let mut report = DeliveryReport::default();
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let attempts: i64 = r.try_get("attempts")?;
+            let outcome = self.deliver_one(deliverer, &r).await;
+            let mut tx = self.db.begin_write().await?;
+            match outcome {
+                Ok(()) => {
+                    sqlx::query(
+                        "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
+                    )
+                    .bind(time::now())
+                    .bind(&id)
+                    .execute(tx.conn())
+                    .await?;
+                    report.delivered += 1;
+                }
+                Err(err) => {
+                    let next = baluarte_notify::retry_delay(u32::try_from(attempts + 1).unwrap_or(u32::MAX));
+                    tracing::warn!(outbox = %id, error = %err, "delivery failed");
+                    let (next_at, failed_at) = match next {
+                        Some(d) => (time::now() + i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 2), None),
+                        None => (time::now(), Some(time::now())),
+                    };
+                    sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, failed_at = $2, last_error = $3 WHERE id = $4")
+                        .bind(next_at)
+                        .bind(failed_at)
+                        .bind(err.chars().take(500).collect::<String>())
+                        .bind(&id)
+                        .execute(tx.conn())
+                        .await?;
+                    if failed_at.is_some() {
+                        report.failed += 1;
+                    } else {
+                        report.retried += 1;
+                    }
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(report)
+    }
+
+    async fn deliver_one(&self, deliverer: &Deliverer, r: &sqlx::any::AnyRow) -> std::result::Result<(), String> {
+        let get = |c: &str| r.try_get::<String, _>(c).map_err(|e| e.to_string());
+        match get("channel")?.as_str() {
+            "email" => {
+                let Some(mailer) = &deliverer.mailer else {
+                    return Err("no SMTP server is configured".into());
+                };
+                let email = baluarte_notify::Email {
+                    to: vec![get("target")?],
+                    subject: get("subject")?,
+                    text: get("payload")?,
+                };
+                mailer.send(&email).await.map_err(|e| e.to_string())
+            }
+            "webhook" => {
+                let hook = sqlx::query("SELECT url, secret, active FROM webhooks WHERE id = $1")
+                    .bind(get("target")?)
+                    .fetch_optional(self.db.pool())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the webhook was removed")?;
+                let url: String = hook.try_get("url").map_err(|e| e.to_string())?;
+                let secret: String = hook.try_get("secret").map_err(|e| e.to_string())?;
+                let (id, event, payload) = (get("id")?, get("event")?, get("payload")?);
+                let d = baluarte_notify::webhook::Delivery {
+                    url: &url,
+                    secret: secret.as_bytes(),
+                    event: &event,
+                    delivery_id: &id,
+                    body: payload.as_bytes(),
+                };
+                baluarte_notify::webhook::deliver(&deliverer.http, &d)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            other => Err(format!("unknown channel {other}")),
+        }
+    }
+}
+
+pub(crate) async fn enqueue(
+    tx: &mut WriteTx,
+    channel: &str,
+    target: &str,
+    event: &str,
+    subject: &str,
+    payload: &str,
+    at: Micros,
+) -> Result<()> {
+    sqlx::query("INSERT INTO outbox (id, channel, target, event, subject, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+        .bind(new_id())
+        .bind(channel)
+        .bind(target)
+        .bind(event)
+        .bind(subject)
+        .bind(payload)
+        .bind(at)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+fn webhook_from_row(r: &sqlx::any::AnyRow) -> Result<Webhook> {
+    Ok(Webhook {
+        id: r.try_get("id")?,
+        entity_id: r.try_get("entity_id")?,
+        url: r.try_get("url")?,
+        events: r.try_get::<String, _>("events")?.split(',').map(String::from).collect(),
+        active: r.try_get::<i64, _>("active")? != 0,
+    })
+}

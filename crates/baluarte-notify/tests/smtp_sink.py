@@ -1,0 +1,62 @@
+"""SMTP sink for baluarte-notify's tests: a real SMTP server (aiosmtpd) on loopback.
+
+Usage: smtp_sink.py PORT OUTPUT_DIR
+
+Each message received is written to OUTPUT_DIR/<n>.json with the envelope (mail_from, rcpt_tos), the raw content
+as received, and the fields the tests check decoded by Python's own e-mail parser, so that the Rust side's MIME
+encoding is checked by an independent implementation. Prints "ready" once accepting connections and exits when
+its standard input closes, so it does not outlive the test that started it.
+"""
+
+import base64
+import email
+import email.policy
+import itertools
+import json
+import os
+import sys
+
+from aiosmtpd.controller import Controller
+
+
+class FileHandler:
+    def __init__(self, directory):
+        self.directory = directory
+        self.counter = itertools.count(1)
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        record = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "raw_base64": base64.b64encode(raw).decode("ascii"),
+            "subject": str(message["Subject"]),
+            "to": [str(address.addr_spec) for address in message["To"].addresses],
+            "auto_submitted": message["Auto-Submitted"],
+            "message_id": message["Message-ID"],
+            "content_type": message.get_content_type(),
+            "charset": message.get_content_charset(),
+            "text": message.get_content(),
+        }
+        path = os.path.join(self.directory, f"{next(self.counter)}.json")
+        # Written under a temporary name and renamed, so a reader never sees half a file.
+        with open(path + ".tmp", "w", encoding="utf-8") as out:
+            json.dump(record, out, ensure_ascii=False)
+        os.replace(path + ".tmp", path)
+        return "250 Message accepted"
+
+
+def main():
+    port, directory = int(sys.argv[1]), sys.argv[2]
+    controller = Controller(FileHandler(directory), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
