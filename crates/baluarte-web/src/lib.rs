@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
+pub mod taxii;
 
 use axum::http::{header, HeaderValue};
 use axum::Router;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(pages::router(state.clone()))
         .nest("/api/v1", api::router(state.clone()))
+        .nest("/taxii2/", taxii::router())
         .merge(ops::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::track))
         .layer(SetResponseHeaderLayer::if_not_present(

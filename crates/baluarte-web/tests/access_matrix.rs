@@ -1,4 +1,4 @@
-//! The access matrix: every API route × every role (five national roles, three entity roles, two
+//! The access matrix: every API route × every role (five national roles, three entity roles, three
 //! token kinds) × own and foreign entity. Each cell names the expected status, and no response to an
 //! entity-scoped caller may carry data of the foreign entity. A route missing from the matrix fails
 //! the test, so new routes must be added here.
@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 const NATIONAL: [&str; 5] = ["admin", "coordinator", "csirt", "soc", "nat_auditor"];
 const ENTITY: [&str; 3] = ["officer", "reporter", "ent_auditor"];
-const TOKENS: [&str; 2] = ["token_registry", "token_events"];
+const TOKENS: [&str; 3] = ["token_registry", "token_events", "token_incidents"];
 
 /// "admin,coordinator=201; ent=404; *=403": groups are nat, ent, tok, people; `*` is the default.
 fn expected(spec: &str, actor: &str) -> u16 {
@@ -70,7 +70,7 @@ const ENTITY_BODY: &str =
 const CONTACT_BODY: &str = r#"{"name":"Contacto {actor}","title":"Enlace","email":"c-{actor}-{n}@matrix.example","phone":"+52 55 5555 0000","tlp":"AMBER"}"#;
 
 fn cases() -> Vec<Case> {
-    vec![
+    let mut v = vec![
         case("GET", "/sectors", "/sectors", None, "*=200"),
         case(
             "POST",
@@ -79,7 +79,13 @@ fn cases() -> Vec<Case> {
             Some(r#"{"id":"s-{actor}-{n}","name_es":"Sector {actor}","name_en":"Sector {actor}"}"#),
             "admin,coordinator=201; *=403",
         ),
-        case("GET", "/entities", "/entities", None, "token_events=403; *=200"),
+        case(
+            "GET",
+            "/entities",
+            "/entities",
+            None,
+            "token_events,token_incidents=403; *=200",
+        ),
         case(
             "POST",
             "/entities",
@@ -92,7 +98,7 @@ fn cases() -> Vec<Case> {
             "/entities/{id}",
             "/entities/{own}",
             None,
-            "token_events=403; *=200",
+            "token_events,token_incidents=403; *=200",
         ),
         case("GET", "/entities/{id}", "/entities/{foreign}", None, "nat=200; *=404"),
         case(
@@ -144,7 +150,7 @@ fn cases() -> Vec<Case> {
             "/entities/{id}/contacts",
             "/entities/{own}/contacts",
             None,
-            "token_events=403; *=200",
+            "token_events,token_incidents=403; *=200",
         ),
         case(
             "GET",
@@ -167,13 +173,19 @@ fn cases() -> Vec<Case> {
             Some(CONTACT_BODY),
             "admin,coordinator,csirt=201; nat=403; *=404",
         ),
-        case("GET", "/contacts", "/contacts", None, "token_events=403; *=200"),
+        case(
+            "GET",
+            "/contacts",
+            "/contacts",
+            None,
+            "token_events,token_incidents=403; *=200",
+        ),
         case(
             "GET",
             "/contacts/{id}",
             "/contacts/{own_contact}",
             None,
-            "token_events=403; *=200",
+            "token_events,token_incidents=403; *=200",
         ),
         case(
             "GET",
@@ -430,10 +442,447 @@ fn cases() -> Vec<Case> {
         case("GET", "/openapi.json", "/openapi.json", None, "*=200"),
         // Last: it ends the caller's session.
         case("DELETE", "/session", "/session", None, "people=204; *=401"),
+    ];
+    let last = v.pop();
+    v.extend(incident_cases());
+    v.extend(last);
+    v
+}
+
+/// Who reads an incident of the own entity, and of the foreign one.
+const READ_OWN: &str = "admin=403; nat,ent,token_incidents=200; *=403";
+const READ_FOREIGN: &str = "admin=403; nat=200; *=404";
+/// The reporting side's part (a stage, an answer, an attachment): its people and reporting tokens, and
+/// the national CSIRT on its behalf.
+const CONTRIBUTE_OWN: &str = "coordinator,csirt,officer,reporter,token_incidents=201; *=403";
+const CONTRIBUTE_FOREIGN: &str = "coordinator,csirt=201; nat=403; *=404";
+/// The national CSIRT's work.
+const HANDLE_OWN: &str = "coordinator,csirt=200; *=403";
+const HANDLE_FOREIGN: &str = "coordinator,csirt=200; nat=403; *=404";
+
+fn with_code(spec: &'static str, from: &str, to: &str) -> &'static str {
+    Box::leak(spec.replace(from, to).into_boxed_str())
+}
+
+const REPORT_BODY: &str = r#"{"entity_id":"{own}","title":"Reporte de matriz {actor} {n}","description":"Prueba de acceso.","detected_at":"2026-01-10T08:30","rsit_class":"fraud","rsit_type":"phishing","severity":"low","tlp":"AMBER","pap":"AMBER"}"#;
+const FOREIGN_REPORT_BODY: &str = r#"{"entity_id":"{foreign}","title":"Reporte de matriz {actor} {n}","description":"Prueba de acceso.","detected_at":"2026-01-10T08:30","rsit_class":"fraud","rsit_type":"phishing","severity":"low","tlp":"AMBER","pap":"AMBER"}"#;
+const STAGE_BODY: &str = r#"{"stage_id":"update","summary":"Actualización de {actor}"}"#;
+const TRIAGE_BODY: &str = r#"{"rsit_class":"fraud","rsit_type":"phishing","severity":"medium","tlp":"AMBER"}"#;
+const BUNDLE_BODY: &str = r#"{"type":"bundle","id":"bundle--6f1b2a8e-6c2e-4b8e-9d7e-0a1b2c3d4e5f","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--3a9c8f7e-1b2d-4c5e-8f9a-0b1c2d3e4f5a","created":"2026-01-10T08:30:00.000Z","modified":"2026-01-10T08:30:00.000Z","name":"C2 de socio","pattern":"[ipv4-addr:value = '198.51.100.77']","pattern_type":"stix","valid_from":"2026-01-10T08:30:00Z"}]}"#;
+
+/// The incident area: reporting, the case file, handling, campaigns, deadlines, notifications,
+/// webhooks and sharing. Acts that may happen once (close, reject, merge, a stage request, an answer,
+/// a deletion) work on a record of their own per caller (`{own_c_{actor}}`…), so each caller's
+/// expectation holds whoever went before.
+fn incident_cases() -> Vec<Case> {
+    vec![
+        case("GET", "/incidents", "/incidents", None, READ_OWN),
+        case("POST", "/incidents", "/incidents", Some(REPORT_BODY), CONTRIBUTE_OWN),
+        case(
+            "POST",
+            "/incidents",
+            "/incidents",
+            Some(FOREIGN_REPORT_BODY),
+            CONTRIBUTE_FOREIGN,
+        ),
+        case("GET", "/incidents/board", "/incidents/board", None, READ_OWN),
+        case("GET", "/incidents/{id}", "/incidents/{own_incident}", None, READ_OWN),
+        case(
+            "GET",
+            "/incidents/{id}",
+            "/incidents/{foreign_incident}",
+            None,
+            READ_FOREIGN,
+        ),
+        case(
+            "GET",
+            "/incidents/{id}/submissions/{submission_id}/report",
+            "/incidents/{own_incident}/submissions/{own_submission}/report",
+            None,
+            READ_OWN,
+        ),
+        case(
+            "GET",
+            "/incidents/{id}/submissions/{submission_id}/report",
+            "/incidents/{foreign_incident}/submissions/{foreign_submission}/report",
+            None,
+            READ_FOREIGN,
+        ),
+        case(
+            "GET",
+            "/incidents/{id}/submissions/{submission_id}/receipt",
+            "/incidents/{own_incident}/submissions/{own_submission}/receipt",
+            None,
+            READ_OWN,
+        ),
+        case(
+            "GET",
+            "/incidents/{id}/submissions/{submission_id}/receipt",
+            "/incidents/{foreign_incident}/submissions/{foreign_submission}/receipt",
+            None,
+            READ_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/stages",
+            "/incidents/{own_incident}/stages",
+            Some(STAGE_BODY),
+            CONTRIBUTE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/stages",
+            "/incidents/{foreign_incident}/stages",
+            Some(STAGE_BODY),
+            CONTRIBUTE_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/requests/{request_id}/answer",
+            "/incidents/{own_incident}/requests/{own_req_{actor}}/answer",
+            Some(r#"{"answer":"Respuesta de {actor}"}"#),
+            with_code(CONTRIBUTE_OWN, "201", "204"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/requests/{request_id}/answer",
+            "/incidents/{foreign_incident}/requests/{foreign_req_{actor}}/answer",
+            Some(r#"{"answer":"Respuesta de {actor}"}"#),
+            with_code(CONTRIBUTE_FOREIGN, "201", "204"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/attachments",
+            "/incidents/{own_incident}/attachments?filename=matriz-{actor}.txt",
+            Some("evidencia de {actor}"),
+            CONTRIBUTE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/attachments",
+            "/incidents/{foreign_incident}/attachments?filename=matriz-{actor}.txt",
+            Some("evidencia de {actor}"),
+            CONTRIBUTE_FOREIGN,
+        ),
+        case(
+            "GET",
+            "/incidents/{id}/attachments/{attachment_id}",
+            "/incidents/{own_incident}/attachments/{own_attachment}",
+            None,
+            READ_OWN,
+        ),
+        case(
+            "GET",
+            "/incidents/{id}/attachments/{attachment_id}",
+            "/incidents/{foreign_incident}/attachments/{foreign_attachment}",
+            None,
+            READ_FOREIGN,
+        ),
+        case(
+            "GET",
+            "/observables/lookup",
+            "/observables/lookup?value=own-matrix-c2.example",
+            None,
+            READ_OWN,
+        ),
+        case("GET", "/receipts/public-key", "/receipts/public-key", None, "*=200"),
+        // The national CSIRT's work.
+        case(
+            "POST",
+            "/incidents/{id}/status",
+            "/incidents/{own_incident}/status",
+            Some(r#"{"status":"in_progress"}"#),
+            HANDLE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/status",
+            "/incidents/{foreign_incident}/status",
+            Some(r#"{"status":"in_progress"}"#),
+            HANDLE_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/triage",
+            "/incidents/{own_incident}/triage",
+            Some(TRIAGE_BODY),
+            HANDLE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/triage",
+            "/incidents/{foreign_incident}/triage",
+            Some(TRIAGE_BODY),
+            HANDLE_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/assign",
+            "/incidents/{own_incident}/assign",
+            Some(r#"{"assignee_id":"{csirt_user}"}"#),
+            HANDLE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/assign",
+            "/incidents/{foreign_incident}/assign",
+            Some(r#"{"assignee_id":null}"#),
+            HANDLE_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/notes",
+            "/incidents/{own_incident}/notes",
+            Some(r#"{"body":"Nota de {actor}","shared":true}"#),
+            with_code(HANDLE_OWN, "200", "204"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/notes",
+            "/incidents/{foreign_incident}/notes",
+            Some(r#"{"body":"Nota de {actor}"}"#),
+            with_code(HANDLE_FOREIGN, "200", "204"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/tasks",
+            "/incidents/{own_incident}/tasks",
+            Some(r#"{"title":"Tarea de {actor}"}"#),
+            with_code(HANDLE_OWN, "200", "201"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/tasks",
+            "/incidents/{foreign_incident}/tasks",
+            Some(r#"{"title":"Tarea de {actor}"}"#),
+            with_code(HANDLE_FOREIGN, "200", "201"),
+        ),
+        case(
+            "PATCH",
+            "/incidents/{id}/tasks/{task_id}",
+            "/incidents/{own_incident}/tasks/{own_task}",
+            Some(r#"{"done":true}"#),
+            with_code(HANDLE_OWN, "200", "204"),
+        ),
+        case(
+            "PATCH",
+            "/incidents/{id}/tasks/{task_id}",
+            "/incidents/{foreign_incident}/tasks/{foreign_task}",
+            Some(r#"{"done":true}"#),
+            with_code(HANDLE_FOREIGN, "200", "204"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/requests",
+            "/incidents/{own_incident}/requests",
+            Some(r#"{"question":"¿Pregunta de {actor}?"}"#),
+            with_code(HANDLE_OWN, "200", "201"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/requests",
+            "/incidents/{foreign_incident}/requests",
+            Some(r#"{"question":"¿Pregunta de {actor}?"}"#),
+            with_code(HANDLE_FOREIGN, "200", "201"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/stage-requests",
+            "/incidents/{own_c_{actor}}/stage-requests",
+            Some(r#"{"stage_id":"final"}"#),
+            with_code(HANDLE_OWN, "200", "204"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/stage-requests",
+            "/incidents/{foreign_c_{actor}}/stage-requests",
+            Some(r#"{"stage_id":"final"}"#),
+            with_code(HANDLE_FOREIGN, "200", "204"),
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/close",
+            "/incidents/{own_c_{actor}}/close",
+            Some(r#"{"resolution":"Resuelto por {actor}"}"#),
+            HANDLE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/close",
+            "/incidents/{foreign_c_{actor}}/close",
+            Some(r#"{"resolution":"Resuelto por {actor}","lessons_learned":"Ninguna"}"#),
+            HANDLE_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/reject",
+            "/incidents/{own_r_{actor}}/reject",
+            Some(r#"{"reason":"No es un incidente ({actor})"}"#),
+            HANDLE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/reject",
+            "/incidents/{foreign_r_{actor}}/reject",
+            Some(r#"{"reason":"No es un incidente ({actor})"}"#),
+            HANDLE_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/merge",
+            "/incidents/{own_m_{actor}}/merge",
+            Some(r#"{"into":"{own_incident}"}"#),
+            HANDLE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/merge",
+            "/incidents/{foreign_m_{actor}}/merge",
+            Some(r#"{"into":"{foreign_incident}"}"#),
+            HANDLE_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/campaign",
+            "/incidents/{own_incident}/campaign",
+            Some(r#"{"campaign_id":"{campaign}"}"#),
+            HANDLE_OWN,
+        ),
+        case(
+            "POST",
+            "/incidents/{id}/campaign",
+            "/incidents/{foreign_incident}/campaign",
+            Some(r#"{"campaign_id":"{campaign}"}"#),
+            HANDLE_FOREIGN,
+        ),
+        case(
+            "GET",
+            "/incidents/{id}/stix",
+            "/incidents/{own_incident}/stix",
+            None,
+            HANDLE_OWN,
+        ),
+        case(
+            "GET",
+            "/incidents/{id}/stix",
+            "/incidents/{foreign_incident}/stix",
+            None,
+            HANDLE_FOREIGN,
+        ),
+        case(
+            "POST",
+            "/stix/import",
+            "/stix/import?tlp=GREEN&source=matriz",
+            Some(BUNDLE_BODY),
+            "coordinator,csirt=201; *=403",
+        ),
+        // Campaigns: the national CSIRT's own analysis.
+        case("GET", "/campaigns", "/campaigns", None, "coordinator,csirt=200; *=403"),
+        case(
+            "POST",
+            "/campaigns",
+            "/campaigns",
+            Some(r#"{"name":"Campaña de {actor} {n}","tlp":"AMBER"}"#),
+            "coordinator,csirt=201; *=403",
+        ),
+        case(
+            "GET",
+            "/campaigns/{id}",
+            "/campaigns/{campaign}",
+            None,
+            "coordinator,csirt=200; *=403",
+        ),
+        case(
+            "GET",
+            "/campaigns/{id}/stix",
+            "/campaigns/{campaign}/stix",
+            None,
+            "coordinator,csirt=200; *=403",
+        ),
+        // Deadlines.
+        case("GET", "/deadline-profiles", "/deadline-profiles", None, "*=200"),
+        case(
+            "GET",
+            "/deadline-assignments",
+            "/deadline-assignments",
+            None,
+            "tok=403; *=200",
+        ),
+        case(
+            "POST",
+            "/deadline-assignments",
+            "/deadline-assignments",
+            Some(r#"{"profile_id":"apf","entity_kind":"municipal"}"#),
+            "admin,coordinator=201; *=403",
+        ),
+        case(
+            "DELETE",
+            "/deadline-assignments/{id}",
+            "/deadline-assignments/{assignment_{actor}}",
+            None,
+            "admin,coordinator=204; *=403",
+        ),
+        // Notifications and webhooks.
+        case(
+            "GET",
+            "/notifications",
+            "/notifications?unread=true",
+            None,
+            "people=200; *=403",
+        ),
+        case(
+            "POST",
+            "/notifications/read",
+            "/notifications/read",
+            None,
+            "people=204; *=403",
+        ),
+        case(
+            "GET",
+            "/entities/{id}/webhooks",
+            "/entities/{own}/webhooks",
+            None,
+            "admin,officer=200; *=403",
+        ),
+        case(
+            "GET",
+            "/entities/{id}/webhooks",
+            "/entities/{foreign}/webhooks",
+            None,
+            "admin=200; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/entities/{id}/webhooks",
+            "/entities/{own}/webhooks",
+            Some(r#"{"url":"https://hooks.sat.example/{actor}","events":["incident.reported"]}"#),
+            "admin,officer=201; *=403",
+        ),
+        case(
+            "POST",
+            "/entities/{id}/webhooks",
+            "/entities/{foreign}/webhooks",
+            Some(r#"{"url":"https://hooks.f-matrix.example/{actor}","events":["incident.closed"]}"#),
+            "admin=201; nat=403; *=404",
+        ),
+        case(
+            "POST",
+            "/webhooks/{id}/deactivate",
+            "/webhooks/{own_webhook}/deactivate",
+            None,
+            "admin,officer=204; *=403",
+        ),
+        case(
+            "POST",
+            "/webhooks/{id}/deactivate",
+            "/webhooks/{foreign_webhook}/deactivate",
+            None,
+            "admin=204; nat=403; *=404",
+        ),
     ]
 }
 
-struct Ids(HashMap<&'static str, String>);
+struct Ids(HashMap<String, String>);
 
 impl Ids {
     fn fill(&self, template: &str, actor: &str, n: usize) -> String {
@@ -443,6 +892,171 @@ impl Ids {
         }
         s
     }
+}
+
+async fn post_json(c: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
+    let res = c.post(&url).bearer_auth(token).json(&body).send().await.expect("post");
+    let status = res.status();
+    let v: Value = res.json().await.expect("json");
+    assert!(status.is_success(), "setup {url}: {status} {v}");
+    v
+}
+
+async fn upload(c: &reqwest::Client, url: String, token: &str) -> String {
+    let res = c
+        .post(&url)
+        .bearer_auth(token)
+        .header("content-type", "text/plain")
+        .body("bitácora del incidente")
+        .send()
+        .await
+        .expect("upload");
+    let status = res.status();
+    let v: Value = res.json().await.expect("json");
+    assert!(status.is_success(), "setup {url}: {status} {v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+fn report(entity: &str, title: &str, observable: Option<&str>) -> Value {
+    json!({
+        "entity_id": entity, "title": title, "description": "Incidente de la matriz de acceso.",
+        "detected_at": "2026-01-09T14:00", "rsit_class": "malicious-code", "rsit_type": "c2-server",
+        "severity": "high", "tlp": "AMBER", "pap": "AMBER",
+        "observables": observable.map(|o| vec![json!({"value": o})]).unwrap_or_default()
+    })
+}
+
+/// The incident area's records: an incident of each entity with a submission, an attachment and a
+/// task; per caller, a request to answer and incidents to close, reject and merge, and a deadline
+/// assignment to delete; a campaign; a webhook of each entity. Returns what of the foreign entity an
+/// entity-scoped caller must never see.
+#[allow(clippy::too_many_arguments)]
+async fn incident_records(
+    c: &reqwest::Client,
+    api: &str,
+    tokens: &HashMap<&str, String>,
+    own: &str,
+    foreign: &str,
+    actors: &[&str],
+    other_entities: &[String],
+    ids: &mut HashMap<String, String>,
+) -> Vec<String> {
+    let csirt = &tokens["csirt"];
+    let officer = &tokens["officer"];
+    let admin = &tokens["admin"];
+    let me = get_json(c, format!("{api}/me"), csirt).await;
+    ids.insert("csirt_user".into(), me["user"]["id"].as_str().unwrap().to_string());
+    let own_filed = post_json(
+        c,
+        format!("{api}/incidents"),
+        officer,
+        report(own, "Incidente propio de matriz", Some("own-matrix-c2.example")),
+    )
+    .await;
+    let foreign_title = "Incidente ajeno reservado de matriz";
+    let foreign_filed = post_json(
+        c,
+        format!("{api}/incidents"),
+        csirt,
+        report(foreign, foreign_title, Some("foreign-matrix-c2.example")),
+    )
+    .await;
+    let mut secrets = vec![foreign_title.to_string(), "foreign-matrix-c2.example".to_string()];
+    for (side, filed, uploader) in [("own", &own_filed, officer), ("foreign", &foreign_filed, csirt)] {
+        let id = filed["incident"]["id"].as_str().unwrap().to_string();
+        let sub = filed["receipt"]["submission_id"].as_str().unwrap().to_string();
+        let att = upload(
+            c,
+            format!("{api}/incidents/{id}/attachments?filename=bitacora.txt"),
+            uploader,
+        )
+        .await;
+        let task = post_json(
+            c,
+            format!("{api}/incidents/{id}/tasks"),
+            csirt,
+            json!({"title": "Contener el servidor de mando"}),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if side == "foreign" {
+            let reference = filed["incident"]["reference"].as_str().unwrap().to_string();
+            secrets.extend([id.clone(), sub.clone(), att.clone(), task.clone(), reference]);
+        }
+        ids.insert(format!("{side}_incident"), id.clone());
+        ids.insert(format!("{side}_submission"), sub);
+        ids.insert(format!("{side}_attachment"), att);
+        ids.insert(format!("{side}_task"), task);
+        let entity = if side == "own" { own } else { foreign };
+        for actor in actors {
+            let rid = post_json(
+                c,
+                format!("{api}/incidents/{id}/requests"),
+                csirt,
+                json!({"question": format!("¿Qué sistemas se afectaron? ({actor})")}),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            ids.insert(format!("{side}_req_{actor}"), rid.clone());
+            for act in ["c", "r", "m"] {
+                let title = format!("Incidente {side} {act} para {actor}");
+                let filed = post_json(c, format!("{api}/incidents"), csirt, report(entity, &title, None)).await;
+                let iid = filed["incident"]["id"].as_str().unwrap().to_string();
+                if side == "foreign" {
+                    secrets.push(iid.clone());
+                }
+                ids.insert(format!("{side}_{act}_{actor}"), iid);
+            }
+            if side == "foreign" {
+                secrets.push(rid);
+            }
+        }
+    }
+    let campaign = post_json(
+        c,
+        format!("{api}/campaigns"),
+        csirt,
+        json!({"name": "Servidores de mando compartidos", "tlp": "AMBER"}),
+    )
+    .await;
+    ids.insert("campaign".into(), campaign["id"].as_str().unwrap().to_string());
+    for (side, entity) in [("own", own), ("foreign", foreign)] {
+        let hook = post_json(
+            c,
+            format!("{api}/entities/{entity}/webhooks"),
+            admin,
+            json!({"url": format!("https://hooks.{side}-setup.example/in"), "events": ["incident.reported"]}),
+        )
+        .await;
+        let hid = hook["webhook"]["id"].as_str().unwrap().to_string();
+        if side == "foreign" {
+            secrets.extend([
+                hid.clone(),
+                "hooks.foreign-setup.example".into(),
+                "hooks.f-matrix.example".into(),
+            ]);
+        }
+        ids.insert(format!("{side}_webhook"), hid);
+    }
+    assert!(
+        other_entities.len() >= actors.len(),
+        "enough entities for the assignments"
+    );
+    for (actor, entity) in actors.iter().zip(other_entities) {
+        let a = post_json(
+            c,
+            format!("{api}/deadline-assignments"),
+            admin,
+            json!({"profile_id": "apf", "entity_id": entity}),
+        )
+        .await;
+        ids.insert(format!("assignment_{actor}"), a["id"].as_str().unwrap().to_string());
+    }
+    secrets
 }
 
 async fn get_json(c: &reqwest::Client, url: String, token: &str) -> Value {
@@ -504,7 +1118,11 @@ async fn every_route_every_role_own_and_foreign() {
         "ent_auditor",
         api_login(&base, "auditoria.interna@sat.example", PASSWORD).await,
     );
-    for (name, purpose) in [("token_registry", "registry:read"), ("token_events", "events:write")] {
+    for (name, purpose) in [
+        ("token_registry", "registry:read"),
+        ("token_events", "events:write"),
+        ("token_incidents", "incidents:write"),
+    ] {
         let t: Value = c
             .post(format!("{api}/tokens"))
             .bearer_auth(&officer)
@@ -569,7 +1187,7 @@ async fn every_route_every_role_own_and_foreign() {
         .unwrap()
         .to_string();
 
-    let ids = Ids(HashMap::from([
+    let mut ids: HashMap<String, String> = [
         ("own", own.clone()),
         ("foreign", foreign_id.clone()),
         ("foreign_name", foreign_entity["name"].as_str().unwrap().to_string()),
@@ -589,7 +1207,27 @@ async fn every_route_every_role_own_and_foreign() {
             "foreign_token",
             foreign_token["token"]["id"].as_str().unwrap().to_string(),
         ),
-    ]));
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let actors: Vec<&str> = NATIONAL
+        .iter()
+        .chain(ENTITY.iter())
+        .chain(TOKENS.iter())
+        .copied()
+        .collect();
+    let other_entities: Vec<String> = entities["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .filter(|e| *e != foreign_id)
+        .take(actors.len())
+        .collect();
+    let foreign_secrets =
+        incident_records(&c, &api, &tokens, &own, &foreign_id, &actors, &other_entities, &mut ids).await;
+    let ids = Ids(ids);
 
     // What an entity-scoped caller must never receive.
     let mut secrets_of_foreign: Vec<String> = vec![
@@ -598,6 +1236,7 @@ async fn every_route_every_role_own_and_foreign() {
         "@f-matrix.example".into(),
         ids.0["foreign_token"].clone(),
     ];
+    secrets_of_foreign.extend(foreign_secrets);
     secrets_of_foreign.extend(
         foreign_contacts
             .as_array()
@@ -628,12 +1267,6 @@ async fn every_route_every_role_own_and_foreign() {
 
     let mut failures = Vec::new();
     let mut cells = 0;
-    let actors: Vec<&str> = NATIONAL
-        .iter()
-        .chain(ENTITY.iter())
-        .chain(TOKENS.iter())
-        .copied()
-        .collect();
     for actor in &actors {
         let token = tokens[actor].clone();
         for (n, case) in cases().iter().enumerate() {

@@ -37,12 +37,18 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, String, String) {
 /// POST `size` bytes of JSON over a plain socket, writing in the background while the answer is read,
 /// as a browser does: the server may answer before the body is sent.
 async fn raw_post(base: &str, path: &str, headers: &str, size: usize) -> (u16, String, String) {
+    raw_post_method(base, "POST", path, headers, size).await
+}
+
+/// [`raw_post`] with another method (PATCH, PUT).
+async fn raw_post_method(base: &str, method: &str, path: &str, headers: &str, size: usize) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://").to_string();
     let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
     let (mut rd, mut wr) = stream.into_split();
-    let head =
-        format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {size}\r\nConnection: close\r\n\r\n");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {size}\r\nConnection: close\r\n\r\n"
+    );
     let writer = tokio::spawn(async move {
         let _ = wr.write_all(head.as_bytes()).await;
         let chunk = vec![b'A'; 64 * 1024];
@@ -210,6 +216,251 @@ async fn api_answers_hostile_input_with_problems() {
     // The national list shows the name escaped.
     let (s, _, b) = send(c.get(format!("{api}/entities/{id}")).bearer_auth(&admin)).await;
     assert_eq!(s, 200, "{b}");
+}
+
+/// The incident, handling, campaign, deadline, webhook and sharing routes: every POST refuses 10 MB,
+/// invalid UTF-8 and unknown fields with a problem; raw-body uploads have their own limits; queries and
+/// headers that make no sense are 4xx; injection strings are data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incident_routes_answer_hostile_input_with_problems() {
+    let srv = start_demo().await;
+    let api = format!("{}/api/v1", srv.base);
+    let c = client();
+    let csirt = api_login(&srv.base, "csirt@atdt.example", PASSWORD).await;
+    let admin = api_login(&srv.base, "admin@atdt.example", PASSWORD).await;
+    let officer = api_login(&srv.base, "seguridad@sat.example", PASSWORD).await;
+    let me: Value = serde_json::from_str(&send(c.get(format!("{api}/me")).bearer_auth(&officer)).await.2).unwrap();
+    let own = me["user"]["entity_id"].as_str().unwrap().to_string();
+    let nasty = "Robert'); DROP TABLE incidents;-- <script>alert(1)</script> % _ \\ {{7*7}} ${jndi:ldap://x}";
+    let report = json!({
+        "entity_id": own, "title": nasty, "description": format!("{nasty}\n\tsegunda línea"),
+        "detected_at": "2026-01-10T08:30", "rsit_class": "fraud", "rsit_type": "phishing",
+        "severity": "medium", "tlp": "GREEN", "pap": "GREEN",
+        "observables": [{"value": "hxxp://pago-seguro[.]example/login"}]
+    });
+    let (s, _, b) = send(c.post(format!("{api}/incidents")).bearer_auth(&csirt).json(&report)).await;
+    assert_eq!(s, 201, "{b}");
+    let filed: Value = serde_json::from_str(&b).unwrap();
+    let id = filed["incident"]["id"].as_str().unwrap().to_string();
+    assert_eq!(filed["incident"]["title"], nasty, "stored verbatim");
+    let (s, _, b) = send(
+        c.post(format!("{api}/incidents/{id}/requests"))
+            .bearer_auth(&csirt)
+            .json(&json!({"question": "¿Qué equipos se afectaron?"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let rid = serde_json::from_str::<Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _, b) = send(
+        c.post(format!("{api}/incidents/{id}/tasks"))
+            .bearer_auth(&csirt)
+            .json(&json!({"title": "Bloquear el dominio"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let tid = serde_json::from_str::<Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // (method, path, caller): every JSON write of the incident area.
+    let writes: Vec<(&str, String, &str)> = vec![
+        ("POST", "/incidents".into(), &csirt),
+        ("POST", format!("/incidents/{id}/stages"), &csirt),
+        ("POST", format!("/incidents/{id}/requests/{rid}/answer"), &csirt),
+        ("POST", format!("/incidents/{id}/status"), &csirt),
+        ("POST", format!("/incidents/{id}/triage"), &csirt),
+        ("POST", format!("/incidents/{id}/assign"), &csirt),
+        ("POST", format!("/incidents/{id}/notes"), &csirt),
+        ("POST", format!("/incidents/{id}/tasks"), &csirt),
+        ("PATCH", format!("/incidents/{id}/tasks/{tid}"), &csirt),
+        ("POST", format!("/incidents/{id}/requests"), &csirt),
+        ("POST", format!("/incidents/{id}/stage-requests"), &csirt),
+        ("POST", format!("/incidents/{id}/close"), &csirt),
+        ("POST", format!("/incidents/{id}/reject"), &csirt),
+        ("POST", format!("/incidents/{id}/merge"), &csirt),
+        ("POST", format!("/incidents/{id}/campaign"), &csirt),
+        ("POST", "/campaigns".into(), &csirt),
+        ("POST", "/deadline-assignments".into(), &admin),
+        ("POST", format!("/entities/{own}/webhooks"), &admin),
+    ];
+    for (method, path, token) in &writes {
+        let what = format!("{method} {path}");
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        // 10 MB: 413 before the body is read.
+        let headers = format!("Authorization: Bearer {token}\r\nContent-Type: application/json\r\n");
+        let (s, ct, b) =
+            raw_post_method(&srv.base, method, &format!("/api/v1{path}"), &headers, 10 * 1024 * 1024).await;
+        assert_problem(s, &ct, &b, 413, &format!("{what}: 10 MB"));
+        // Invalid UTF-8.
+        let (s, ct, b) = send(
+            c.request(m.clone(), format!("{api}{path}"))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}']),
+        )
+        .await;
+        assert!(s == 400 || s == 422, "{what}: invalid UTF-8 → {s}");
+        assert_problem(s, &ct, &b, s, &format!("{what}: invalid UTF-8"));
+        // Unknown fields, by name.
+        let (s, ct, b) = send(
+            c.request(m.clone(), format!("{api}{path}"))
+                .bearer_auth(token)
+                .json(&json!({"zz_is_admin": true})),
+        )
+        .await;
+        assert_problem(s, &ct, &b, 422, &format!("{what}: unknown field"));
+        assert!(b.contains("zz_is_admin"), "{what}: {b}");
+        // Not an object at all.
+        let (s, ct, b) = send(
+            c.request(m.clone(), format!("{api}{path}"))
+                .bearer_auth(token)
+                .json(&json!(["a", 1, null])),
+        )
+        .await;
+        assert!(s == 400 || s == 422, "{what}: an array → {s}");
+        assert_problem(s, &ct, &b, s, &format!("{what}: an array"));
+    }
+
+    // Wrong types and values name the field.
+    let mut r = report.clone();
+    r["severity"] = json!("apocalyptic");
+    let (s, ct, b) = send(c.post(format!("{api}/incidents")).bearer_auth(&csirt).json(&r)).await;
+    assert_problem(s, &ct, &b, 422, "unknown severity");
+    assert!(b.contains("severity"), "{b}");
+    let mut r = report.clone();
+    r["interruption_minutes"] = json!("mucho");
+    let (s, ct, b) = send(c.post(format!("{api}/incidents")).bearer_auth(&csirt).json(&r)).await;
+    assert_problem(s, &ct, &b, 422, "wrong type");
+    assert!(b.contains("interruption_minutes"), "{b}");
+    let mut r = report.clone();
+    r["detected_at"] = json!("mañana temprano");
+    r["title"] = json!("Nombre\u{0007}con control");
+    r["observables"] = json!([{"kind": "ipv4", "value": "999.1.1.1"}]);
+    let (s, ct, b) = send(c.post(format!("{api}/incidents")).bearer_auth(&csirt).json(&r)).await;
+    assert_problem(s, &ct, &b, 422, "invalid fields");
+    for field in ["detected_at", "title", "observables[0]"] {
+        assert!(b.contains(&format!("\"{field}\"")), "{field} named: {b}");
+    }
+    let (s, ct, b) = send(
+        c.post(format!("{api}/incidents/{id}/status"))
+            .bearer_auth(&csirt)
+            .json(&json!({"status": "closed"})),
+    )
+    .await;
+    assert_problem(s, &ct, &b, 422, "a final status set directly");
+
+    // Idempotency keys that are not printable ASCII, or too long.
+    for key in [vec![0xffu8, 0xfe], vec![b'k'; 300]] {
+        let (s, ct, b) = send(
+            c.post(format!("{api}/incidents"))
+                .bearer_auth(&csirt)
+                .header(
+                    "idempotency-key",
+                    reqwest::header::HeaderValue::from_bytes(&key).unwrap(),
+                )
+                .json(&report),
+        )
+        .await;
+        assert_problem(s, &ct, &b, 422, "bad Idempotency-Key");
+        assert!(b.contains("Idempotency-Key"), "{b}");
+    }
+
+    // Raw-body routes: their own limits, then the same problems.
+    let headers = format!("Authorization: Bearer {csirt}\r\nContent-Type: application/octet-stream\r\n");
+    for path in [
+        format!("/api/v1/incidents/{id}/attachments?filename=x.bin"),
+        "/api/v1/stix/import".to_string(),
+    ] {
+        let (s, ct, b) = raw_post(&srv.base, &path, &headers, 11 * 1024 * 1024).await;
+        assert_problem(s, &ct, &b, 413, &format!("{path}: 11 MB"));
+    }
+    for (filename, what) in [("../../", "a name that is only a path"), ("", "no name")] {
+        let (s, ct, b) = send(
+            c.post(format!("{api}/incidents/{id}/attachments"))
+                .query(&[("filename", filename)])
+                .bearer_auth(&csirt)
+                .body("contenido"),
+        )
+        .await;
+        assert_problem(s, &ct, &b, 422, what);
+    }
+    let (s, ct, b) = send(
+        c.post(format!("{api}/incidents/{id}/attachments"))
+            .bearer_auth(&csirt)
+            .body("x"),
+    )
+    .await;
+    assert_problem(s, &ct, &b, 400, "no filename parameter");
+    let (s, ct, b) = send(
+        c.post(format!("{api}/incidents/{id}/attachments"))
+            .query(&[("filename", "vacío.txt")])
+            .bearer_auth(&csirt),
+    )
+    .await;
+    assert_problem(s, &ct, &b, 422, "an empty file");
+    for (body, what) in [
+        (vec![0xff, 0xfe, b'{'], "invalid UTF-8 bundle"),
+        (
+            b"{\"type\": \"bundle\", \"id\": \"bundle--x\", \"objects\": 7}".to_vec(),
+            "objects of the wrong type",
+        ),
+        (b"[]".to_vec(), "not an object"),
+    ] {
+        let (s, ct, b) = send(c.post(format!("{api}/stix/import")).bearer_auth(&csirt).body(body)).await;
+        assert_problem(s, &ct, &b, 422, what);
+        assert!(b.contains("bundle"), "{what}: {b}");
+    }
+    let (s, ct, b) = send(
+        c.post(format!("{api}/stix/import?tlp=PURPLE"))
+            .bearer_auth(&csirt)
+            .body(r#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[]}"#),
+    )
+    .await;
+    assert_problem(s, &ct, &b, 422, "unknown TLP");
+
+    // Queries.
+    for (path, want) in [
+        ("/incidents?status=bogus", 422),
+        ("/incidents?severity=galactic", 400),
+        ("/incidents?page=abc", 400),
+        ("/observables/lookup?value=%27%20OR%201%3D1%20--", 422),
+        ("/observables/lookup", 400),
+        ("/notifications?unread=maybe", 400),
+    ] {
+        let (s, ct, b) = send(c.get(format!("{api}{path}")).bearer_auth(&csirt)).await;
+        assert_problem(s, &ct, &b, want, path);
+    }
+    let (s, _, b) = send(
+        c.get(format!("{api}/incidents"))
+            .query(&[("q", "%"), ("status", "all")])
+            .bearer_auth(&csirt),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let found: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(found["total"], 1, "a literal % matches only the title that has one");
+    let (s, _, b) = send(c.get(format!("{api}/incidents/{id}")).bearer_auth(&csirt)).await;
+    assert_eq!(s, 200);
+    let case: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(case["incident"]["title"], nasty);
+    assert_eq!(
+        case["observables"][0]["value"], "http://pago-seguro.example/login",
+        "refanged"
+    );
+    // Unknown ids are 404, not 500.
+    for path in [
+        "/incidents/no-such-id",
+        "/incidents/no-such-id/submissions/x/report",
+        "/incidents/no-such-id/attachments/x",
+        "/campaigns/no-such-id",
+    ] {
+        let (s, ct, b) = send(c.get(format!("{api}{path}")).bearer_auth(&csirt)).await;
+        assert_problem(s, &ct, &b, 404, path);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

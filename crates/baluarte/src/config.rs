@@ -22,6 +22,11 @@ pub struct Config {
     pub log_format: String,
     /// How often the audit trail's tip is signed, in seconds.
     pub checkpoint_interval_secs: u64,
+    /// SMTP server for e-mail notifications (`[smtp]` table); without it, notices stay in the application
+    /// and webhooks.
+    pub smtp: Option<baluarte_notify::SmtpConfig>,
+    /// How often the outbox is delivered and deadlines are scanned for reminders, in seconds.
+    pub worker_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -34,6 +39,8 @@ impl Default for Config {
             trust_forwarded: false,
             log_format: "text".into(),
             checkpoint_interval_secs: 300,
+            smtp: None,
+            worker_interval_secs: 30,
         }
     }
 }
@@ -48,6 +55,7 @@ impl std::fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("trust_forwarded", &self.trust_forwarded)
             .field("log_format", &self.log_format)
+            .field("smtp", &self.smtp)
             .finish()
     }
 }
@@ -147,6 +155,17 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn the_smtp_password_never_reaches_debug_output() {
+        let c: Config = toml::from_str(
+            "[smtp]\nhost = \"smtp.example\"\nport = 587\nusername = \"csirt\"\npassword = \"s3cr3t-smtp\"\nfrom = \"csirt@example.gob.mx\"\n",
+        )
+        .unwrap_or_default();
+        assert_eq!(c.smtp.as_ref().map(|s| s.host.as_str()), Some("smtp.example"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cr3t-smtp"), "{shown}");
     }
 
     #[test]

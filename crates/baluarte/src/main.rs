@@ -71,6 +71,11 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Signed receipts of incident reports.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
     /// Run Sigma rules over event files (.evtx, JSON lines, syslog) and print detections as JSON lines.
     Hunt {
         /// A rule file or a directory of rules (repeatable).
@@ -124,6 +129,23 @@ enum AdminCommand {
 }
 
 #[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Check that a receipt was signed by the platform and names exactly this report file.
+    Verify {
+        /// The receipt file (`….receipt.json`) downloaded with the report.
+        #[arg(long)]
+        receipt: PathBuf,
+        /// The report file (`….json`) the receipt is for.
+        #[arg(long)]
+        report: PathBuf,
+        /// The platform's Ed25519 public key (hex), from GET /api/v1/receipts/public-key. Without it,
+        /// only the receipt's integrity is checked, not who signed it.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Check the whole hash chain and the signed checkpoints; name the first broken entry.
     Verify,
@@ -144,13 +166,73 @@ fn init_logging(format: &str) {
     }
 }
 
+fn verify_receipt(receipt: &Path, report: &Path, public_key: Option<&str>) -> Result<()> {
+    let receipt_bytes = std::fs::read(receipt).with_context(|| format!("reading {}", receipt.display()))?;
+    let report_bytes = std::fs::read(report).with_context(|| format!("reading {}", report.display()))?;
+    match baluarte_core::receipt::verify(&receipt_bytes, &report_bytes, public_key) {
+        Ok(r) => {
+            println!(
+                "receipt valid: {} stage {} received {} (report SHA-256 {})",
+                r.reference, r.stage_id, r.received_at, r.report_sha256
+            );
+            if public_key.is_none() {
+                println!(
+                    "note: signed by key {}; pass --public-key to check it is the platform's",
+                    r.public_key
+                );
+            }
+            Ok(())
+        }
+        Err(e) => bail!("receipt NOT valid: {e}"),
+    }
+}
+
 async fn open(config: &Config) -> Result<Services> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let key = ServerKey::load_or_create(&config.data_dir)?;
     let db = Db::connect(&config.database_url())
         .await
         .with_context(|| format!("opening the database {}", config::redact_url(&config.database_url())))?;
-    Ok(Services::new(db, key, Settings::default()))
+    let settings = Settings {
+        email_enabled: config.smtp.is_some(),
+        ..Settings::default()
+    };
+    Ok(Services::new(db, key, settings))
+}
+
+/// The background work of a running server: deliver the outbox (e-mail, webhooks) and turn deadlines
+/// into reminders, every `worker_interval_secs`.
+fn spawn_workers(services: Services, config: &Config) -> Result<tokio::task::JoinHandle<()>> {
+    let mailer = match &config.smtp {
+        Some(smtp) => Some(baluarte_notify::Mailer::new(smtp).context("[smtp] configuration")?),
+        None => None,
+    };
+    let deliverer = baluarte_core::service::Deliverer {
+        mailer,
+        http: baluarte_notify::webhook::client().context("webhook HTTP client")?,
+    };
+    let every = Duration::from_secs(config.worker_interval_secs.max(1));
+    Ok(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = services.scan_deadlines(baluarte_core::time::now()).await {
+                tracing::warn!(error = %e, "deadline scan failed");
+            }
+            match services.deliver_outbox(&deliverer, 200).await {
+                Ok(r) if r.delivered + r.retried + r.failed > 0 => {
+                    tracing::info!(
+                        delivered = r.delivered,
+                        retried = r.retried,
+                        failed = r.failed,
+                        "outbox"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox delivery failed"),
+            }
+        }
+    }))
 }
 
 #[tokio::main]
@@ -202,6 +284,14 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Receipt {
+            command:
+                ReceiptCommand::Verify {
+                    receipt,
+                    report,
+                    public_key,
+                },
+        } => verify_receipt(&receipt, &report, public_key.as_deref()),
         Command::Serve { listen } => {
             if let Some(l) = listen {
                 config.listen = l;
@@ -343,9 +433,22 @@ async fn run_demo(mut config: Config, listen: SocketAddr, no_serve: bool) -> Res
         })
         .await?;
         bar.finish();
+        let bar = indicatif::ProgressBar::new(1);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("loading a year of incident reports");
+        let incidents = baluarte_core::demo_incidents::load(&services, baluarte_core::time::now(), &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+        bar.finish();
+        services.audit_checkpoint().await?;
         eprintln!(
-            "loaded {} sectors, {} entities, {} contacts, {} users",
-            summary.sectors, summary.entities, summary.contacts, summary.users
+            "loaded {} sectors, {} entities, {} contacts, {} users, {} incidents",
+            summary.sectors, summary.entities, summary.contacts, summary.users, incidents
         );
     }
     print_accounts(&services, &config).await?;
@@ -430,10 +533,12 @@ async fn serve(services: Services, config: &Config) -> Result<()> {
             }
         })
     };
+    let workers = spawn_workers(services.clone(), config)?;
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     checkpointer.abort();
+    workers.abort();
     // Sign what was written until the end, then close the pool cleanly.
     services.audit_checkpoint().await?;
     services.db().close().await;

@@ -444,6 +444,20 @@ impl Services {
                 now,
             )
             .await?;
+        if let Some(sev) = input.severity {
+            sqlx::query("UPDATE incidents SET severity = $1 WHERE id = $2")
+                .bind(sev.as_str())
+                .bind(&incident.id)
+                .execute(tx.conn())
+                .await?;
+        }
+        if let Some(p) = input.people_affected {
+            sqlx::query("UPDATE incidents SET people_affected = $1 WHERE id = $2")
+                .bind(p)
+                .bind(&incident.id)
+                .execute(tx.conn())
+                .await?;
+        }
         if let Some(m) = input.interruption_minutes {
             sqlx::query("UPDATE incidents SET interruption_minutes = $1 WHERE id = $2")
                 .bind(m)
@@ -501,7 +515,7 @@ impl Services {
         }
         let now = time::now();
         let mut tx = self.db.begin_write().await?;
-        sqlx::query(
+        let answered = sqlx::query(
             "UPDATE info_requests SET answer = $1, answered_by = $2, answered_at = $3 WHERE id = $4 AND answer IS NULL",
         )
         .bind(&answer)
@@ -509,7 +523,12 @@ impl Services {
         .bind(now)
         .bind(request_id)
         .execute(tx.conn())
-        .await?;
+        .await?
+        .rows_affected();
+        // Two answers racing: the first wins, the second is told so (and its transaction rolls back).
+        if answered == 0 {
+            return Err(CoreError::Conflict("this request was already answered".into()));
+        }
         self.journal(&mut tx, incident_id, actor, "answer", &answer, true, now)
             .await?;
         audit::append(

@@ -56,6 +56,10 @@ struct Act<'a> {
     shared: bool,
     /// Tell the reporting entity (requests, closure).
     notify_entity: Option<&'a str>,
+    /// Re-mark the incident's observables with this TLP (a triage that changes the marking).
+    observables_tlp: Option<Tlp>,
+    /// A journal line on another incident in the same transaction (the survivor of a merge).
+    other_journal: Option<(String, String)>,
 }
 
 impl Services {
@@ -86,6 +90,17 @@ impl Services {
             now,
         )
         .await?;
+        if let Some(tlp) = act.observables_tlp {
+            sqlx::query("UPDATE observables SET tlp = $1 WHERE incident_id = $2")
+                .bind(tlp.as_str())
+                .bind(&incident.id)
+                .execute(tx.conn())
+                .await?;
+        }
+        if let Some((other, body)) = &act.other_journal {
+            self.journal(&mut tx, other, actor, act.journal_kind, body, false, now)
+                .await?;
+        }
         let after = {
             let mut m = serde_json::Map::new();
             for (col, v) in &act.sets {
@@ -175,6 +190,8 @@ impl Services {
             journal: format!("{} → {}", incident.status, status),
             shared: true,
             notify_entity: None,
+            observables_tlp: None,
+            other_journal: None,
         };
         self.act_on(actor, &incident, act).await
     }
@@ -219,16 +236,11 @@ impl Services {
                     journal,
                     shared: true,
                     notify_entity: None,
+                    observables_tlp: Some(input.tlp),
+                    other_journal: None,
                 },
             )
             .await?;
-        if input.tlp != incident.tlp {
-            sqlx::query("UPDATE observables SET tlp = $1 WHERE incident_id = $2")
-                .bind(input.tlp.as_str())
-                .bind(id)
-                .execute(self.db.pool())
-                .await?;
-        }
         Ok(updated)
     }
 
@@ -269,6 +281,8 @@ impl Services {
                     journal: label,
                     shared: false,
                     notify_entity: None,
+                    observables_tlp: None,
+                    other_journal: None,
                 },
             )
             .await?;
@@ -488,6 +502,8 @@ impl Services {
             journal: resolution,
             shared: true,
             notify_entity: Some("incident.closed"),
+            observables_tlp: None,
+            other_journal: None,
         };
         self.act_on(actor, &incident, act).await
     }
@@ -510,6 +526,8 @@ impl Services {
             journal: reason,
             shared: true,
             notify_entity: Some("incident.closed"),
+            observables_tlp: None,
+            other_journal: None,
         };
         self.act_on(actor, &incident, act).await
     }
@@ -544,21 +562,14 @@ impl Services {
                     journal: format!("→ {}", survivor.reference),
                     shared: true,
                     notify_entity: None,
+                    observables_tlp: None,
+                    other_journal: Some((
+                        survivor.id.clone(),
+                        format!("← {} ({})", dup.reference, dup.entity_name),
+                    )),
                 },
             )
             .await?;
-        let mut tx = self.db.begin_write().await?;
-        self.journal(
-            &mut tx,
-            &survivor.id,
-            actor,
-            "merge",
-            &format!("← {} ({})", dup.reference, dup.entity_name),
-            false,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
         Ok(merged)
     }
 
@@ -634,6 +645,8 @@ impl Services {
                 journal: label,
                 shared: false,
                 notify_entity: None,
+                observables_tlp: None,
+                other_journal: None,
             },
         )
         .await

@@ -3,8 +3,14 @@
 //! copy `openapi.json` in sync).
 
 mod audit;
+mod campaigns;
+mod deadlines;
+mod handling;
+mod incidents;
+mod notices;
 mod registry;
 mod session;
+mod sharing;
 mod tokens;
 mod users;
 
@@ -16,7 +22,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 /// JSON bodies are small; anything larger is refused with 413 before parsing.
@@ -95,6 +101,41 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::object_history))
         .routes(routes!(audit::verify))
+        .routes(routes!(incidents::list_incidents, incidents::file_report))
+        .routes(routes!(incidents::board))
+        .routes(routes!(incidents::case_file))
+        .routes(routes!(incidents::submission_report))
+        .routes(routes!(incidents::submission_receipt))
+        .routes(routes!(incidents::submit_stage))
+        .routes(routes!(incidents::answer_request))
+        .routes(routes!(incidents::add_attachment).layer(DefaultBodyLimit::max(incidents::ATTACHMENT_BODY_LIMIT)))
+        .routes(routes!(incidents::get_attachment))
+        .routes(routes!(incidents::lookup_observable))
+        .routes(routes!(incidents::public_key))
+        .routes(routes!(handling::set_status))
+        .routes(routes!(handling::triage))
+        .routes(routes!(handling::assign))
+        .routes(routes!(handling::add_note))
+        .routes(routes!(handling::add_task))
+        .routes(routes!(handling::set_task_done))
+        .routes(routes!(handling::request_info))
+        .routes(routes!(handling::request_stage))
+        .routes(routes!(handling::close))
+        .routes(routes!(handling::reject))
+        .routes(routes!(handling::merge))
+        .routes(routes!(handling::set_campaign))
+        .routes(routes!(campaigns::list_campaigns, campaigns::create_campaign))
+        .routes(routes!(campaigns::get_campaign))
+        .routes(routes!(deadlines::list_profiles))
+        .routes(routes!(deadlines::list_assignments, deadlines::create_assignment))
+        .routes(routes!(deadlines::delete_assignment))
+        .routes(routes!(notices::list_notifications))
+        .routes(routes!(notices::mark_read))
+        .routes(routes!(notices::list_webhooks, notices::create_webhook))
+        .routes(routes!(notices::deactivate_webhook))
+        .routes(routes!(sharing::incident_stix))
+        .routes(routes!(sharing::campaign_stix))
+        .routes(routes!(sharing::import).layer(DefaultBodyLimit::max(sharing::IMPORT_LIMIT)))
         .split_for_parts()
 }
 

@@ -5,7 +5,12 @@
 mod access;
 mod account;
 mod audit;
+mod board;
+mod campaigns;
 mod dashboard;
+mod incident_actions;
+mod incidents;
+mod notices;
 mod registry;
 mod tokens;
 mod users;
@@ -20,7 +25,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use baluarte_core::policy::{self, Resource};
+use baluarte_core::policy::{self, Action, Resource};
 use baluarte_core::{CoreError, FieldError};
 use serde::Deserialize;
 
@@ -34,9 +39,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(audit::routes())
+        .merge(incidents::routes())
+        .merge(incident_actions::routes())
+        .merge(board::routes())
+        .merge(campaigns::routes())
+        .merge(notices::routes())
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::load_session))
         .layer(DefaultBodyLimit::max(FORM_LIMIT));
-    Router::new().merge(pages).route("/static/baluarte.css", get(css))
+    Router::new()
+        .merge(pages)
+        // Multipart uploads check the session and the CSRF field themselves (see incident_actions).
+        .merge(incident_actions::upload_routes())
+        .route("/static/baluarte.css", get(css))
 }
 
 async fn css() -> Response {
@@ -56,6 +70,13 @@ pub struct Nav {
     pub users: bool,
     pub tokens: bool,
     pub audit: bool,
+    pub incidents: bool,
+    pub report: bool,
+    pub board: bool,
+    pub campaigns: bool,
+    pub deadlines: bool,
+    /// Unread notifications, when the page looked them up; otherwise the badge is an image.
+    pub unread: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +123,15 @@ impl Layout {
             users: policy::list_scope(actor, Resource::User).is_ok(),
             tokens: policy::list_scope(actor, Resource::ApiToken).is_ok(),
             audit: policy::list_scope(actor, Resource::Audit).is_ok(),
+            incidents: policy::list_scope(actor, Resource::Incident).is_ok(),
+            report: policy::check(actor, Resource::Incident, Action::Create, Some(&actor.entity_id)).is_ok(),
+            board: matches!(
+                policy::list_scope(actor, Resource::Incident),
+                Ok(policy::ListScope::All)
+            ),
+            campaigns: policy::list_scope(actor, Resource::Campaign).is_ok(),
+            deadlines: policy::list_scope(actor, Resource::DeadlineAssignment).is_ok(),
+            unread: None,
         };
         let user = UserBar {
             name: s.info.user.name.clone(),

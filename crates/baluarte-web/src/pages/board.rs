@@ -1,0 +1,432 @@
+//! The coordinator's incident board (national roles), and the regulation deadline profiles with who
+//! they apply to.
+
+use super::incidents::{encode, severity_key};
+use super::registry::{entity_picker, EntityNames, Opt};
+use super::{render, FormErrors, Layout, OrPage, PageError};
+use crate::auth::SignedIn;
+use crate::charts;
+use crate::i18n::{Lang, Tr};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use baluarte_core::incident::Severity;
+use baluarte_core::model::EntityKind;
+use baluarte_core::policy::{self, Action, ListScope, Resource};
+use baluarte_core::service::{deadline_profiles, Count, DeadlineAssignment};
+use baluarte_core::CoreError;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/board", get(board))
+        .route("/deadlines", get(deadlines).post(assign))
+        .route("/deadlines/{id}/remove", post(remove))
+}
+
+// ----- the board -----
+
+/// One bar of a chart as a link to the queue filtered on it.
+#[derive(Debug, Clone)]
+struct BarLink {
+    label: String,
+    count: i64,
+    href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    l: Layout,
+    open: i64,
+    overdue: i64,
+    late: i64,
+    ack: String,
+    resolve: String,
+    severity_chart: String,
+    sector_chart: String,
+    class_chart: String,
+    month_chart: String,
+    by_severity: Vec<BarLink>,
+    by_sector: Vec<BarLink>,
+    by_class: Vec<BarLink>,
+}
+
+fn hours(h: Option<f64>) -> String {
+    h.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "—".to_string())
+}
+
+fn label(c: &Count, lang: Lang) -> String {
+    if lang == Lang::En {
+        c.label_en.clone()
+    } else {
+        c.label_es.clone()
+    }
+}
+
+fn links(rows: &[(String, i64)], counts: &[Count], param: &str) -> Vec<BarLink> {
+    rows.iter()
+        .zip(counts)
+        .map(|((label, n), c)| BarLink {
+            label: label.clone(),
+            count: *n,
+            href: (!c.key.is_empty()).then(|| format!("/incidents?{param}={}", encode(&c.key))),
+        })
+        .collect()
+}
+
+async fn board(State(state): State<AppState>, s: SignedIn) -> Result<Response, PageError> {
+    let lang = s.ctx.lang;
+    let actor = s.actor();
+    // The board is the national picture: for national roles that list every entity's incidents.
+    if !matches!(policy::list_scope(actor, Resource::Incident), Ok(ListScope::All)) {
+        return Err(CoreError::forbidden("the incident board is for national roles")).page(lang);
+    }
+    let b = state.services.incident_board(actor).await.page(lang)?;
+    let l = Layout::signed_in(&s, "board.title", "board", "/board")
+        .with_unread(&state, &s)
+        .await;
+    let t = l.t;
+    let sev_rows: Vec<(String, i64)> = b
+        .open_by_severity
+        .iter()
+        .map(|c| {
+            let name = Severity::parse(&c.key)
+                .map(|sv| t.t(severity_key(sv)).to_string())
+                .unwrap_or_else(|| c.key.clone());
+            (name, c.count)
+        })
+        .collect();
+    let sector_rows: Vec<(String, i64)> = b.open_by_sector.iter().map(|c| (label(c, lang), c.count)).collect();
+    let class_rows: Vec<(String, i64)> = b.open_by_class.iter().map(|c| (label(c, lang), c.count)).collect();
+    let month_rows: Vec<(String, i64)> = b.reported_by_month.iter().map(|c| (c.key.clone(), c.count)).collect();
+    let page = BoardPage {
+        open: b.open,
+        overdue: b.overdue,
+        late: b.late,
+        ack: hours(b.mean_hours_to_acknowledge),
+        resolve: hours(b.mean_hours_to_resolve),
+        severity_chart: charts::bars(t.t("board.by_severity"), &sev_rows),
+        sector_chart: charts::bars(t.t("board.by_sector"), &sector_rows),
+        class_chart: charts::bars(t.t("board.by_class"), &class_rows),
+        month_chart: charts::bars(t.t("board.by_month"), &month_rows),
+        by_severity: links(&sev_rows, &b.open_by_severity, "severity"),
+        by_sector: links(&sector_rows, &b.open_by_sector, "sector"),
+        by_class: links(&class_rows, &b.open_by_class, "class"),
+        l,
+    };
+    Ok(render(page))
+}
+
+// ----- deadline profiles and their assignments -----
+
+#[derive(Debug, Clone)]
+struct StageWords {
+    name: String,
+    rule: String,
+    reminders: String,
+    repeat: String,
+}
+
+#[derive(Debug, Clone)]
+struct ProfileView {
+    id: String,
+    name: String,
+    description: String,
+    applies: String,
+    stages: Vec<StageWords>,
+}
+
+/// "24 horas", "5 días hábiles", "1 mes", from the profile's `due` (`{"hours": 24}`…).
+fn due_words(t: Tr, due: &serde_json::Value) -> String {
+    let Some((unit, n)) = due
+        .as_object()
+        .and_then(|m| m.iter().next())
+        .and_then(|(k, v)| v.as_u64().map(|n| (k.clone(), n)))
+    else {
+        return due.to_string();
+    };
+    let key = match (unit.as_str(), n == 1) {
+        ("hours", true) => "due.hour",
+        ("hours", false) => "due.hours",
+        ("business_days", true) => "due.business_day",
+        ("business_days", false) => "due.business_days",
+        ("months", true) => "due.month",
+        ("months", false) => "due.months",
+        _ => return format!("{n} {unit}"),
+    };
+    t.t(key).replace("{n}", &n.to_string())
+}
+
+fn anchor_words(t: Tr, anchor: &str) -> String {
+    let key = match anchor {
+        "detection" => "anchor.detection",
+        "previous_stage" => "anchor.previous_stage",
+        "csirt_request" => "anchor.csirt_request",
+        other => return other.to_string(),
+    };
+    t.t(key).to_string()
+}
+
+fn profile_views(t: Tr) -> Vec<ProfileView> {
+    let en = t.lang == Lang::En;
+    deadline_profiles()
+        .iter()
+        .map(|p| ProfileView {
+            id: p.id.clone(),
+            name: if en { p.name_en.clone() } else { p.name_es.clone() },
+            description: if en {
+                p.description_en.clone()
+            } else {
+                p.description_es.clone()
+            },
+            applies: p
+                .applies
+                .min_interruption_minutes
+                .map(|m| t.t("deadlines.applies_min").replace("{n}", &m.to_string()))
+                .unwrap_or_default(),
+            stages: p
+                .stages
+                .iter()
+                .map(|st| StageWords {
+                    name: if en { st.name_en.clone() } else { st.name_es.clone() },
+                    rule: format!(
+                        "{} {}",
+                        due_words(t, &serde_json::to_value(st.due).unwrap_or_default()),
+                        anchor_words(t, st.anchor.as_str())
+                    ),
+                    reminders: if st.reminders_hours_before.is_empty() {
+                        String::new()
+                    } else {
+                        let hs: Vec<String> = st.reminders_hours_before.iter().map(|h| format!("{h} h")).collect();
+                        t.t("deadlines.reminders").replace("{list}", &hs.join(", "))
+                    },
+                    repeat: st
+                        .repeat_every_hours
+                        .map(|h| t.t("deadlines.repeat").replace("{n}", &h.to_string()))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+struct AssignRow {
+    id: String,
+    profile: String,
+    target_kind: String,
+    target: String,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(default)]
+struct AssignForm {
+    profile_id: String,
+    entity_id: String,
+    sector_id: String,
+    entity_kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "board_deadlines.html")]
+struct DeadlinesPage {
+    l: Layout,
+    profiles: Vec<ProfileView>,
+    rows: Vec<AssignRow>,
+    can_manage: bool,
+    profile_opts: Vec<Opt>,
+    entities: Option<Vec<Opt>>,
+    entity_q: String,
+    sectors: Vec<Opt>,
+    kinds: Vec<Opt>,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct DeadlinesQuery {
+    done: Option<String>,
+    entity_q: Option<String>,
+}
+
+fn kind_label(t: Tr, k: EntityKind) -> String {
+    t.t(&format!("kind.{}", k.as_str())).to_string()
+}
+
+async fn deadlines_page(
+    state: &AppState,
+    s: &SignedIn,
+    done: Option<&str>,
+    entity_q: String,
+    form: AssignForm,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let lang = s.ctx.lang;
+    let actor = s.actor();
+    let assignments = state.services.list_deadline_assignments(actor).await.page(lang)?;
+    let sectors = state.services.list_sectors(actor).await.page(lang)?;
+    let mut l = Layout::signed_in(s, "deadlines.title", "deadlines", "/deadlines")
+        .with_unread(state, s)
+        .await;
+    match done {
+        Some("assigned") => l = l.with_flash("flash.deadline_assigned"),
+        Some("removed") => l = l.with_flash("flash.deadline_removed"),
+        _ => {}
+    }
+    let t = l.t;
+    let profiles = profile_views(t);
+    let profile_name = |id: &str| {
+        profiles
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let sector_name = |id: &str| {
+        sectors
+            .iter()
+            .find(|x| x.id == id)
+            .map(|x| {
+                if lang == Lang::En {
+                    x.name_en.clone()
+                } else {
+                    x.name_es.clone()
+                }
+            })
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut names = EntityNames::default();
+    let mut rows = Vec::with_capacity(assignments.len());
+    for a in &assignments {
+        let (target_kind, target) = if let Some(e) = &a.entity_id {
+            let name = names
+                .get(state, actor, e)
+                .await
+                .page(lang)?
+                .map(|(n, _)| n)
+                .unwrap_or_else(|| e.clone());
+            (t.t("field.entity").to_string(), name)
+        } else if let Some(sec) = &a.sector_id {
+            (t.t("field.sector").to_string(), sector_name(sec))
+        } else if let Some(k) = a.entity_kind {
+            (t.t("field.kind").to_string(), kind_label(t, k))
+        } else {
+            (String::new(), String::new())
+        };
+        rows.push(AssignRow {
+            id: a.id.clone(),
+            profile: profile_name(&a.profile_id),
+            target_kind,
+            target,
+        });
+    }
+    let can_manage = policy::check(actor, Resource::DeadlineAssignment, Action::Create, None).is_ok();
+    let entities = if can_manage {
+        entity_picker(state, s, &entity_q, &form.entity_id).await?
+    } else {
+        None
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = DeadlinesPage {
+        profile_opts: profiles
+            .iter()
+            .map(|p| Opt::new(&p.id, p.name.clone(), &form.profile_id))
+            .collect(),
+        sectors: super::incidents::sector_options(&sectors, &form.sector_id, lang),
+        kinds: EntityKind::ALL
+            .iter()
+            .map(|k| Opt::new(k.as_str(), kind_label(t, *k), &form.entity_kind))
+            .collect(),
+        profiles,
+        rows,
+        can_manage,
+        entities,
+        entity_q,
+        errors,
+        l,
+    };
+    let mut res = render(page);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+async fn deadlines(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Query(q): Query<DeadlinesQuery>,
+) -> Result<Response, PageError> {
+    deadlines_page(
+        &state,
+        &s,
+        q.done.as_deref(),
+        q.entity_q.unwrap_or_default(),
+        AssignForm::default(),
+        FormErrors::default(),
+    )
+    .await
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    s: SignedIn,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, PageError> {
+    let input = DeadlineAssignment {
+        id: String::new(),
+        profile_id: form.profile_id.trim().to_string(),
+        entity_id: non_empty(&form.entity_id),
+        sector_id: non_empty(&form.sector_id),
+        entity_kind: EntityKind::parse(form.entity_kind.trim()),
+    };
+    match state.services.assign_deadline_profile(s.actor(), input).await {
+        Ok(_) => Ok(Redirect::to("/deadlines?done=assigned").into_response()),
+        Err(CoreError::Invalid(errors)) => {
+            deadlines_page(&state, &s, None, String::new(), form, FormErrors(errors)).await
+        }
+        Err(e) => Err(e).page(s.ctx.lang),
+    }
+}
+
+async fn remove(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
+    state
+        .services
+        .remove_deadline_assignment(s.actor(), &id)
+        .await
+        .page(s.ctx.lang)?;
+    Ok(Redirect::to("/deadlines?done=removed").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_read_as_words() {
+        let t = Tr::new(Lang::Es);
+        assert_eq!(due_words(t, &serde_json::json!({"hours": 24})), "24 horas");
+        assert_eq!(due_words(t, &serde_json::json!({"business_days": 5})), "5 días hábiles");
+        assert_eq!(due_words(t, &serde_json::json!({"months": 1})), "1 mes");
+        let views = profile_views(Tr::new(Lang::En));
+        let Some(apf) = views.iter().find(|p| p.id == "apf") else {
+            panic!("the APF profile ships")
+        };
+        assert_eq!(apf.stages[0].rule, "24 hours after detection");
+        assert_eq!(
+            apf.stages[1].rule,
+            "5 business days after the national CSIRT requests it"
+        );
+    }
+}
