@@ -31,7 +31,7 @@ TITLE = "Intrusión en el portal de declaraciones (prueba de navegador)"
 
 def deadline_states(page):
     """The state badges of the deadline panel, as shown."""
-    return [t.strip() for t in page.locator("#deadlines .badge").all_inner_texts()]
+    return [t.strip() for t in page.locator("#deadlines li .badge").all_inner_texts()]
 
 
 def enrol_totp(page, base, email):
@@ -65,8 +65,8 @@ def reporter_files_a_report(browser, base, work):
         f.write("2026-11-21 07:12 inicio de sesión admin desde 198.51.100.77\n")
     page.set_input_files("#attachment", evidence)
     page.click("form[action='/incidents'] button[type=submit]")
-    page.wait_for_url(re.compile(r".*/incidents/[0-9a-f-]{36}$"))
-    incident_url = page.url
+    page.wait_for_url(re.compile(r".*/incidents/[0-9a-f-]{36}([?#].*)?$"))
+    incident_url = page.url.split("?")[0].split("#")[0]
     expect(page.locator("h1")).to_contain_text(TITLE)
     expect(page.locator("#attachments")).to_contain_text("bitacora.log")
     expect(page.locator("body")).to_contain_text("TLP:AMBER")

@@ -138,9 +138,13 @@ async fn demo_assignments(services: &Services) -> Result<()> {
             .assign_deadline_profile(&system, by("apf", None, Some(kind)))
             .await?;
     }
-    services
-        .assign_deadline_profile(&system, by("financiero", Some("finanzas"), None))
-        .await?;
+    // Regulated financial operators; the tax and finance ministries at the sector's top level follow
+    // the APF policy through their kind.
+    for sector in ["banca", "valores", "seguros", "pagos"] {
+        services
+            .assign_deadline_profile(&system, by("financiero", Some(sector), None))
+            .await?;
+    }
     for sector in ["energia", "telecom", "transporte", "agua", "salud"] {
         services
             .assign_deadline_profile(&system, by("nis2", Some(sector), None))
