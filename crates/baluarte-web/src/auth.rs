@@ -32,6 +32,8 @@ pub struct PageSession {
     /// The token every form must echo in `_csrf`.
     pub csrf: String,
     pub lang: Lang,
+    /// Unread notices of a signed-in person, for the navigation badge (one indexed count per page).
+    pub unread: Option<i64>,
 }
 
 /// The caller's address: the peer, or the first `X-Forwarded-For` hop when the operator says a
@@ -107,11 +109,16 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, req: Re
         .and_then(|s| Lang::parse(&s.user.lang))
         .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
         .unwrap_or_default();
+    let unread = match &session {
+        Some(s) if s.stage == SessionStage::Full => state.services.unread_notifications(&s.actor).await.ok(),
+        _ => None,
+    };
     let ctx = PageSession {
         session,
         secret,
         csrf: csrf.clone(),
         lang,
+        unread,
     };
 
     let (mut parts, body) = req.into_parts();

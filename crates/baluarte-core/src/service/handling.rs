@@ -60,6 +60,8 @@ struct Act<'a> {
     observables_tlp: Option<Tlp>,
     /// A journal line on another incident in the same transaction (the survivor of a merge).
     other_journal: Option<(String, String)>,
+    /// Tell one person (the new assignee), in the same transaction.
+    notify_user: Option<String>,
 }
 
 impl Services {
@@ -99,6 +101,11 @@ impl Services {
         }
         if let Some((other, body)) = &act.other_journal {
             self.journal(&mut tx, other, actor, act.journal_kind, body, false, now)
+                .await?;
+        }
+        if let Some(uid) = &act.notify_user {
+            let title = format!("{} · {}", incident.reference, incident.title);
+            self.notify_user(&mut tx, uid, "incident.assigned", &incident.id, &title, now)
                 .await?;
         }
         let after = {
@@ -192,6 +199,7 @@ impl Services {
             notify_entity: None,
             observables_tlp: None,
             other_journal: None,
+            notify_user: None,
         };
         self.act_on(actor, &incident, act).await
     }
@@ -238,6 +246,7 @@ impl Services {
                     notify_entity: None,
                     observables_tlp: Some(input.tlp),
                     other_journal: None,
+                    notify_user: None,
                 },
             )
             .await?;
@@ -283,22 +292,10 @@ impl Services {
                     notify_entity: None,
                     observables_tlp: None,
                     other_journal: None,
+                    notify_user: assignee_id.map(String::from),
                 },
             )
             .await?;
-        if let Some(uid) = assignee_id {
-            let mut tx = self.db.begin_write().await?;
-            self.notify_user(
-                &mut tx,
-                uid,
-                "incident.assigned",
-                &incident.id,
-                &format!("{} · {}", incident.reference, incident.title),
-                time::now(),
-            )
-            .await?;
-            tx.commit().await?;
-        }
         Ok(updated)
     }
 
@@ -504,6 +501,7 @@ impl Services {
             notify_entity: Some("incident.closed"),
             observables_tlp: None,
             other_journal: None,
+            notify_user: None,
         };
         self.act_on(actor, &incident, act).await
     }
@@ -528,6 +526,7 @@ impl Services {
             notify_entity: Some("incident.closed"),
             observables_tlp: None,
             other_journal: None,
+            notify_user: None,
         };
         self.act_on(actor, &incident, act).await
     }
@@ -567,6 +566,7 @@ impl Services {
                         survivor.id.clone(),
                         format!("← {} ({})", dup.reference, dup.entity_name),
                     )),
+                    notify_user: None,
                 },
             )
             .await?;
@@ -647,6 +647,7 @@ impl Services {
                 notify_entity: None,
                 observables_tlp: None,
                 other_journal: None,
+                notify_user: None,
             },
         )
         .await

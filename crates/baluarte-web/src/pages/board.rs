@@ -87,9 +87,7 @@ async fn board(State(state): State<AppState>, s: SignedIn) -> Result<Response, P
         return Err(CoreError::forbidden("the incident board is for national roles")).page(lang);
     }
     let b = state.services.incident_board(actor).await.page(lang)?;
-    let l = Layout::signed_in(&s, "board.title", "board", "/board")
-        .with_unread(&state, &s)
-        .await;
+    let l = Layout::signed_in(&s, "board.title", "board", "/board");
     let t = l.t;
     let sev_rows: Vec<(String, i64)> = b
         .open_by_severity
@@ -269,9 +267,7 @@ async fn deadlines_page(
     let actor = s.actor();
     let assignments = state.services.list_deadline_assignments(actor).await.page(lang)?;
     let sectors = state.services.list_sectors(actor).await.page(lang)?;
-    let mut l = Layout::signed_in(s, "deadlines.title", "deadlines", "/deadlines")
-        .with_unread(state, s)
-        .await;
+    let mut l = Layout::signed_in(s, "deadlines.title", "deadlines", "/deadlines");
     match done {
         Some("assigned") => l = l.with_flash("flash.deadline_assigned"),
         Some("removed") => l = l.with_flash("flash.deadline_removed"),

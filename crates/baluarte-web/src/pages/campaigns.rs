@@ -67,9 +67,7 @@ async fn list_page(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let campaigns = state.services.list_campaigns(s.actor()).await.page(lang)?;
-    let mut l = Layout::signed_in(s, "campaigns.title", "campaigns", "/campaigns")
-        .with_unread(state, s)
-        .await;
+    let mut l = Layout::signed_in(s, "campaigns.title", "campaigns", "/campaigns");
     if done == Some("created") {
         l = l.with_flash("flash.campaign_created");
     }
@@ -171,10 +169,8 @@ async fn show(
         )
         .await
         .page(lang)?;
-    let mut l = Layout::signed_in(&s, "campaigns.title", "campaigns", &format!("/campaigns/{id}"))
-        .with_title(c.name.clone())
-        .with_unread(&state, &s)
-        .await;
+    let mut l =
+        Layout::signed_in(&s, "campaigns.title", "campaigns", &format!("/campaigns/{id}")).with_title(c.name.clone());
     if q.done.as_deref() == Some("created") {
         l = l.with_flash("flash.campaign_created");
     }

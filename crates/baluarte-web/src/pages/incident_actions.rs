@@ -506,11 +506,13 @@ pub(super) async fn upload_session(state: &AppState, jar: &CookieJar) -> Result<
     let lang = Lang::parse(&info.user.lang)
         .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
         .unwrap_or_default();
+    let unread = state.services.unread_notifications(&info.actor).await.ok();
     let ctx = PageSession {
         session: Some(info.clone()),
         secret,
         csrf: info.csrf.clone(),
         lang,
+        unread,
     };
     Ok(SignedIn { info, ctx })
 }

@@ -373,9 +373,7 @@ async fn queue(State(state): State<AppState>, s: SignedIn, Query(q): Query<Queue
         )
         .await
         .page(lang)?;
-    let l = Layout::signed_in(&s, "incidents.title", "incidents", "/incidents")
-        .with_unread(&state, &s)
-        .await;
+    let l = Layout::signed_in(&s, "incidents.title", "incidents", "/incidents");
     let sectors = if national {
         let all = state.services.list_sectors(actor).await.page(lang)?;
         sector_options(&all, q.sector.trim(), lang)
@@ -739,9 +737,7 @@ async fn report_page(
         .page(lang)?
         .map(|(_, z)| z)
         .unwrap_or_else(|| DEFAULT_ZONE.to_string());
-    let l = Layout::signed_in(s, "report.title", "report", "/incidents/new")
-        .with_unread(state, s)
-        .await;
+    let l = Layout::signed_in(s, "report.title", "report", "/incidents/new");
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -1453,9 +1449,7 @@ pub(super) async fn case_page(
     let ch = case_choices(state, s, &cf, &can).await?;
     let p = case_parts(state, s, &cf).await?;
     let mut l = Layout::signed_in(s, "incidents.title", "incidents", &format!("/incidents/{id}"))
-        .with_title(format!("{} · {}", p.c.reference, p.c.title))
-        .with_unread(state, s)
-        .await;
+        .with_title(format!("{} · {}", p.c.reference, p.c.title));
     if let Some(key) = done.and_then(done_key) {
         l = l.with_flash(key);
     }

@@ -11,6 +11,7 @@ mod dashboard;
 mod incident_actions;
 mod incidents;
 mod notices;
+mod observables;
 mod registry;
 mod tokens;
 mod users;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(board::routes())
         .merge(campaigns::routes())
         .merge(notices::routes())
+        .merge(observables::routes())
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::load_session))
         .layer(DefaultBodyLimit::max(FORM_LIMIT));
     Router::new()
@@ -131,7 +133,7 @@ impl Layout {
             ),
             campaigns: policy::list_scope(actor, Resource::Campaign).is_ok(),
             deadlines: policy::list_scope(actor, Resource::DeadlineAssignment).is_ok(),
-            unread: None,
+            unread: s.ctx.unread,
         };
         let user = UserBar {
             name: s.info.user.name.clone(),

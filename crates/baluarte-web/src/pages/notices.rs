@@ -5,7 +5,6 @@ use crate::auth::SignedIn;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -18,25 +17,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/notifications", get(list))
         .route("/notifications/read", post(mark_read))
-        .route("/notifications/badge.svg", get(badge))
 }
 
 impl super::Nav {
-    /// Whether the page looked the unread count up (else the navigation shows the badge image).
-    pub fn unread_known(&self) -> bool {
-        self.unread.is_some()
-    }
     pub fn unread_count(&self) -> i64 {
         self.unread.unwrap_or(0)
-    }
-}
-
-impl Layout {
-    /// Look up the unread count for the navigation badge (pages that do not show it as text fall back
-    /// to the badge image).
-    pub(super) async fn with_unread(mut self, state: &AppState, s: &SignedIn) -> Self {
-        self.nav.unread = state.services.unread_notifications(s.actor()).await.ok();
-        self
     }
 }
 
@@ -80,9 +65,7 @@ fn kind_key(kind: &str) -> Option<&'static str> {
 async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<DoneQuery>) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let notices = state.services.notifications(s.actor(), false).await.page(lang)?;
-    let mut l = Layout::signed_in(&s, "notices.title", "notices", "/notifications")
-        .with_unread(&state, &s)
-        .await;
+    let mut l = Layout::signed_in(&s, "notices.title", "notices", "/notifications");
     if q.done.as_deref() == Some("read") {
         l = l.with_flash("flash.notices_read");
     }
@@ -115,24 +98,4 @@ async fn mark_read(State(state): State<AppState>, s: SignedIn) -> Result<Respons
         .await
         .page(s.ctx.lang)?;
     Ok(Redirect::to("/notifications?done=read").into_response())
-}
-
-/// The unread count as a small SVG, for the navigation of pages that did not look it up.
-async fn badge(State(state): State<AppState>, s: SignedIn) -> Response {
-    let n = state.services.unread_notifications(s.actor()).await.unwrap_or(0);
-    let svg = if n <= 0 {
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="1" height="20" viewBox="0 0 1 20"></svg>"#.to_string()
-    } else {
-        let text = if n > 99 { "99+".to_string() } else { n.to_string() };
-        let w = 12 + 8 * text.len();
-        format!(
-            r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" viewBox="0 0 {w} 20"><rect width="{w}" height="20" rx="10" fill="#b42318"/><text x="{x}" y="14.5" font-family="system-ui, sans-serif" font-size="12" font-weight="700" fill="#fff" text-anchor="middle">{text}</text></svg>"##,
-            x = w / 2
-        )
-    };
-    let mut res = svg.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }
