@@ -23,6 +23,7 @@ conformance!(
     attachments_are_content_addressed_and_limited,
     merge_and_campaigns,
     sharing_follows_tlp,
+    deadline_reminders_fire_once,
 );
 
 fn report(title: &str, tlp: Tlp, observables: &[&str]) -> ReportInput {
@@ -719,5 +720,54 @@ async fn sharing_follows_tlp(store: TestStore) -> TestResult {
         .import_stix(&p.analyst, b"{\"type\": \"bundle\"", "partner", Tlp::Amber)
         .await;
     assert_invalid_field(bad, "bundle");
+    Ok(())
+}
+
+async fn deadline_reminders_fire_once(store: TestStore) -> TestResult {
+    use baluarte_core::time::{now, rfc3339, HOUR};
+    let svc = &store.svc;
+    let p = people(svc).await?;
+    svc.assign_deadline_profile(
+        &p.fx.admin,
+        DeadlineAssignment {
+            id: String::new(),
+            profile_id: "nis2".into(),
+            entity_id: None,
+            sector_id: Some("energia".into()),
+            entity_kind: None,
+        },
+    )
+    .await?;
+    // Detected 71 h ago: NIS2's 72 h incident notification is due in an hour.
+    let t0 = now();
+    let mut r = report("Corte de suministro", Tlp::Green, &[]);
+    r.detected_at = rfc3339(t0 - 71 * HOUR);
+    let i = svc.file_report(&p.reporter_a, r, "web", None).await?.incident;
+    let missed = |svc: &Services, actor: Actor| {
+        let svc = svc.clone();
+        async move {
+            let n = svc.notifications(&actor, false).await?;
+            Ok::<usize, CoreError>(n.iter().filter(|n| n.kind == "deadline.missed").count())
+        }
+    };
+    assert_eq!(
+        svc.scan_deadlines(t0).await?,
+        0,
+        "the first scan only sets its bookmark"
+    );
+    assert_eq!(svc.scan_deadlines(t0 + HOUR / 2).await?, 0, "nothing is due yet");
+    assert_eq!(missed(svc, p.reporter_a.clone()).await?, 0);
+    // The scan that covers the due time emits the missed notice once, to the entity and to the CSIRT.
+    assert_eq!(svc.scan_deadlines(t0 + 2 * HOUR).await?, 1);
+    assert_eq!(missed(svc, p.reporter_a.clone()).await?, 1);
+    assert_eq!(missed(svc, p.analyst.clone()).await?, 1);
+    assert_eq!(svc.scan_deadlines(t0 + 3 * HOUR).await?, 0);
+    assert_eq!(missed(svc, p.reporter_a.clone()).await?, 1);
+    // Read now (an hour before the due time): the early warning went in late (71 h for a 24 h
+    // deadline) and the notification is due soon.
+    let d = svc.case_file(&p.reporter_a, &i.id).await?.deadlines;
+    let states: Vec<&str> = d.stages.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(states, vec!["met_late", "due_soon", "pending"], "{d:?}");
+    assert_eq!(d.state, "due_soon");
     Ok(())
 }

@@ -175,14 +175,7 @@ impl Services {
         title: &str,
         at: Micros,
     ) -> Result<()> {
-        let ids: Vec<String> = sqlx::query(sql)
-            .bind(arg)
-            .fetch_all(tx.conn())
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("id"))
-            .collect::<Result<_, _>>()?;
-        for uid in ids {
+        for uid in ids(tx, sql, arg).await? {
             self.notify_user(tx, &uid, event, incident_id, title, at).await?;
         }
         Ok(())
@@ -207,13 +200,13 @@ impl Services {
             at,
         )
         .await?;
-        let national: Vec<String> = sqlx::query("SELECT id FROM entities WHERE national_authority = 1")
-            .fetch_all(tx.conn())
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("id"))
-            .collect::<Result<_, _>>()?;
-        for e in national {
+        for e in ids(
+            tx,
+            "SELECT id FROM entities WHERE national_authority = 1 AND $1 = $1",
+            "",
+        )
+        .await?
+        {
             self.enqueue_webhooks(tx, &e, event, incident_id, title, at).await?;
         }
         Ok(())
@@ -525,6 +518,15 @@ impl Services {
             other => Err(format!("unknown channel {other}")),
         }
     }
+}
+
+/// The `id` column of a one-parameter query, inside the caller's transaction.
+async fn ids(tx: &mut WriteTx, sql: &str, arg: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query(sql).bind(arg).fetch_all(tx.conn()).await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<_, _>>()?)
 }
 
 pub(crate) async fn enqueue(

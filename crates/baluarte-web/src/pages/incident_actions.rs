@@ -441,18 +441,30 @@ fn submission_stem(receipt: &str, sid: &str) -> String {
     }
 }
 
+/// The exact report bytes of a submission (`which` = "report") or its signed receipt, as a download.
+async fn submission_file(
+    state: &AppState,
+    s: &SignedIn,
+    id: &str,
+    sid: &str,
+    which: &str,
+) -> Result<Response, PageError> {
+    let (report, receipt) = state
+        .services
+        .submission_files(s.actor(), id, sid)
+        .await
+        .page(s.ctx.lang)?;
+    let name = format!("{}-{which}.json", submission_stem(&receipt, sid));
+    let bytes = if which == "report" { report } else { receipt };
+    Ok(download(bytes.into_bytes(), "application/json", &name))
+}
+
 async fn report_file(
     State(state): State<AppState>,
     s: SignedIn,
     Path((id, sid)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (report, receipt) = state
-        .services
-        .submission_files(s.actor(), &id, &sid)
-        .await
-        .page(s.ctx.lang)?;
-    let name = format!("{}-report.json", submission_stem(&receipt, &sid));
-    Ok(download(report.into_bytes(), "application/json", &name))
+    submission_file(&state, &s, &id, &sid, "report").await
 }
 
 async fn receipt_file(
@@ -460,13 +472,7 @@ async fn receipt_file(
     s: SignedIn,
     Path((id, sid)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (_, receipt) = state
-        .services
-        .submission_files(s.actor(), &id, &sid)
-        .await
-        .page(s.ctx.lang)?;
-    let name = format!("{}-receipt.json", submission_stem(&receipt, &sid));
-    Ok(download(receipt.into_bytes(), "application/json", &name))
+    submission_file(&state, &s, &id, &sid, "receipt").await
 }
 
 async fn attachment_file(
