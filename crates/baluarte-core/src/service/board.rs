@@ -92,8 +92,9 @@ impl Services {
         let mut by_month: BTreeMap<String, (String, String, i64)> = BTreeMap::new();
         let (mut open, mut overdue, mut late) = (0, 0, 0);
         let (mut ack_sum, mut ack_n, mut res_sum, mut res_n) = (0i64, 0i64, 0i64, 0i64);
-        for r in &rows {
-            let i = incident_from_row(r)?;
+        let incidents: Vec<crate::incident::Incident> = rows.iter().map(incident_from_row).collect::<Result<_, _>>()?;
+        let deadlines = self.deadlines_many(&incidents, now).await?;
+        for (i, d) in incidents.iter().zip(&deadlines) {
             if i.created_at >= month_floor {
                 let m = time::to_timestamp(i.created_at)
                     .to_zoned(jiff::tz::TimeZone::get(&i.time_zone).unwrap_or(jiff::tz::TimeZone::UTC))
@@ -109,7 +110,6 @@ impl Services {
                 res_sum += c - i.created_at;
                 res_n += 1;
             }
-            let d = self.deadlines_at(&i, now).await?;
             late += d.stages.iter().filter(|s| s.state == "met_late").count() as i64;
             if !i.status.is_open() {
                 continue;

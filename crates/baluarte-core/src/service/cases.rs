@@ -158,22 +158,22 @@ impl Services {
             .bind(page.offset())
             .fetch_all(self.db.pool())
             .await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let incident = incident_from_row(r)?;
-            let d = self.deadlines_of(&incident).await?;
-            let next_due_at = d
-                .stages
-                .iter()
-                .filter(|s| s.submitted_at.is_none())
-                .filter_map(|s| s.due_at)
-                .min();
-            items.push(IncidentListItem {
-                incident,
+        let incidents: Vec<Incident> = rows.iter().map(incident_from_row).collect::<Result<_, _>>()?;
+        let deadlines = self.deadlines_many(&incidents, time::now()).await?;
+        let items = incidents
+            .into_iter()
+            .zip(deadlines)
+            .map(|(incident, d)| IncidentListItem {
+                next_due_at: d
+                    .stages
+                    .iter()
+                    .filter(|s| s.submitted_at.is_none())
+                    .filter_map(|s| s.due_at)
+                    .min(),
                 deadline_state: d.state,
-                next_due_at,
-            });
-        }
+                incident,
+            })
+            .collect();
         Ok(Page {
             items,
             total,

@@ -13,6 +13,7 @@ use crate::time::{self, Micros};
 use baluarte_deadlines::{CaseFacts, DeadlineState, Profile};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use utoipa::ToSchema;
 
@@ -100,28 +101,52 @@ impl Services {
     }
 
     async fn case_facts(&self, incident: &Incident) -> Result<CaseFacts> {
-        let subs = sqlx::query(
-            "SELECT stage_id, submitted_at FROM incident_submissions WHERE incident_id = $1 ORDER BY submitted_at",
-        )
-        .bind(&incident.id)
-        .fetch_all(self.db.pool())
-        .await?;
-        let reqs = sqlx::query("SELECT stage_id, requested_at FROM incident_stage_requests WHERE incident_id = $1")
-            .bind(&incident.id)
-            .fetch_all(self.db.pool())
-            .await?;
-        let pairs = |rows: &[sqlx::any::AnyRow], col: &str| -> Result<Vec<(String, jiff::Timestamp)>> {
-            rows.iter()
-                .map(|r| Ok((r.try_get::<String, _>("stage_id")?, ts(r.try_get::<i64, _>(col)?))))
-                .collect()
-        };
-        Ok(CaseFacts {
-            detected_at: ts(incident.detected_at),
-            interruption_minutes: incident.interruption_minutes.and_then(|m| u32::try_from(m).ok()),
-            submissions: pairs(&subs, "submitted_at")?,
-            csirt_requests: pairs(&reqs, "requested_at")?,
-            closed_at: incident.closed_at.map(ts),
-        })
+        let mut facts = self.facts_of_many(std::slice::from_ref(incident)).await?;
+        Ok(facts
+            .pop()
+            .unwrap_or_else(|| facts_of(incident, Vec::new(), Vec::new())))
+    }
+
+    /// The deadline facts of many incidents in two queries per 500 incidents (lists and the board
+    /// would otherwise ask twice per incident).
+    async fn facts_of_many(&self, incidents: &[Incident]) -> Result<Vec<CaseFacts>> {
+        type Pairs = HashMap<String, Vec<(String, jiff::Timestamp)>>;
+        let mut subs: Pairs = HashMap::new();
+        let mut reqs: Pairs = HashMap::new();
+        for chunk in incidents.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let marks = marks.join(", ");
+            for (sql, into) in [
+                (
+                    format!("SELECT incident_id, stage_id, submitted_at AS at FROM incident_submissions WHERE incident_id IN ({marks}) ORDER BY submitted_at"),
+                    &mut subs,
+                ),
+                (
+                    format!("SELECT incident_id, stage_id, requested_at AS at FROM incident_stage_requests WHERE incident_id IN ({marks}) ORDER BY requested_at"),
+                    &mut reqs,
+                ),
+            ] {
+                let mut q = sqlx::query(&sql);
+                for i in chunk {
+                    q = q.bind(&i.id);
+                }
+                for r in q.fetch_all(self.db.pool()).await? {
+                    into.entry(r.try_get("incident_id")?)
+                        .or_default()
+                        .push((r.try_get("stage_id")?, ts(r.try_get::<i64, _>("at")?)));
+                }
+            }
+        }
+        Ok(incidents
+            .iter()
+            .map(|i| {
+                facts_of(
+                    i,
+                    subs.remove(&i.id).unwrap_or_default(),
+                    reqs.remove(&i.id).unwrap_or_default(),
+                )
+            })
+            .collect())
     }
 
     /// Where the incident's deadlines stand now.
@@ -130,43 +155,18 @@ impl Services {
     }
 
     pub(crate) async fn deadlines_at(&self, incident: &Incident, now: Micros) -> Result<Deadlines> {
-        let Some(p) = incident.profile_id.as_deref().and_then(profile) else {
-            return Ok(Deadlines {
-                profile_id: None,
-                profile_name_es: None,
-                profile_name_en: None,
-                applicable: false,
-                state: DeadlineState::NotApplicable.as_str().into(),
-                stages: Vec::new(),
-            });
-        };
         let facts = self.case_facts(incident).await?;
-        let tz = jiff::tz::TimeZone::get(&incident.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let s = baluarte_deadlines::schedule(p, &facts, &tz, calendar(), ts(now));
-        let stages = s
-            .stages
+        Ok(deadlines_from(incident, &facts, now))
+    }
+
+    /// Deadlines of many incidents at `now`, in the order given.
+    pub(crate) async fn deadlines_many(&self, incidents: &[Incident], now: Micros) -> Result<Vec<Deadlines>> {
+        let facts = self.facts_of_many(incidents).await?;
+        Ok(incidents
             .iter()
-            .map(|st| {
-                let def = p.stages.iter().find(|d| d.id == st.stage_id);
-                StageDeadline {
-                    stage_id: st.stage_id.clone(),
-                    name_es: def.map(|d| d.name_es.clone()).unwrap_or_default(),
-                    name_en: def.map(|d| d.name_en.clone()).unwrap_or_default(),
-                    occurrence: st.occurrence,
-                    due_at: st.due_at.map(|t| t.as_microsecond()),
-                    submitted_at: st.submitted_at.map(|t| t.as_microsecond()),
-                    state: st.state.as_str().into(),
-                }
-            })
-            .collect();
-        Ok(Deadlines {
-            profile_id: Some(p.id.clone()),
-            profile_name_es: Some(p.name_es.clone()),
-            profile_name_en: Some(p.name_en.clone()),
-            applicable: s.applicable,
-            state: s.worst().as_str().into(),
-            stages,
-        })
+            .zip(&facts)
+            .map(|(i, f)| deadlines_from(i, f, now))
+            .collect())
     }
 
     // ----- assignments -----
@@ -300,15 +300,18 @@ impl Services {
         ))
         .fetch_all(self.db.pool())
         .await?;
+        let incidents: Vec<Incident> = rows
+            .iter()
+            .map(super::cases::incident_from_row)
+            .collect::<Result<_, _>>()?;
+        let all_facts = self.facts_of_many(&incidents).await?;
         let mut notes = Vec::new();
-        for r in &rows {
-            let incident = super::cases::incident_from_row(r)?;
+        for (incident, facts) in incidents.iter().zip(&all_facts) {
             let Some(p) = incident.profile_id.as_deref().and_then(profile) else {
                 continue;
             };
-            let facts = self.case_facts(&incident).await?;
             let tz = jiff::tz::TimeZone::get(&incident.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-            let s = baluarte_deadlines::schedule(p, &facts, &tz, calendar(), ts(now));
+            let s = baluarte_deadlines::schedule(p, facts, &tz, calendar(), ts(now));
             for rem in baluarte_deadlines::reminders_between(&s, p, ts(since), ts(now)) {
                 notes.push((incident.clone(), rem));
             }
@@ -329,6 +332,60 @@ impl Services {
         let mut tx = self.db.begin_write().await?;
         upsert_mark(&mut tx, name, at).await?;
         tx.commit().await
+    }
+}
+
+fn facts_of(
+    incident: &Incident,
+    submissions: Vec<(String, jiff::Timestamp)>,
+    csirt_requests: Vec<(String, jiff::Timestamp)>,
+) -> CaseFacts {
+    CaseFacts {
+        detected_at: ts(incident.detected_at),
+        interruption_minutes: incident.interruption_minutes.and_then(|m| u32::try_from(m).ok()),
+        submissions,
+        csirt_requests,
+        closed_at: incident.closed_at.map(ts),
+    }
+}
+
+/// The deadlines of one incident from its facts (pure: the engine, in the entity's zone).
+fn deadlines_from(incident: &Incident, facts: &CaseFacts, now: Micros) -> Deadlines {
+    let Some(p) = incident.profile_id.as_deref().and_then(profile) else {
+        return Deadlines {
+            profile_id: None,
+            profile_name_es: None,
+            profile_name_en: None,
+            applicable: false,
+            state: DeadlineState::NotApplicable.as_str().into(),
+            stages: Vec::new(),
+        };
+    };
+    let tz = jiff::tz::TimeZone::get(&incident.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let s = baluarte_deadlines::schedule(p, facts, &tz, calendar(), ts(now));
+    let stages = s
+        .stages
+        .iter()
+        .map(|st| {
+            let def = p.stage(&st.stage_id);
+            StageDeadline {
+                stage_id: st.stage_id.clone(),
+                name_es: def.map(|d| d.name_es.clone()).unwrap_or_default(),
+                name_en: def.map(|d| d.name_en.clone()).unwrap_or_default(),
+                occurrence: st.occurrence,
+                due_at: st.due_at.map(|t| t.as_microsecond()),
+                submitted_at: st.submitted_at.map(|t| t.as_microsecond()),
+                state: st.state.as_str().into(),
+            }
+        })
+        .collect();
+    Deadlines {
+        profile_id: Some(p.id.clone()),
+        profile_name_es: Some(p.name_es.clone()),
+        profile_name_en: Some(p.name_en.clone()),
+        applicable: s.applicable,
+        state: s.worst().as_str().into(),
+        stages,
     }
 }
 
