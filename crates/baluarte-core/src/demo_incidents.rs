@@ -256,6 +256,7 @@ pub async fn load(services: &Services, now: Micros, progress: &(dyn Fn(u64, u64)
             campaign.map(|c| campaign_ids[c].as_str()),
         )
         .await?;
+        send_stages(services, &mut rng, &incident.id, &reporter, &handler, now).await?;
         filed += 1;
     }
     // The history's notices are old news; leave only the last two days' unread.
@@ -338,4 +339,85 @@ async fn handle(
     }
     audit::append(&mut tx, &actor, Change::act("demo_history", "incident", id, entity_id)).await?;
     tx.commit().await
+}
+
+/// The later stages the entity sent (updates, final reports), mostly on time, some late, a few never;
+/// stages that wait for the CSIRT's request are requested first, about half the time.
+async fn send_stages(
+    services: &Services,
+    rng: &mut StdRng,
+    id: &str,
+    reporter: &Actor,
+    handler: &(String, String),
+    now: Micros,
+) -> Result<()> {
+    let csirt = Actor {
+        principal: Principal::User {
+            user_id: handler.0.clone(),
+        },
+        label: handler.1.clone(),
+        ..csirt_actor()
+    };
+    for _ in 0..40 {
+        let inc = services.load_incident(id).await?;
+        let d = services.deadlines_at(&inc, now).await?;
+        let Some(st) = d
+            .stages
+            .iter()
+            .find(|s| s.submitted_at.is_none() && s.state != "not_applicable")
+        else {
+            break;
+        };
+        let mut tx = services.db().begin_write().await?;
+        match st.due_at {
+            None => {
+                // Waiting for the CSIRT to ask for it.
+                let asked = inc.acknowledged_at.unwrap_or(inc.created_at) + rng.gen_range(DAY..3 * DAY);
+                if asked > now || rng.gen_bool(0.5) {
+                    break;
+                }
+                sqlx::query("INSERT INTO incident_stage_requests (incident_id, stage_id, requested_by, requested_at) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(&st.stage_id)
+                    .bind(&csirt.label)
+                    .bind(asked)
+                    .execute(tx.conn())
+                    .await?;
+                audit::append(
+                    &mut tx,
+                    &csirt,
+                    Change::act("demo_history", "incident", id, &inc.entity_id),
+                )
+                .await?;
+            }
+            Some(due) => {
+                let at = if rng.gen_bool(0.85) {
+                    due - rng.gen_range(HOUR..20 * HOUR)
+                } else {
+                    due + rng.gen_range(HOUR..30 * HOUR)
+                };
+                let at = at.max(inc.created_at + HOUR);
+                if at > now || rng.gen_bool(0.04) {
+                    break;
+                }
+                let body = serde_json::json!({
+                    "incident_id": id,
+                    "reference": inc.reference,
+                    "stage_id": st.stage_id,
+                    "summary": "Actualización del estado de contención y de los sistemas afectados.",
+                });
+                let sub = services
+                    .store_submission(&mut tx, reporter, id, &inc.reference, &st.stage_id, &body, at)
+                    .await?;
+                audit::append(
+                    &mut tx,
+                    reporter,
+                    Change::created("incident_submission", &sub, &inc.entity_id, &body),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(())
 }
