@@ -124,6 +124,7 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
     let db = Db::connect(&Db::sqlite_url(dir.path())).await.unwrap();
     let settings = Settings {
         email_enabled: true,
+        public_url: Some("https://baluarte.example.gob.mx/".into()),
         ..Settings::default()
     };
     let svc = Services::new(db, ServerKey::load_or_create(dir.path()).unwrap(), settings);
@@ -226,6 +227,9 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
         text.contains("Nuevo incidente reportado") && text.contains(&filed.incident.reference),
         "{text}"
     );
+    // The link in the e-mail leads to the incident at the platform's public address.
+    let link = format!("https://baluarte.example.gob.mx/incidents/{}", filed.incident.id);
+    assert!(text.contains(&link), "{text}");
 
     // The webhook body arrived signed with the webhook's secret.
     let (head, body) = ok_rx.recv().await.unwrap();

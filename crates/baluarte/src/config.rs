@@ -27,6 +27,8 @@ pub struct Config {
     pub smtp: Option<baluarte_notify::SmtpConfig>,
     /// How often the outbox is delivered and deadlines are scanned for reminders, in seconds.
     pub worker_interval_secs: u64,
+    /// The address people reach the platform at, for links in e-mails (e.g. `https://baluarte.gob.mx`).
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             checkpoint_interval_secs: 300,
             smtp: None,
             worker_interval_secs: 30,
+            public_url: None,
         }
     }
 }
@@ -56,6 +59,7 @@ impl std::fmt::Debug for Config {
             .field("trust_forwarded", &self.trust_forwarded)
             .field("log_format", &self.log_format)
             .field("smtp", &self.smtp)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -115,6 +119,13 @@ impl Config {
         }
         if let Some(v) = get("BALUARTE_LOG_FORMAT") {
             self.log_format = v;
+        }
+        if let Some(v) = get("BALUARTE_PUBLIC_URL") {
+            let ok = url::Url::parse(&v).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !ok {
+                bail!("BALUARTE_PUBLIC_URL: expected an http(s) URL, got {v:?}");
+            }
+            self.public_url = Some(v).filter(|v| !v.is_empty());
         }
         Ok(())
     }

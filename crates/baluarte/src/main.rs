@@ -195,6 +195,7 @@ async fn open(config: &Config) -> Result<Services> {
         .with_context(|| format!("opening the database {}", config::redact_url(&config.database_url())))?;
     let settings = Settings {
         email_enabled: config.smtp.is_some(),
+        public_url: config.public_url.clone(),
         ..Settings::default()
     };
     Ok(Services::new(db, key, settings))

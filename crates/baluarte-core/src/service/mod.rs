@@ -51,6 +51,9 @@ pub struct Settings {
     pub lockout_window: Micros,
     /// Whether notifications also go out by e-mail (an SMTP server is configured).
     pub email_enabled: bool,
+    /// The address people reach the platform at (`https://baluarte.example.gob.mx`), for links in
+    /// e-mails; without it the e-mails carry the path only.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             max_failures_per_ip: 50,
             lockout_window: HOUR / 4,
             email_enabled: false,
+            public_url: None,
         }
     }
 }

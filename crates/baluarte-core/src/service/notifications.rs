@@ -150,17 +150,14 @@ impl Services {
             return Ok(());
         }
         let subject = format!("[Baluarte] {}: {title}", subject_for(event, &lang));
-        let body = if lang == "en" {
-            format!(
-                "{}\n\n{title}\n\nOpen it in Baluarte: /incidents/{incident_id}\n",
-                subject_for(event, &lang)
-            )
+        let base = self.settings.public_url.as_deref().unwrap_or("").trim_end_matches('/');
+        let link = format!("{base}/incidents/{incident_id}");
+        let open = if lang == "en" {
+            "Open it in Baluarte"
         } else {
-            format!(
-                "{}\n\n{title}\n\nConsúltelo en Baluarte: /incidents/{incident_id}\n",
-                subject_for(event, &lang)
-            )
+            "Consúltelo en Baluarte"
         };
+        let body = format!("{}\n\n{title}\n\n{open}: {link}\n", subject_for(event, &lang));
         enqueue(tx, "email", &email, event, &subject, &body, at).await
     }
 
