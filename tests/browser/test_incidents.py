@@ -102,7 +102,7 @@ def reporter_files_a_report(browser, base, work):
     return incident_url
 
 
-def coordinator_triages_and_asks(browser, base, incident_url):
+def coordinator_triages_and_asks(browser, base, incident_url, work):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     enrol_totp(page, base, "coordinacion@atdt.example")
     page.goto(base + "/incidents")
@@ -126,6 +126,28 @@ def coordinator_triages_and_asks(browser, base, incident_url):
     expect(page.locator("#requests")).to_contain_text("cuenta de administración nueva")
     page.select_option("#rs-stage", "final")
     submit(page, "/request-stage")
+    # Share it: the STIX 2.1 bundle downloads from the case file, and importing it back (as a partner's
+    # bundle would arrive) stores its indicators for correlation.
+    with page.expect_download() as d:
+        page.click("#stix-export")
+    bundle = os.path.join(work, "bundle.stix.json")
+    d.value.save_as(bundle)
+    with open(bundle, encoding="utf-8") as f:
+        objects = json.load(f)["objects"]
+    assert any(o["type"] == "incident" for o in objects), [o["type"] for o in objects]
+    assert any(o["type"] == "indicator" and "portal-falso.example" in o["pattern"] for o in objects)
+    page.goto(base + "/stix/import")
+    page.fill("#source", "CSIRT socio (prueba)")
+    page.set_input_files("#bundle", bundle)
+    page.click("form[action='/stix/import'] button[type=submit]")
+    expect(page.locator("#import-summary")).to_be_visible()
+    broken = os.path.join(work, "broken.json")
+    with open(broken, "w", encoding="utf-8") as f:
+        f.write('{"type": "bundle", "id": "bundle--x", "objects": [')
+    page.set_input_files("#bundle", broken)
+    page.click("form[action='/stix/import'] button[type=submit]")
+    expect(page.locator("#import-error")).to_contain_text("line")
+    page.goto(incident_url)
     states = deadline_states(page)
     assert "espera" not in states[1].lower(), states
     shot(page, "incident-csirt.png")
@@ -177,7 +199,7 @@ def main() -> int:
             )
             url = reporter_files_a_report(browser, base, work)
             print("ok - reporter files a report with an attachment and verifies the receipt")
-            coordinator = coordinator_triages_and_asks(browser, base, url)
+            coordinator = coordinator_triages_and_asks(browser, base, url, work)
             print("ok - coordinator triages, adds a task, asks for information, requests the final report")
             reporter_answers_and_sends_the_final_report(browser, base, url)
             print("ok - reporter answers and sends the final report; the deadline state changes")

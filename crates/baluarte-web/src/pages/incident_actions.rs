@@ -423,7 +423,7 @@ fn disposition(filename: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
+pub(super) fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

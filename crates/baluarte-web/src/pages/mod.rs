@@ -13,6 +13,7 @@ mod incidents;
 mod notices;
 mod observables;
 mod registry;
+mod sharing;
 mod tokens;
 mod users;
 
@@ -46,12 +47,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(campaigns::routes())
         .merge(notices::routes())
         .merge(observables::routes())
+        .merge(sharing::routes())
         .layer(axum::middleware::from_fn_with_state(state, crate::auth::load_session))
         .layer(DefaultBodyLimit::max(FORM_LIMIT));
     Router::new()
         .merge(pages)
         // Multipart uploads check the session and the CSRF field themselves (see incident_actions).
         .merge(incident_actions::upload_routes())
+        .merge(sharing::upload_routes())
         .route("/static/baluarte.css", get(css))
 }
 
