@@ -316,7 +316,11 @@ impl Services {
         .bind(key)
         .fetch_optional(self.db.pool())
         .await?
-        .ok_or_else(|| CoreError::Internal("idempotency key vanished".into()))?;
+        // The first request holding the key failed and rolled back after this one saw it taken: the
+        // caller retries and the key is free again.
+        .ok_or_else(|| {
+            CoreError::Conflict("a request with this Idempotency-Key did not complete; send it again".into())
+        })?;
         let stored: String = row.try_get("request_digest")?;
         if stored != request_digest {
             return Err(CoreError::Conflict(
