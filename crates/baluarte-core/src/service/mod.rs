@@ -25,7 +25,7 @@ pub use correlation::ObservableLookup;
 pub use deadlines::{profile as deadline_profile, profiles as deadline_profiles, DeadlineAssignment};
 pub use handling::{CampaignInput, CloseInput, TriageInput};
 pub use incidents::{Filed, ObservableInput, ReportInput, MAX_OBSERVABLES};
-pub use notifications::{Deliverer, DeliveryReport, NewWebhook, Webhook, WebhookInput, WEBHOOK_EVENTS};
+pub use notifications::{is_webhook_event, Deliverer, DeliveryReport, NewWebhook, Webhook, WebhookInput};
 pub use sharing::{Collection, ImportSummary, ObjectPage};
 
 pub use accounts::{LoginOutcome, SessionInfo, SessionStage, TotpEnrolment};

@@ -16,18 +16,55 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-/// Events a webhook may subscribe to.
-pub const WEBHOOK_EVENTS: &[&str] = &[
-    "incident.reported",
-    "incident.assigned",
-    "incident.request",
-    "incident.answer",
-    "incident.stage",
-    "incident.stage_requested",
-    "incident.closed",
-    "deadline.approaching",
-    "deadline.missed",
+/// The events notices and webhooks are sent for, with the subject of their e-mail in Spanish and English.
+const EVENTS: &[(&str, &str, &str)] = &[
+    (
+        "incident.reported",
+        "Nuevo incidente reportado",
+        "New incident reported",
+    ),
+    (
+        "incident.assigned",
+        "Incidente asignado a usted",
+        "Incident assigned to you",
+    ),
+    (
+        "incident.request",
+        "El CSIRT nacional solicita información",
+        "The national CSIRT requests information",
+    ),
+    (
+        "incident.answer",
+        "Respuesta a una solicitud de información",
+        "Answer to a request for information",
+    ),
+    (
+        "incident.stage",
+        "Nueva entrega de un incidente",
+        "New incident stage submitted",
+    ),
+    (
+        "incident.stage_requested",
+        "El CSIRT nacional solicita una entrega",
+        "The national CSIRT requests a stage",
+    ),
+    ("incident.closed", "Incidente cerrado", "Incident closed"),
+    (
+        "deadline.approaching",
+        "Plazo de notificación próximo a vencer",
+        "Notification deadline approaching",
+    ),
+    (
+        "deadline.missed",
+        "Plazo de notificación vencido",
+        "Notification deadline missed",
+    ),
 ];
+
+/// Whether a webhook may subscribe to `event`.
+pub fn is_webhook_event(event: &str) -> bool {
+    EVENTS.iter().any(|(e, _, _)| *e == event)
+}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Webhook {
@@ -68,28 +105,14 @@ pub struct Deliverer {
 }
 
 fn subject_for(event: &str, lang: &str) -> &'static str {
-    let es = lang != "en";
-    match event {
-        "incident.reported" if es => "Nuevo incidente reportado",
-        "incident.reported" => "New incident reported",
-        "incident.assigned" if es => "Incidente asignado a usted",
-        "incident.assigned" => "Incident assigned to you",
-        "incident.request" if es => "El CSIRT nacional solicita información",
-        "incident.request" => "The national CSIRT requests information",
-        "incident.answer" if es => "Respuesta a una solicitud de información",
-        "incident.answer" => "Answer to a request for information",
-        "incident.stage" if es => "Nueva entrega de un incidente",
-        "incident.stage" => "New incident stage submitted",
-        "incident.stage_requested" if es => "El CSIRT nacional solicita una entrega",
-        "incident.stage_requested" => "The national CSIRT requests a stage",
-        "incident.closed" if es => "Incidente cerrado",
-        "incident.closed" => "Incident closed",
-        "deadline.approaching" if es => "Plazo de notificación próximo a vencer",
-        "deadline.approaching" => "Notification deadline approaching",
-        "deadline.missed" if es => "Plazo de notificación vencido",
-        "deadline.missed" => "Notification deadline missed",
-        _ if es => "Aviso de Baluarte",
-        _ => "Baluarte notice",
+    let (es, en) = EVENTS
+        .iter()
+        .find(|(e, _, _)| *e == event)
+        .map_or(("Aviso de Baluarte", "Baluarte notice"), |(_, es, en)| (*es, *en));
+    if lang == "en" {
+        en
+    } else {
+        es
     }
 }
 
@@ -366,7 +389,7 @@ impl Services {
             errors.push(FieldError::new("events", "choose at least one event"));
         }
         for e in &input.events {
-            if !WEBHOOK_EVENTS.contains(&e.as_str()) {
+            if !is_webhook_event(e) {
                 errors.push(FieldError::new("events", format!("unknown event `{e}`")));
             }
         }
