@@ -382,6 +382,10 @@ async fn tenancy_of_incidents_and_correlation_within_tlp(store: TestStore) -> Te
         .correlations
         .iter()
         .all(|h| h.other_reports == 1 && h.incidents.is_empty()));
+    // The national board is the CSIRT's; an entity's board counts only its own incidents.
+    assert_forbidden(svc.national_incident_board(&p.reporter_b).await);
+    assert_eq!(svc.national_incident_board(&p.analyst).await?.open, 2);
+    assert_eq!(svc.incident_board(&p.reporter_b).await?.open, 1);
     // Lookups by any spelling follow the same rules.
     let l = svc.lookup_observable(&p.analyst, "malo[.]example").await?;
     assert_eq!((l.reports, l.entities), (2, 2));

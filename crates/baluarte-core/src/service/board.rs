@@ -3,8 +3,9 @@
 
 use super::cases::{incident_from_row, IncidentFilter, INCIDENT_SELECT};
 use super::Services;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::policy::Actor;
+use crate::policy::{self, ListScope, Resource};
 use crate::time;
 use serde::Serialize;
 use sqlx::Row;
@@ -53,6 +54,17 @@ fn counts(map: BTreeMap<String, (String, String, i64)>) -> Vec<Count> {
 }
 
 impl Services {
+    /// The national picture, for the national roles that list every entity's incidents; others are
+    /// refused (the API's [`Services::incident_board`] gives an entity its own figures).
+    pub async fn national_incident_board(&self, actor: &Actor) -> Result<Board> {
+        if policy::list_scope(actor, Resource::Incident)? != ListScope::All {
+            return Err(CoreError::forbidden("the national incident board"));
+        }
+        self.incident_board(actor).await
+    }
+
+    /// The board over the incidents the actor may list: every entity's for national roles, its own for
+    /// an entity.
     pub async fn incident_board(&self, actor: &Actor) -> Result<Board> {
         let filter = IncidentFilter {
             status: Some("all".into()),

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use baluarte_core::incident::Severity;
 use baluarte_core::model::EntityKind;
-use baluarte_core::policy::{self, Action, ListScope, Resource};
+use baluarte_core::policy::{self, Action, Resource};
 use baluarte_core::service::{deadline_profiles, Count, DeadlineAssignment};
 use baluarte_core::CoreError;
 use serde::Deserialize;
@@ -82,11 +82,7 @@ fn links(rows: &[(String, i64)], counts: &[Count], param: &str) -> Vec<BarLink> 
 async fn board(State(state): State<AppState>, s: SignedIn) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    // The board is the national picture: for national roles that list every entity's incidents.
-    if !matches!(policy::list_scope(actor, Resource::Incident), Ok(ListScope::All)) {
-        return Err(CoreError::forbidden("the incident board is for national roles")).page(lang);
-    }
-    let b = state.services.incident_board(actor).await.page(lang)?;
+    let b = state.services.national_incident_board(actor).await.page(lang)?;
     let l = Layout::signed_in(&s, "board.title", "board", "/board");
     let t = l.t;
     let sev_rows: Vec<(String, i64)> = b
