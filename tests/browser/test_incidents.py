@@ -136,6 +136,15 @@ def coordinator_triages_and_asks(browser, base, incident_url, work):
         objects = json.load(f)["objects"]
     assert any(o["type"] == "incident" for o in objects), [o["type"] for o in objects]
     assert any(o["type"] == "indicator" and "portal-falso.example" in o["pattern"] for o in objects)
+    # The demo's campaigns group reports that share indicators; a campaign exports as one bundle.
+    page.goto(base + "/campaigns")
+    page.locator("a", has_text="Phishing fiscal").first.click()
+    expect(page.locator("table")).to_contain_text("BAL-")
+    with page.expect_download() as d:
+        page.click("#stix-export")
+    with open(d.value.path(), encoding="utf-8") as f:
+        kinds = {o["type"] for o in json.load(f)["objects"]}
+    assert {"campaign", "incident", "indicator"} <= kinds, kinds
     page.goto(base + "/stix/import")
     page.fill("#source", "CSIRT socio (prueba)")
     page.set_input_files("#bundle", bundle)
