@@ -45,6 +45,8 @@ pub(crate) struct CompiledRule {
     has_clause: bool,
     /// Its necessary literals may occur in any value (keywords), not only in fields rules name.
     needs_all: bool,
+    /// Rule-local indexes of the fields its value tests read: where its literals can occur.
+    literal_fields: Vec<usize>,
     pub(crate) standalone: bool,
 }
 
@@ -66,12 +68,15 @@ struct RouteSet {
     no_clause: Vec<u32>,
     has_clause: bool,
     needs_all: bool,
+    /// Bit set of the fields whose values the literal prefilter scans for these routes.
+    scan_fields: Vec<u64>,
 }
 
 impl RouteSet {
-    fn finish(&mut self, rules: &[CompiledRule]) {
+    fn finish(&mut self, rules: &[CompiledRule], n_fields: usize) {
         self.routes.sort_by_key(|r| (r.rule, r.variant));
         self.bits = vec![0; rules.len().div_ceil(64)];
+        self.scan_fields = vec![0; n_fields.div_ceil(64)];
         self.no_clause.clear();
         for (i, r) in self.routes.iter().enumerate() {
             let rule = &rules[r.rule as usize];
@@ -79,6 +84,11 @@ impl RouteSet {
             if rule.has_clause {
                 self.has_clause = true;
                 self.needs_all |= rule.needs_all;
+                let ids = &rule.variants[r.variant as usize].ids;
+                for &local in &rule.literal_fields {
+                    let f = ids[local] as usize;
+                    self.scan_fields[f / 64] |= 1 << (f % 64);
+                }
             } else {
                 self.no_clause.push(i as u32);
             }
@@ -104,10 +114,180 @@ struct Router {
     always: RouteSet,
 }
 
+/// One automaton of the prefilter; its pattern ids start at `base` in [`Prefilter::pat_rules`].
+#[derive(Debug)]
+struct Scanner {
+    ac: AhoCorasick,
+    base: usize,
+}
+
+/// The cross-rule literal prefilter. A literal of a field test is looked for only in that field's values (one
+/// automaton per field), and only when a routed rule tests the field; keyword literals (unfielded selections)
+/// in every value, and only when a routed rule has them.
 #[derive(Debug)]
 struct Prefilter {
-    ac: AhoCorasick,
-    pat_rules: Vec<Vec<u32>>,
+    /// Per field id: its automaton, if rules look for literals in it.
+    fields: Vec<Option<Scanner>>,
+    keywords: Option<Scanner>,
+    /// Per pattern: the rules whose clauses it satisfies, with those clauses' bits.
+    pat_rules: Vec<Vec<(u32, u8)>>,
+    /// Per rule: the bits of all its clauses (a rule is a candidate once all are set).
+    full_masks: Vec<u8>,
+}
+
+impl Prefilter {
+    fn memory_usage(&self) -> usize {
+        self.fields
+            .iter()
+            .chain([&self.keywords])
+            .flatten()
+            .map(|s| s.ac.memory_usage())
+            .sum()
+    }
+}
+
+/// The literals of one automaton, deduplicated, each with the rules (and clause bits) it satisfies.
+#[derive(Default)]
+struct LiteralSet {
+    ids: FxHashMap<Vec<u8>, u32>,
+    patterns: Vec<Vec<u8>>,
+    rules: Vec<Vec<(u32, u8)>>,
+}
+
+impl LiteralSet {
+    fn add(&mut self, text: &[u8], rule: u32, bit: u8) {
+        let id = match self.ids.get(text) {
+            Some(&id) => id,
+            None => {
+                self.patterns.push(text.to_vec());
+                self.rules.push(Vec::new());
+                let id = (self.patterns.len() - 1) as u32;
+                self.ids.insert(text.to_vec(), id);
+                id
+            }
+        };
+        let list = &mut self.rules[id as usize];
+        match list.last_mut() {
+            Some((r, mask)) if *r == rule => *mask |= 1 << bit,
+            _ => list.push((rule, 1 << bit)),
+        }
+    }
+
+    /// Its automaton. Keyword literals are few and scanned over every byte of an event: a DFA (a few MB) is
+    /// then twice as fast as an NFA. Field automata hold most of the ~20k literals, where a DFA would take
+    /// hundreds of MB for a few percent.
+    fn automaton(&self, dfa: bool) -> Result<AhoCorasick, String> {
+        let kind = if dfa {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            .build(&self.patterns)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Builds the automata of many literal sets on all cores (they are independent; the largest go first, each to
+/// the least loaded thread). Returns them in the order of `sets`.
+fn build_automata(sets: &[&LiteralSet], dfa: &[bool]) -> Vec<Result<AhoCorasick, String>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let mut order: Vec<usize> = (0..sets.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sets[i].patterns.len()));
+    let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
+    for i in order {
+        if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
+            share.0 += sets[i].patterns.len().max(1);
+            share.1.push(i);
+        }
+    }
+    let built: Vec<Vec<(usize, Result<AhoCorasick, String>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = shares
+            .iter()
+            .map(|(_, items)| s.spawn(move || items.iter().map(|&i| (i, sets[i].automaton(dfa[i]))).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Vec::new()))
+            .collect()
+    });
+    let mut out: Vec<Option<Result<AhoCorasick, String>>> = (0..sets.len()).map(|_| None).collect();
+    for (i, ac) in built.into_iter().flatten() {
+        out[i] = Some(ac);
+    }
+    out.into_iter()
+        .map(|ac| ac.unwrap_or_else(|| Err("automaton build thread failed".into())))
+        .collect()
+}
+
+/// Gathers each rule's clauses into the automata, and marks which fields the prefilter reads.
+fn build_prefilter(rules: &mut [CompiledRule], fields: &mut FieldTable) -> Result<Option<Prefilter>, String> {
+    let mut per_field: Vec<LiteralSet> = Vec::new();
+    let mut keywords = LiteralSet::default();
+    let mut full_masks = vec![0u8; rules.len()];
+    for (ri, r) in rules.iter_mut().enumerate() {
+        let det = &r.def.detection;
+        let cnf = expr_cnf(&det.condition, det);
+        if cnf.is_empty() {
+            continue;
+        }
+        r.has_clause = true;
+        full_masks[ri] = u8::MAX >> (8 - cnf.len());
+        for (bit, clause) in cnf.into_iter().enumerate() {
+            for lit in clause {
+                let Some(local) = lit.field else {
+                    r.needs_all = true;
+                    keywords.add(&lit.text, ri as u32, bit as u8);
+                    continue;
+                };
+                if !r.literal_fields.contains(&local) {
+                    r.literal_fields.push(local);
+                }
+                for v in &r.variants {
+                    let f = v.ids[local];
+                    fields.set_prefilter(f);
+                    if per_field.len() <= f as usize {
+                        per_field.resize_with(f as usize + 1, LiteralSet::default);
+                    }
+                    per_field[f as usize].add(&lit.text, ri as u32, bit as u8);
+                }
+            }
+        }
+    }
+    // Field sets in field order, then the keyword set; the empty ones get no automaton.
+    let mut sets: Vec<LiteralSet> = per_field;
+    sets.push(keywords);
+    let non_empty: Vec<usize> = (0..sets.len()).filter(|&i| !sets[i].patterns.is_empty()).collect();
+    if non_empty.is_empty() {
+        return Ok(None);
+    }
+    let keyword_index = sets.len() - 1;
+    let to_build: Vec<&LiteralSet> = non_empty.iter().map(|&i| &sets[i]).collect();
+    let dfa: Vec<bool> = non_empty.iter().map(|&i| i == keyword_index).collect();
+    let mut automata = build_automata(&to_build, &dfa).into_iter();
+    let mut scanners: Vec<Option<Scanner>> = Vec::with_capacity(sets.len());
+    let mut pat_rules = Vec::new();
+    for set in sets {
+        if set.patterns.is_empty() {
+            scanners.push(None);
+            continue;
+        }
+        let ac = automata.next().ok_or("automaton missing")??;
+        scanners.push(Some(Scanner {
+            ac,
+            base: pat_rules.len(),
+        }));
+        pat_rules.extend(set.rules);
+    }
+    let keywords = scanners.pop().flatten();
+    Ok(Some(Prefilter {
+        fields: scanners,
+        keywords,
+        pat_rules,
+        full_masks,
+    }))
 }
 
 /// Sizes of an engine's compiled structures.
@@ -201,8 +381,11 @@ struct Scratch {
     epoch: u32,
     rule_hit: Vec<u32>,
     rule_done: Vec<u32>,
+    /// Clauses of each rule satisfied so far in this event (valid where `rule_hit` is this epoch).
+    rule_mask: Vec<u8>,
     pat_seen: Vec<u32>,
     cands: Vec<u32>,
+    scan_fields: Vec<u64>,
     key: Vec<u8>,
     bufs: EventBuffers,
 }
@@ -211,38 +394,86 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// A necessary condition of a rule: at least one of these (lower-cased) literals occurs in the event.
-type Clause = Vec<Vec<u8>>;
+/// A lower-cased literal of a clause, with the rule-local field whose value contains it (none for a keyword,
+/// which may occur in any value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Lit {
+    text: Vec<u8>,
+    field: Option<usize>,
+}
+
+/// A necessary condition of a rule: at least one of these literals occurs in the event.
+type Clause = Vec<Lit>;
+
+/// Literals one of which occurs in every value a matcher matches.
+type Alternatives = Vec<Vec<u8>>;
 
 const MIN_LITERAL: usize = 2;
 
-fn better(a: Option<Clause>, b: Option<Clause>) -> Option<Clause> {
-    let score = |c: &Clause| {
-        (
-            c.iter().map(|l| l.len().min(12)).min().unwrap_or(0),
-            usize::MAX - c.len(),
-        )
-    };
-    match (a, b) {
-        (Some(a), Some(b)) => Some(if score(&b) > score(&a) { b } else { a }),
-        (a, None) => a,
-        (None, b) => b,
-    }
+/// Necessary conditions of a rule: every clause holds in an event the rule matches. Empty: none known.
+type Cnf = Vec<Clause>;
+
+/// Clauses kept per rule (one bit each in the per-event mask); the most selective are kept. Measured on the
+/// SigmaHQ rules: a second and third clause cut the rules evaluated per event by more than half; more clauses,
+/// or clauses of shorter literals, cost more automaton matches than they save (BENCHMARKS.md).
+const MAX_CLAUSES: usize = 4;
+/// Shortest literal of a clause kept beside the best one: 2- and 3-byte literals occur in most events.
+const MIN_EXTRA_LITERAL: usize = 4;
+
+/// How selective a clause looks: longer shortest literal first, then fewer alternatives.
+fn clause_score(c: &Clause) -> (usize, usize) {
+    literals_score(c.iter().map(|l| l.text.len()), c.len())
 }
 
-fn union(parts: impl Iterator<Item = Option<Clause>>) -> Option<Clause> {
-    let mut out: Clause = Vec::new();
-    for p in parts {
-        out.extend(p?);
+fn literals_score(lengths: impl Iterator<Item = usize>, count: usize) -> (usize, usize) {
+    (lengths.map(|l| l.min(12)).min().unwrap_or(0), usize::MAX - count)
+}
+
+fn best_clause(cnf: &Cnf) -> Option<&Clause> {
+    cnf.iter().max_by_key(|c| clause_score(c))
+}
+
+/// AND: every part's clauses hold; the most selective are kept.
+fn all_of(parts: impl Iterator<Item = Cnf>) -> Cnf {
+    let mut out: Cnf = Vec::new();
+    for c in parts.flatten() {
+        if !out.contains(&c) {
+            out.push(c);
+        }
     }
-    if out.is_empty() {
-        None
+    out.sort_by_key(|c| std::cmp::Reverse(clause_score(c)));
+    let mut first = true;
+    out.retain(|c| std::mem::take(&mut first) || clause_score(c).0 >= MIN_EXTRA_LITERAL);
+    out.truncate(MAX_CLAUSES);
+    out
+}
+
+/// OR: one clause that holds whenever any part holds (the union of each part's best clause); a lone part
+/// keeps all its clauses. A part without clauses leaves the OR without any.
+fn any_of(parts: impl Iterator<Item = Cnf>) -> Cnf {
+    let parts: Vec<Cnf> = parts.collect();
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut union: Clause = Vec::new();
+    for p in &parts {
+        let Some(best) = best_clause(p) else {
+            return Vec::new();
+        };
+        for l in best {
+            if !union.contains(l) {
+                union.push(l.clone());
+            }
+        }
+    }
+    if union.is_empty() {
+        Vec::new()
     } else {
-        Some(out)
+        vec![union]
     }
 }
 
-fn matcher_clause(m: &Matcher) -> Option<Clause> {
+fn matcher_literals(m: &Matcher) -> Option<Alternatives> {
     let lit = match m {
         Matcher::Str { pat, cased } => {
             let l = pat.required_literal()?;
@@ -262,39 +493,47 @@ fn matcher_clause(m: &Matcher) -> Option<Clause> {
     }
 }
 
-fn item_clause(item: &Item) -> Option<Clause> {
+fn item_cnf(item: &Item) -> Cnf {
+    let field = item.field;
+    let clause = |lits: Alternatives| -> Clause { lits.into_iter().map(|text| Lit { text, field }).collect() };
     match &item.test {
-        Test::Values { matchers, all, neq } => {
-            if *neq {
-                None
-            } else if *all {
-                matchers.iter().map(matcher_clause).fold(None, better)
-            } else {
-                union(matchers.iter().map(matcher_clause))
+        Test::Values { neq: true, .. } => Vec::new(),
+        // Every matcher must match some value: each gives its own clause.
+        Test::Values {
+            matchers, all: true, ..
+        } => all_of(
+            matchers
+                .iter()
+                .map(|m| matcher_literals(m).map(clause).into_iter().collect()),
+        ),
+        Test::Values { matchers, .. } => {
+            let mut union: Alternatives = Vec::new();
+            for m in matchers {
+                let Some(lits) = matcher_literals(m) else {
+                    return Vec::new();
+                };
+                union.extend(lits);
             }
+            vec![clause(union)]
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
-fn expr_clause(e: &Expr, det: &CompiledDetection) -> Option<Clause> {
+fn expr_cnf(e: &Expr, det: &CompiledDetection) -> Cnf {
     match e {
-        Expr::Sel(i) => {
-            let sel = det.selections.get(*i)?;
-            union(
-                sel.alts
-                    .iter()
-                    .map(|alt| alt.iter().map(item_clause).fold(None, better)),
-            )
-        }
-        Expr::And(items) => items.iter().map(|i| expr_clause(i, det)).fold(None, better),
-        Expr::Or(items) => union(items.iter().map(|i| expr_clause(i, det))),
-        Expr::Not(_) | Expr::Const(_) => None,
+        Expr::Sel(i) => match det.selections.get(*i) {
+            Some(sel) => any_of(sel.alts.iter().map(|alt| all_of(alt.iter().map(item_cnf)))),
+            None => Vec::new(),
+        },
+        Expr::And(items) => all_of(items.iter().map(|i| expr_cnf(i, det))),
+        Expr::Or(items) => any_of(items.iter().map(|i| expr_cnf(i, det))),
+        Expr::Not(_) | Expr::Const(_) => Vec::new(),
     }
 }
 
 /// A literal every match of a regular expression contains (lower-cased), when one can be found.
-fn regex_clause(src: &str) -> Option<Clause> {
+fn regex_clause(src: &str) -> Option<Alternatives> {
     use regex_syntax::hir::{Class, Hir, HirKind};
     fn single_char(c: &Class) -> Option<Vec<u8>> {
         let mut chars: Vec<String> = Vec::new();
@@ -332,13 +571,13 @@ fn regex_clause(src: &str) -> Option<Clause> {
             _ => None,
         }
     }
-    fn req(h: &Hir) -> Option<Clause> {
+    fn req(h: &Hir) -> Option<Alternatives> {
         match h.kind() {
             HirKind::Literal(_) | HirKind::Class(_) => lit_of(h).map(|l| vec![l]),
             HirKind::Capture(c) => req(&c.sub),
             HirKind::Repetition(r) if r.min >= 1 => req(&r.sub),
             HirKind::Concat(items) => {
-                let mut best: Option<Clause> = None;
+                let mut best: Option<Alternatives> = None;
                 let mut run: Vec<u8> = Vec::new();
                 for it in items {
                     if let Some(l) = lit_of(it) {
@@ -358,6 +597,21 @@ fn regex_clause(src: &str) -> Option<Clause> {
             HirKind::Alternation(items) => union(items.iter().map(req)),
             _ => None,
         }
+    }
+    fn better(a: Option<Alternatives>, b: Option<Alternatives>) -> Option<Alternatives> {
+        let score = |c: &Alternatives| literals_score(c.iter().map(Vec::len), c.len());
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if score(&b) > score(&a) { b } else { a }),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+    fn union(parts: impl Iterator<Item = Option<Alternatives>>) -> Option<Alternatives> {
+        let mut out: Alternatives = Vec::new();
+        for p in parts {
+            out.extend(p?);
+        }
+        (!out.is_empty()).then_some(out)
     }
     let hir = regex_syntax::ParserBuilder::new().build().parse(src).ok()?;
     let c = req(&hir)?;
@@ -471,6 +725,7 @@ impl Engine {
             rules.push(CompiledRule {
                 has_clause: false,
                 needs_all: false,
+                literal_fields: Vec::new(),
                 standalone: true,
                 variants: variants.into_iter().map(|(_, v)| v).collect(),
                 def,
@@ -542,78 +797,28 @@ impl Engine {
             }
         }
 
-        // Literal prefilter.
-        let mut lit_ids: FxHashMap<Vec<u8>, u32> = FxHashMap::default();
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut pat_rules: Vec<Vec<u32>> = Vec::new();
-        for (ri, r) in rules.iter_mut().enumerate() {
-            let det = &r.def.detection;
-            if let Some(clause) = expr_clause(&det.condition, det) {
-                r.has_clause = true;
-                let items = det.selections.iter().flat_map(|s| s.alts.iter().flatten());
-                for item in items {
-                    if !matches!(item.test, Test::Values { .. }) {
-                        continue;
-                    }
-                    match item.field {
-                        None => r.needs_all = true,
-                        Some(local) => {
-                            for v in &r.variants {
-                                fields.set_prefilter(v.ids[local]);
-                            }
-                        }
-                    }
+        let prefilter = match build_prefilter(&mut rules, &mut fields) {
+            Ok(p) => p,
+            Err(e) => {
+                report.warnings.push(RuleError {
+                    file: String::new(),
+                    line: 0,
+                    reason: format!("literal prefilter disabled: {e}"),
+                });
+                for r in &mut rules {
+                    r.has_clause = false;
+                    r.needs_all = false;
                 }
-                for lit in clause {
-                    let id = *lit_ids.entry(lit.clone()).or_insert_with(|| {
-                        patterns.push(lit);
-                        pat_rules.push(Vec::new());
-                        (patterns.len() - 1) as u32
-                    });
-                    let list = &mut pat_rules[id as usize];
-                    if list.last() != Some(&(ri as u32)) {
-                        list.push(ri as u32);
-                    }
-                }
-            }
-        }
-        for sig in &mut router.sigs {
-            for set in sig.table.values_mut() {
-                set.finish(&rules);
-            }
-        }
-        router.always.finish(&rules);
-        let n_patterns = patterns.len();
-        let prefilter = if patterns.is_empty() {
-            None
-        } else {
-            let ac = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                // A contiguous NFA is small enough to stay in cache; a full DFA over ~18k literals is not faster here.
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(&patterns)
-                .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns));
-            match ac {
-                Ok(ac) => Some(Prefilter { ac, pat_rules }),
-                Err(e) => {
-                    report.warnings.push(RuleError {
-                        file: String::new(),
-                        line: 0,
-                        reason: format!("literal prefilter disabled: {e}"),
-                    });
-                    for r in &mut rules {
-                        r.has_clause = false;
-                    }
-                    for sig in &mut router.sigs {
-                        for set in sig.table.values_mut() {
-                            set.finish(&rules);
-                        }
-                    }
-                    router.always.finish(&rules);
-                    None
-                }
+                None
             }
         };
+        for sig in &mut router.sigs {
+            for set in sig.table.values_mut() {
+                set.finish(&rules, fields.len());
+            }
+        }
+        router.always.finish(&rules, fields.len());
+        let n_patterns = prefilter.as_ref().map_or(0, |p| p.pat_rules.len());
 
         let mut engine = Engine {
             fields,
@@ -639,7 +844,7 @@ impl Engine {
             literals: self.n_patterns,
             rules_without_literal: self.rules.iter().filter(|r| !r.has_clause).count(),
             route_keys: self.router.sigs.iter().map(|s| s.table.len()).sum(),
-            prefilter_bytes: self.prefilter.as_ref().map_or(0, |p| p.ac.memory_usage()),
+            prefilter_bytes: self.prefilter.as_ref().map_or(0, Prefilter::memory_usage),
         }
     }
 
@@ -672,7 +877,7 @@ impl Engine {
             let ev = Event::parse_with(json, &self.fields, &mut bufs);
             let r = match ev {
                 Ok(ev) => {
-                    self.evaluate_in(&ev, out, sc);
+                    self.evaluate_in(&ev, out, sc, true);
                     ev.into_buffers(&mut bufs);
                     Ok(())
                 }
@@ -687,15 +892,25 @@ impl Engine {
     pub fn evaluate(&self, ev: &Event, out: &mut Vec<Match>) {
         SCRATCH.with(|cell| {
             let mut sc = cell.borrow_mut();
-            self.evaluate_in(ev, out, &mut sc);
+            self.evaluate_in(ev, out, &mut sc, true);
         })
     }
 
-    fn evaluate_in(&self, ev: &Event, out: &mut Vec<Match>, sc: &mut Scratch) {
+    /// Evaluates every rule routed to the event, without the literal prefilter: the reference that
+    /// [`Engine::evaluate`] must agree with (for tests and diagnostics; much slower).
+    pub fn evaluate_exhaustive(&self, ev: &Event, out: &mut Vec<Match>) {
+        SCRATCH.with(|cell| {
+            let mut sc = cell.borrow_mut();
+            self.evaluate_in(ev, out, &mut sc, false);
+        })
+    }
+
+    fn evaluate_in(&self, ev: &Event, out: &mut Vec<Match>, sc: &mut Scratch, prefilter: bool) {
         let n = self.rules.len();
         if sc.rule_hit.len() < n {
             sc.rule_hit.resize(n, 0);
             sc.rule_done.resize(n, 0);
+            sc.rule_mask.resize(n, 0);
         }
         if let Some(pf) = &self.prefilter {
             if sc.pat_seen.len() < pf.pat_rules.len() {
@@ -741,6 +956,15 @@ impl Engine {
             return;
         }
 
+        if !prefilter {
+            for set in &sets {
+                for route in &set.routes {
+                    self.try_route(route, ev, out, sc, epoch);
+                }
+            }
+            return;
+        }
+
         // 2. Rules without a necessary literal.
         for set in &sets {
             for &i in &set.no_clause {
@@ -754,24 +978,53 @@ impl Engine {
             return;
         }
         sc.cands.clear();
-        let scan = |hay: &[u8], sc: &mut Scratch| {
-            for m in pf.ac.find_overlapping_iter(hay) {
-                let p = m.pattern().as_usize();
+        let scan = |scanner: &Scanner, hay: &[u8], sc: &mut Scratch| {
+            for m in scanner.ac.find_overlapping_iter(hay) {
+                let p = scanner.base + m.pattern().as_usize();
                 if sc.pat_seen[p] == epoch {
                     continue;
                 }
                 sc.pat_seen[p] = epoch;
-                for &r in &pf.pat_rules[p] {
-                    if sc.rule_hit[r as usize] != epoch {
-                        sc.rule_hit[r as usize] = epoch;
+                for &(r, bits) in &pf.pat_rules[p] {
+                    let ri = r as usize;
+                    let old = if sc.rule_hit[ri] == epoch {
+                        sc.rule_mask[ri]
+                    } else {
+                        sc.rule_hit[ri] = epoch;
+                        0
+                    };
+                    let new = old | bits;
+                    sc.rule_mask[ri] = new;
+                    if new != old && new == pf.full_masks[ri] {
                         sc.cands.push(r);
                     }
                 }
             }
         };
-        scan(&ev.haystack, sc);
-        if sets.iter().any(|s| s.needs_all) {
-            scan(&ev.rest, sc);
+        {
+            // Only the values of the fields the routed rules test, each with its field's automaton.
+            let mut scan_fields = std::mem::take(&mut sc.scan_fields);
+            scan_fields.clear();
+            scan_fields.resize(self.fields.len().div_ceil(64), 0);
+            for set in sets.iter().filter(|s| s.has_clause) {
+                for (w, b) in scan_fields.iter_mut().zip(&set.scan_fields) {
+                    *w |= b;
+                }
+            }
+            for l in ev.leaves() {
+                let f = l.field as usize;
+                if l.in_rest() || scan_fields.get(f / 64).is_none_or(|w| w & (1 << (f % 64)) == 0) {
+                    continue;
+                }
+                if let Some(Some(scanner)) = pf.fields.get(f) {
+                    scan(scanner, ev.lower(l), sc);
+                }
+            }
+            sc.scan_fields = scan_fields;
+        }
+        if let Some(scanner) = pf.keywords.as_ref().filter(|_| sets.iter().any(|s| s.needs_all)) {
+            scan(scanner, &ev.haystack, sc);
+            scan(scanner, &ev.rest, sc);
         }
         for ci in 0..sc.cands.len() {
             let r = sc.cands[ci];
@@ -836,18 +1089,21 @@ pub(crate) fn eval_expr(e: &Expr, det: &CompiledDetection, ids: &[u32], ev: &Eve
 }
 
 fn eval_item(item: &Item, ids: &[u32], ev: &Event) -> bool {
-    let field = item.field.map(|f| ids[f]);
-    let leaves = || -> Box<dyn Iterator<Item = &Leaf> + '_> {
-        match field {
-            Some(f) => Box::new(ev.leaves().iter().filter(move |l| l.field == f)),
-            None => Box::new(ev.leaves().iter().filter(|l| l.kind != Kind::Null)),
-        }
-    };
-    match &item.test {
-        Test::Exists(b) => field.is_some_and(|f| ev.first(f).is_some()) == *b,
+    match (item.field.map(|f| ids[f]), &item.test) {
+        (Some(f), Test::Exists(b)) => ev.first(f).is_some() == *b,
+        (None, Test::Exists(b)) => !*b,
+        (Some(f), test) => eval_values(test, ev.values(f).iter(), ids, ev),
+        (None, test) => eval_values(test, ev.leaves().iter().filter(|l| l.kind != Kind::Null), ids, ev),
+    }
+}
+
+/// A value test over the leaves it applies to (a field's values, or every value for keywords).
+fn eval_values<'e>(test: &Test, leaves: impl Iterator<Item = &'e Leaf> + Clone, ids: &[u32], ev: &Event) -> bool {
+    match test {
+        Test::Exists(_) => false,
         Test::Null => {
             let mut any = false;
-            for l in leaves() {
+            for l in leaves {
                 if l.kind == Kind::Null {
                     return true;
                 }
@@ -858,7 +1114,7 @@ fn eval_item(item: &Item, ids: &[u32], ev: &Event) -> bool {
         Test::Values { matchers, all, neq } => {
             if *neq {
                 let mut seen = false;
-                for l in leaves() {
+                for l in leaves {
                     if l.kind == Kind::Null {
                         continue;
                     }
@@ -869,9 +1125,12 @@ fn eval_item(item: &Item, ids: &[u32], ev: &Event) -> bool {
                 }
                 seen
             } else if *all {
-                matchers.iter().all(|m| leaves().any(|l| match_leaf(m, l, ids, ev)))
+                matchers
+                    .iter()
+                    .all(|m| leaves.clone().any(|l| match_leaf(m, l, ids, ev)))
             } else {
-                leaves().any(|l| matchers.iter().any(|m| match_leaf(m, l, ids, ev)))
+                let mut leaves = leaves;
+                leaves.any(|l| matchers.iter().any(|m| match_leaf(m, l, ids, ev)))
             }
         }
     }
@@ -897,7 +1156,7 @@ fn match_leaf(m: &Matcher, l: &Leaf, ids: &[u32], ev: &Event) -> bool {
         Matcher::Time { part, op, value } => time_part(ev.text(l), *part).is_some_and(|v| op.apply(v, *value)),
         Matcher::FieldRef { field, mode, cased } => {
             let other = ids[*field];
-            ev.values(other).any(|o| {
+            ev.values(other).iter().any(|o| {
                 o.kind != Kind::Null
                     && if *cased {
                         mode.apply(ev.text(l), ev.text(o))

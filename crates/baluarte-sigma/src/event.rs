@@ -93,6 +93,13 @@ pub struct Leaf {
     in_rest: bool,
 }
 
+impl Leaf {
+    /// Its field is one no rule's literal prefilter reads (its lower-cased text is in `rest`).
+    pub(crate) fn in_rest(&self) -> bool {
+        self.in_rest
+    }
+}
+
 /// A parsed event. Holds the source text and reusable buffers.
 #[derive(Debug, Default)]
 pub struct Event<'a> {
@@ -176,6 +183,9 @@ impl<'a> Event<'a> {
             }
         };
         bufs.scratch = scratch;
+        // Sorted by field (stable: a field's values keep document order), so rules find a field's values by
+        // binary search instead of scanning every leaf.
+        ev.leaves.sort_by_key(|l| l.field);
         r.map(|_| ev)
     }
 
@@ -216,13 +226,16 @@ impl<'a> Event<'a> {
         &b[l.lower.0 as usize..l.lower.1 as usize]
     }
 
-    /// Values of a field.
-    pub fn values(&self, field: u32) -> impl Iterator<Item = &Leaf> + '_ {
-        self.leaves.iter().filter(move |l| l.field == field)
+    /// Values of a field, in document order (leaves are kept sorted by field, see `parse_with`).
+    pub fn values(&self, field: u32) -> &[Leaf] {
+        let start = self.leaves.partition_point(|l| l.field < field);
+        let len = self.leaves[start..].iter().take_while(|l| l.field == field).count();
+        &self.leaves[start..start + len]
     }
 
     pub fn first(&self, field: u32) -> Option<&Leaf> {
-        self.leaves.iter().find(|l| l.field == field)
+        let start = self.leaves.partition_point(|l| l.field < field);
+        self.leaves.get(start).filter(|l| l.field == field)
     }
 }
 
@@ -587,7 +600,7 @@ mod tests {
     }
 
     fn get<'e>(ev: &'e Event, t: &FieldTable, name: &str) -> Vec<&'e str> {
-        ev.values(t.get(name)).map(|l| ev.text_str(l)).collect()
+        ev.values(t.get(name)).iter().map(|l| ev.text_str(l)).collect()
     }
 
     #[test]

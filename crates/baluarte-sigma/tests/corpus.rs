@@ -135,3 +135,39 @@ fn regression_suite_from_json() {
     assert!(cases >= 200, "only {cases} regression cases found");
     assert!(failures.is_empty(), "{} regression failures", failures.len());
 }
+
+/// The literal prefilter only skips rules that cannot match: over every EVTX-ATTACK-SAMPLES event, the
+/// engine's detections equal those of evaluating every rule routed to the event.
+#[test]
+fn prefilter_never_drops_a_detection() {
+    let Some(corpus) = common::corpus() else { return };
+    let sigma = corpus.join("sigma");
+    let mut b = EngineBuilder::new();
+    for d in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
+        b.add_path(&sigma.join(d));
+    }
+    let (engine, _report) = b.build();
+    let text = std::fs::read_to_string(corpus.join("evtx/EVTX-ATTACK-SAMPLES.jsonl")).unwrap_or_default();
+    let (mut events, mut detections) = (0, 0);
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(ev) = engine.parse_event(line) else { continue };
+        fast.clear();
+        slow.clear();
+        engine.evaluate(&ev, &mut fast);
+        engine.evaluate_exhaustive(&ev, &mut slow);
+        let ids = |v: &[baluarte_sigma::Match]| {
+            let mut ids: Vec<u32> = v.iter().map(|m| m.rule).collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(ids(&fast), ids(&slow), "event {events}: {line}");
+        events += 1;
+        detections += fast.len();
+    }
+    println!("{events} events, {detections} detections, the same with and without the prefilter");
+    assert!(
+        events > 8000 && detections > 1000,
+        "{events} events, {detections} detections"
+    );
+}
