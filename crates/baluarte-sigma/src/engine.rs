@@ -190,9 +190,16 @@ impl LiteralSet {
     }
 }
 
+/// Below this many literals, building the automata takes less than starting threads would save.
+const PARALLEL_BUILD_LITERALS: usize = 4096;
+
 /// Builds the automata of many literal sets on all cores (they are independent; the largest go first, each to
 /// the least loaded thread). Returns them in the order of `sets`.
 fn build_automata(sets: &[&LiteralSet], dfa: &[bool]) -> Vec<Result<AhoCorasick, String>> {
+    let total: usize = sets.iter().map(|s| s.patterns.len()).sum();
+    if total < PARALLEL_BUILD_LITERALS {
+        return sets.iter().zip(dfa).map(|(s, &d)| s.automaton(d)).collect();
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let mut order: Vec<usize> = (0..sets.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(sets[i].patterns.len()));
