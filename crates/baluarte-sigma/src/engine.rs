@@ -1,9 +1,13 @@
 //! The compiled engine: logsource routing, the cross-rule literal prefilter, and rule evaluation.
 //!
 //! For each event: (1) routing picks the rules whose logsource the event belongs to (hash lookups on the
-//! routing fields: `Channel`/`EventID`, or explicit `product`/`category`/`service`); (2) if any routed rule has
-//! necessary literals, one Aho-Corasick pass over the event's lower-cased values marks the rules whose literals
-//! occur; (3) only routed rules that are marked (or have no necessary literal) are evaluated.
+//! routing fields: `Channel`/`EventID`, or explicit `product`/`category`/`service`); (2) the literal prefilter
+//! scans the lower-cased values of the fields the routed rules test, each with its field's Aho-Corasick
+//! automaton (and every value with the keyword automaton when a routed rule has keywords), and sets one bit per
+//! satisfied clause of each rule: a rule has up to four clauses, conditions its condition implies ("`\cmd.exe`
+//! or `\powershell.exe` in `Image`" and "`-enc` in `CommandLine`"); (3) only routed rules whose clauses all
+//! hold (or that have none) are evaluated. `Engine::evaluate_exhaustive` skips step 2, and the tests hold
+//! both to the same results.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
