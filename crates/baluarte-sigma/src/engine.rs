@@ -194,6 +194,10 @@ impl LiteralSet {
     }
 }
 
+/// Keyword literals up to which their automaton is a DFA (SigmaHQ has 570: 4 MB). A DFA's size grows with its
+/// literals; past this, a rule set of mostly keywords gets an NFA rather than hundreds of MB.
+const KEYWORD_DFA_MAX_LITERALS: usize = 4096;
+
 /// Below this many literals, building the automata takes less than starting threads would save.
 const PARALLEL_BUILD_LITERALS: usize = 4096;
 
@@ -276,7 +280,10 @@ fn build_prefilter(rules: &mut [CompiledRule], fields: &mut FieldTable) -> Resul
     }
     let keyword_index = sets.len() - 1;
     let to_build: Vec<&LiteralSet> = non_empty.iter().map(|&i| &sets[i]).collect();
-    let dfa: Vec<bool> = non_empty.iter().map(|&i| i == keyword_index).collect();
+    let dfa: Vec<bool> = non_empty
+        .iter()
+        .map(|&i| i == keyword_index && sets[i].patterns.len() <= KEYWORD_DFA_MAX_LITERALS)
+        .collect();
     let mut automata = build_automata(&to_build, &dfa).into_iter();
     let mut scanners: Vec<Option<Scanner>> = Vec::with_capacity(sets.len());
     let mut pat_rules = Vec::new();
