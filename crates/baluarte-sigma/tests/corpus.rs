@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use baluarte_sigma::yaml::{parse_documents, Node, NodeKind};
-use baluarte_sigma::EngineBuilder;
+use baluarte_sigma::{Engine, EngineBuilder};
 
 /// Rules of `sigma/rules` that load (all 3,141 at this snapshot).
 const EXPECTED_LOADED: usize = 3141;
@@ -51,15 +51,20 @@ fn seq(n: Option<&Node>) -> &[Node] {
     }
 }
 
+/// An engine with every SigmaHQ rule directory: the regular, emerging-threat and threat-hunting rules.
+fn all_sigmahq_rules(corpus: &Path) -> Engine {
+    let mut b = EngineBuilder::new();
+    for d in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
+        b.add_path(&corpus.join("sigma").join(d));
+    }
+    b.build().0
+}
+
 #[test]
 fn regression_suite_from_json() {
     let Some(corpus) = common::corpus() else { return };
     let sigma = corpus.join("sigma");
-    let mut b = EngineBuilder::new();
-    for d in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
-        b.add_path(&sigma.join(d));
-    }
-    let (engine, _report) = b.build();
+    let engine = all_sigmahq_rules(&corpus);
     let by_id: std::collections::HashMap<&str, u32> = (0..engine.rule_count() as u32)
         .filter_map(|i| engine.rule(i).and_then(|m| m.id.as_deref()).map(|id| (id, i)))
         .collect();
@@ -141,12 +146,7 @@ fn regression_suite_from_json() {
 #[test]
 fn prefilter_never_drops_a_detection() {
     let Some(corpus) = common::corpus() else { return };
-    let sigma = corpus.join("sigma");
-    let mut b = EngineBuilder::new();
-    for d in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
-        b.add_path(&sigma.join(d));
-    }
-    let (engine, _report) = b.build();
+    let engine = all_sigmahq_rules(&corpus);
     let text = std::fs::read_to_string(corpus.join("evtx/EVTX-ATTACK-SAMPLES.jsonl")).unwrap_or_default();
     let (mut events, mut detections) = (0, 0);
     let (mut fast, mut slow) = (Vec::new(), Vec::new());
