@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use baluarte_sigma::{EngineBuilder, Match};
+use baluarte_sigma::{Engine, EngineBuilder, Match};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -46,6 +46,14 @@ fn main() {
         "1 thread: {total} events, {matches} matches, {errors} errors, {:.3}s, {:.0} events/s",
         el,
         total as f64 / el
+    );
+    let c = Engine::take_thread_counters();
+    let per = |n: u64| n as f64 / c.events.max(1) as f64;
+    println!(
+        "per event: {:.0} bytes scanned, {:.1} rules marked by the prefilter, {:.1} rules evaluated",
+        per(c.bytes_scanned),
+        per(c.rules_marked),
+        per(c.rules_evaluated)
     );
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let t2 = Instant::now();

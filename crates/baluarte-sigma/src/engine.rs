@@ -394,8 +394,22 @@ pub struct Engine {
     n_patterns: usize,
 }
 
+/// What the prefilter did on this thread's events: the figures behind BENCHMARKS.md's per-event table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PrefilterCounters {
+    /// Events evaluated with the prefilter.
+    pub events: u64,
+    /// Bytes the automata scanned.
+    pub bytes_scanned: u64,
+    /// Rules whose clauses all held (candidates), before routing is checked.
+    pub rules_marked: u64,
+    /// Rules evaluated, with or without literals.
+    pub rules_evaluated: u64,
+}
+
 #[derive(Default)]
 struct Scratch {
+    counters: PrefilterCounters,
     epoch: u32,
     rule_hit: Vec<u32>,
     rule_done: Vec<u32>,
@@ -914,6 +928,11 @@ impl Engine {
         })
     }
 
+    /// The prefilter's counters of the calling thread since the last call (for every engine used on it), reset.
+    pub fn take_thread_counters() -> PrefilterCounters {
+        SCRATCH.with(|cell| std::mem::take(&mut cell.borrow_mut().counters))
+    }
+
     /// Evaluates every rule routed to the event, without the literal prefilter: the reference that
     /// [`Engine::evaluate`] must agree with (for tests and diagnostics; much slower).
     pub fn evaluate_exhaustive(&self, ev: &Event, out: &mut Vec<Match>) {
@@ -983,6 +1002,7 @@ impl Engine {
             return;
         }
 
+        sc.counters.events += 1;
         // 2. Rules without a necessary literal.
         for set in &sets {
             for &i in &set.no_clause {
@@ -1035,15 +1055,18 @@ impl Engine {
                     continue;
                 }
                 if let Some(Some(scanner)) = pf.fields.get(f) {
+                    sc.counters.bytes_scanned += ev.lower(l).len() as u64;
                     scan(scanner, ev.lower(l), sc);
                 }
             }
             sc.scan_fields = scan_fields;
         }
         if let Some(scanner) = pf.keywords.as_ref().filter(|_| sets.iter().any(|s| s.needs_all)) {
+            sc.counters.bytes_scanned += (ev.haystack.len() + ev.rest.len()) as u64;
             scan(scanner, &ev.haystack, sc);
             scan(scanner, &ev.rest, sc);
         }
+        sc.counters.rules_marked += sc.cands.len() as u64;
         for ci in 0..sc.cands.len() {
             let r = sc.cands[ci];
             for set in &sets {
@@ -1063,6 +1086,7 @@ impl Engine {
         if sc.rule_done[ri] == epoch || !route.present.iter().all(|f| ev.first(*f).is_some()) {
             return;
         }
+        sc.counters.rules_evaluated += 1;
         let rule = &self.rules[ri];
         let variant = &rule.variants[route.variant as usize];
         let det = &rule.def.detection;

@@ -29,7 +29,7 @@ mod time;
 pub mod yaml;
 
 pub use correlation::{CorrelationMatch, Correlator, CorrelatorOptions, CorrelatorStats};
-pub use engine::{Engine, EngineBuilder, Match, RuleId};
+pub use engine::{Engine, EngineBuilder, Match, PrefilterCounters, RuleId};
 pub use event::{Event, EventBuffers, EventError, FieldTable};
 pub use mapping::Mappings;
 pub use output::{CorrelationDetection, Detection, RuleSummary, Summary};
