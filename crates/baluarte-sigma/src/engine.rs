@@ -140,6 +140,31 @@ struct Prefilter {
 }
 
 impl Prefilter {
+    /// Sets the clause bits of the literals found in `hay`; a rule whose bits are now all set becomes a candidate.
+    fn mark(&self, scanner: &Scanner, hay: &[u8], sc: &mut Scratch, epoch: u32) {
+        for m in scanner.ac.find_overlapping_iter(hay) {
+            let p = scanner.base + m.pattern().as_usize();
+            if sc.pat_seen[p] == epoch {
+                continue;
+            }
+            sc.pat_seen[p] = epoch;
+            for &(r, bits) in &self.pat_rules[p] {
+                let ri = r as usize;
+                let old = if sc.rule_hit[ri] == epoch {
+                    sc.rule_mask[ri]
+                } else {
+                    sc.rule_hit[ri] = epoch;
+                    0
+                };
+                let new = old | bits;
+                sc.rule_mask[ri] = new;
+                if new != old && new == self.full_masks[ri] {
+                    sc.cands.push(r);
+                }
+            }
+        }
+    }
+
     fn memory_usage(&self) -> usize {
         self.fields
             .iter()
@@ -201,34 +226,34 @@ const KEYWORD_DFA_MAX_LITERALS: usize = 4096;
 /// Below this many literals, building the automata takes less than starting threads would save.
 const PARALLEL_BUILD_LITERALS: usize = 4096;
 
-/// Builds the automata of many literal sets on all cores (they are independent; the largest go first, each to
-/// the least loaded thread). Returns them in the order of `sets`.
-fn build_automata(sets: &[&LiteralSet], dfa: &[bool]) -> Vec<Result<AhoCorasick, String>> {
-    let total: usize = sets.iter().map(|s| s.patterns.len()).sum();
+/// Builds the automata of many literal sets (each with whether it is a DFA) on all cores: they are independent;
+/// the largest go first, each to the least loaded thread. Returns them in the order of `jobs`.
+fn build_automata(jobs: &[(&LiteralSet, bool)]) -> Vec<Result<AhoCorasick, String>> {
+    let total: usize = jobs.iter().map(|(s, _)| s.patterns.len()).sum();
     if total < PARALLEL_BUILD_LITERALS {
-        return sets.iter().zip(dfa).map(|(s, &d)| s.automaton(d)).collect();
+        return jobs.iter().map(|(s, dfa)| s.automaton(*dfa)).collect();
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let mut order: Vec<usize> = (0..sets.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(sets[i].patterns.len()));
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].0.patterns.len()));
     let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
     for i in order {
         if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
-            share.0 += sets[i].patterns.len().max(1);
+            share.0 += jobs[i].0.patterns.len().max(1);
             share.1.push(i);
         }
     }
     let built: Vec<Vec<(usize, Result<AhoCorasick, String>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = shares
             .iter()
-            .map(|(_, items)| s.spawn(move || items.iter().map(|&i| (i, sets[i].automaton(dfa[i]))).collect()))
+            .map(|(_, items)| s.spawn(move || items.iter().map(|&i| (i, jobs[i].0.automaton(jobs[i].1))).collect()))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|_| Vec::new()))
             .collect()
     });
-    let mut out: Vec<Option<Result<AhoCorasick, String>>> = (0..sets.len()).map(|_| None).collect();
+    let mut out: Vec<Option<Result<AhoCorasick, String>>> = (0..jobs.len()).map(|_| None).collect();
     for (i, ac) in built.into_iter().flatten() {
         out[i] = Some(ac);
     }
@@ -237,8 +262,8 @@ fn build_automata(sets: &[&LiteralSet], dfa: &[bool]) -> Vec<Result<AhoCorasick,
         .collect()
 }
 
-/// Gathers each rule's clauses into the automata, and marks which fields the prefilter reads.
-fn build_prefilter(rules: &mut [CompiledRule], fields: &mut FieldTable) -> Result<Option<Prefilter>, String> {
+/// Gathers each rule's clauses into the automata.
+fn build_prefilter(rules: &mut [CompiledRule]) -> Result<Option<Prefilter>, String> {
     let mut per_field: Vec<LiteralSet> = Vec::new();
     let mut keywords = LiteralSet::default();
     let mut full_masks = vec![0u8; rules.len()];
@@ -262,7 +287,6 @@ fn build_prefilter(rules: &mut [CompiledRule], fields: &mut FieldTable) -> Resul
                 }
                 for v in &r.variants {
                     let f = v.ids[local];
-                    fields.set_prefilter(f);
                     if per_field.len() <= f as usize {
                         per_field.resize_with(f as usize + 1, LiteralSet::default);
                     }
@@ -279,12 +303,16 @@ fn build_prefilter(rules: &mut [CompiledRule], fields: &mut FieldTable) -> Resul
         return Ok(None);
     }
     let keyword_index = sets.len() - 1;
-    let to_build: Vec<&LiteralSet> = non_empty.iter().map(|&i| &sets[i]).collect();
-    let dfa: Vec<bool> = non_empty
+    let jobs: Vec<(&LiteralSet, bool)> = non_empty
         .iter()
-        .map(|&i| i == keyword_index && sets[i].patterns.len() <= KEYWORD_DFA_MAX_LITERALS)
+        .map(|&i| {
+            (
+                &sets[i],
+                i == keyword_index && sets[i].patterns.len() <= KEYWORD_DFA_MAX_LITERALS,
+            )
+        })
         .collect();
-    let mut automata = build_automata(&to_build, &dfa).into_iter();
+    let mut automata = build_automata(&jobs).into_iter();
     let mut scanners: Vec<Option<Scanner>> = Vec::with_capacity(sets.len());
     let mut pat_rules = Vec::new();
     for set in sets {
@@ -829,7 +857,7 @@ impl Engine {
             }
         }
 
-        let prefilter = match build_prefilter(&mut rules, &mut fields) {
+        let prefilter = match build_prefilter(&mut rules) {
             Ok(p) => p,
             Err(e) => {
                 report.warnings.push(RuleError {
@@ -1016,55 +1044,10 @@ impl Engine {
             return;
         }
         sc.cands.clear();
-        let scan = |scanner: &Scanner, hay: &[u8], sc: &mut Scratch| {
-            for m in scanner.ac.find_overlapping_iter(hay) {
-                let p = scanner.base + m.pattern().as_usize();
-                if sc.pat_seen[p] == epoch {
-                    continue;
-                }
-                sc.pat_seen[p] = epoch;
-                for &(r, bits) in &pf.pat_rules[p] {
-                    let ri = r as usize;
-                    let old = if sc.rule_hit[ri] == epoch {
-                        sc.rule_mask[ri]
-                    } else {
-                        sc.rule_hit[ri] = epoch;
-                        0
-                    };
-                    let new = old | bits;
-                    sc.rule_mask[ri] = new;
-                    if new != old && new == pf.full_masks[ri] {
-                        sc.cands.push(r);
-                    }
-                }
-            }
-        };
-        {
-            // Only the values of the fields the routed rules test, each with its field's automaton.
-            let mut scan_fields = std::mem::take(&mut sc.scan_fields);
-            scan_fields.clear();
-            scan_fields.resize(self.fields.len().div_ceil(64), 0);
-            for set in sets.iter().filter(|s| s.has_clause) {
-                for (w, b) in scan_fields.iter_mut().zip(&set.scan_fields) {
-                    *w |= b;
-                }
-            }
-            for l in ev.leaves() {
-                let f = l.field as usize;
-                if l.in_rest() || scan_fields.get(f / 64).is_none_or(|w| w & (1 << (f % 64)) == 0) {
-                    continue;
-                }
-                if let Some(Some(scanner)) = pf.fields.get(f) {
-                    sc.counters.bytes_scanned += ev.lower(l).len() as u64;
-                    scan(scanner, ev.lower(l), sc);
-                }
-            }
-            sc.scan_fields = scan_fields;
-        }
+        self.scan_routed_fields(pf, &sets, ev, sc, epoch);
         if let Some(scanner) = pf.keywords.as_ref().filter(|_| sets.iter().any(|s| s.needs_all)) {
-            sc.counters.bytes_scanned += (ev.haystack.len() + ev.rest.len()) as u64;
-            scan(scanner, &ev.haystack, sc);
-            scan(scanner, &ev.rest, sc);
+            sc.counters.bytes_scanned += ev.haystack.len() as u64;
+            pf.mark(scanner, &ev.haystack, sc, epoch);
         }
         sc.counters.rules_marked += sc.cands.len() as u64;
         for ci in 0..sc.cands.len() {
@@ -1079,6 +1062,29 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Scans the values of the fields the routed rules test, each with its field's automaton.
+    fn scan_routed_fields(&self, pf: &Prefilter, sets: &[&RouteSet], ev: &Event, sc: &mut Scratch, epoch: u32) {
+        let mut fields = std::mem::take(&mut sc.scan_fields);
+        fields.clear();
+        fields.resize(self.fields.len().div_ceil(64), 0);
+        for set in sets.iter().filter(|s| s.has_clause) {
+            for (w, b) in fields.iter_mut().zip(&set.scan_fields) {
+                *w |= b;
+            }
+        }
+        for l in ev.leaves() {
+            let f = l.field as usize;
+            if fields.get(f / 64).is_none_or(|w| w & (1 << (f % 64)) == 0) {
+                continue;
+            }
+            if let Some(Some(scanner)) = pf.fields.get(f) {
+                sc.counters.bytes_scanned += ev.lower(l).len() as u64;
+                pf.mark(scanner, ev.lower(l), sc, epoch);
+            }
+        }
+        sc.scan_fields = fields;
     }
 
     fn try_route(&self, route: &Route, ev: &Event, out: &mut Vec<Match>, sc: &mut Scratch, epoch: u32) {

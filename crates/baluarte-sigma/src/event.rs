@@ -21,8 +21,6 @@ pub const UNKNOWN_FIELD: u32 = u32::MAX;
 pub struct FieldTable {
     map: FxHashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
-    /// Fields whose values the literal prefilter scans.
-    prefilter: Vec<bool>,
 }
 
 impl FieldTable {
@@ -32,19 +30,8 @@ impl FieldTable {
         }
         let id = self.names.len() as u32;
         self.names.push(name.into());
-        self.prefilter.push(false);
         self.map.insert(name.into(), id);
         id
-    }
-
-    pub(crate) fn set_prefilter(&mut self, id: u32) {
-        if let Some(p) = self.prefilter.get_mut(id as usize) {
-            *p = true;
-        }
-    }
-
-    pub(crate) fn is_prefilter(&self, id: u32) -> bool {
-        self.prefilter.get(id as usize).copied().unwrap_or(false)
     }
 
     pub fn get(&self, name: &str) -> u32 {
@@ -88,16 +75,8 @@ pub struct Leaf {
     /// Original text: in the source when `in_buf` is false, else in the event's own buffer.
     orig: (u32, u32),
     in_buf: bool,
-    /// Lower-cased text in the event's haystack (or in `rest` for fields the prefilter does not scan).
+    /// Lower-cased text in the event's haystack.
     lower: (u32, u32),
-    in_rest: bool,
-}
-
-impl Leaf {
-    /// Its field is one no rule's literal prefilter reads (its lower-cased text is in `rest`).
-    pub(crate) fn in_rest(&self) -> bool {
-        self.in_rest
-    }
 }
 
 /// A parsed event. Holds the source text and reusable buffers.
@@ -106,10 +85,8 @@ pub struct Event<'a> {
     src: &'a str,
     pub(crate) leaves: Vec<Leaf>,
     buf: Vec<u8>,
-    /// All values lower-cased, each followed by a NUL: the haystack of the literal prefilter.
+    /// All values lower-cased, each followed by a NUL: what matchers compare and the prefilter scans.
     pub(crate) haystack: Vec<u8>,
-    /// Lower-cased values of the other fields.
-    pub(crate) rest: Vec<u8>,
 }
 
 /// Reusable allocations for parsing events.
@@ -118,7 +95,6 @@ pub struct EventBuffers {
     leaves: Vec<Leaf>,
     buf: Vec<u8>,
     haystack: Vec<u8>,
-    rest: Vec<u8>,
     scratch: Scratch,
 }
 
@@ -144,12 +120,10 @@ impl<'a> Event<'a> {
             leaves: std::mem::take(&mut bufs.leaves),
             buf: std::mem::take(&mut bufs.buf),
             haystack: std::mem::take(&mut bufs.haystack),
-            rest: std::mem::take(&mut bufs.rest),
         };
         ev.leaves.clear();
         ev.buf.clear();
         ev.haystack.clear();
-        ev.rest.clear();
         let mut scratch = std::mem::take(&mut bufs.scratch);
         scratch.path.clear();
         scratch.keybuf.clear();
@@ -194,7 +168,6 @@ impl<'a> Event<'a> {
         bufs.leaves = self.leaves;
         bufs.buf = self.buf;
         bufs.haystack = self.haystack;
-        bufs.rest = self.rest;
     }
 
     /// The source JSON text.
@@ -222,8 +195,7 @@ impl<'a> Event<'a> {
 
     /// Lower-cased text of a value.
     pub fn lower(&self, l: &Leaf) -> &[u8] {
-        let b = if l.in_rest { &self.rest } else { &self.haystack };
-        &b[l.lower.0 as usize..l.lower.1 as usize]
+        &self.haystack[l.lower.0 as usize..l.lower.1 as usize]
     }
 
     /// Values of a field, in document order (leaves are kept sorted by field, see `parse_with`).
@@ -496,12 +468,7 @@ impl<'a> JsonParser<'_, 'a> {
         } else {
             &self.s[orig.0 as usize..orig.1 as usize]
         };
-        let in_rest = !self.fields.is_prefilter(field);
-        let hay = if in_rest {
-            &mut self.ev.rest
-        } else {
-            &mut self.ev.haystack
-        };
+        let hay = &mut self.ev.haystack;
         let ls = hay.len() as u32;
         lower_into(text, hay);
         let le = hay.len() as u32;
@@ -512,7 +479,6 @@ impl<'a> JsonParser<'_, 'a> {
             orig,
             in_buf,
             lower: (ls, le),
-            in_rest,
         });
     }
 
