@@ -10,7 +10,6 @@ use crate::db::{Db, WriteTx};
 use crate::error::Result;
 use crate::model::AuditEntry;
 use crate::policy::Actor;
-use crate::time;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -142,7 +141,7 @@ pub async fn append(tx: &mut WriteTx, actor: &Actor, change: Change<'_>) -> Resu
     let prev_hash: String = head.try_get("hash")?;
     let mut entry = AuditEntry {
         seq,
-        at: time::now(),
+        at: tx.now(),
         actor_kind: actor.kind().to_string(),
         actor_id: actor.id().to_string(),
         actor_label: actor.label.clone(),
@@ -231,7 +230,7 @@ pub async fn checkpoint(db: &Db, key: &ServerKey) -> Result<Option<i64>> {
     )
     .bind(seq)
     .bind(&hash)
-    .bind(time::now())
+    .bind(tx.now())
     .bind(key.public_hex())
     .bind(key.sign_hex(&checkpoint_message(seq, &hash)))
     .execute(tx.conn())

@@ -73,7 +73,7 @@ pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Manifest> {
     let manifest = Manifest {
         format: "baluarte-backup-1".into(),
         backend: backend.into(),
-        created_at: crate::time::rfc3339(crate::time::now()),
+        created_at: crate::time::rfc3339(db.now()),
         files,
     };
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| CoreError::Internal(e.to_string()))?;

@@ -176,35 +176,30 @@ pub mod totp {
         Ok(build(secret_b32, account)?.get_url())
     }
 
-    /// The time step (Unix time / 30 s) whose code this is, trying the current step and one either
+    /// The time step (Unix time / 30 s) whose code this is at `now`, trying that step and one either
     /// side for clock drift; None when the code matches none of them.
-    pub fn matching_step(secret_b32: &str, code: &str) -> Option<i64> {
+    pub fn matching_step(secret_b32: &str, code: &str, now: crate::time::Micros) -> Option<i64> {
         let code = code.trim();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let totp = build(secret_b32, "x").ok()?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_secs();
-        let step = now / 30;
+        let step = u64::try_from(now / 1_000_000).ok()? / 30;
         [step.saturating_sub(1), step, step + 1]
             .into_iter()
             .find(|s| same_secret(&totp.generate(s * 30), code))
             .and_then(|s| i64::try_from(s).ok())
     }
 
-    /// Whether the code is valid now (ignoring reuse; the service layer refuses reuse).
-    pub fn check(secret_b32: &str, code: &str) -> bool {
-        matching_step(secret_b32, code).is_some()
+    /// Whether the code is valid at `now` (ignoring reuse; the service layer refuses reuse).
+    pub fn check(secret_b32: &str, code: &str, now: crate::time::Micros) -> bool {
+        matching_step(secret_b32, code, now).is_some()
     }
 
-    /// The current code: for tests and the demo's instructions.
-    pub fn current(secret_b32: &str) -> Result<String> {
-        build(secret_b32, "x")?
-            .generate_current()
-            .map_err(|e| CoreError::Internal(format!("clock: {e}")))
+    /// The code at `now`: for tests and the demo's instructions.
+    pub fn code_at(secret_b32: &str, now: crate::time::Micros) -> Result<String> {
+        let secs = u64::try_from(now / 1_000_000).map_err(|_| CoreError::Internal("time before 1970".into()))?;
+        Ok(build(secret_b32, "x")?.generate(secs))
     }
 }
 
@@ -237,11 +232,15 @@ mod tests {
     #[test]
     fn totp_accepts_current_code_only() {
         let secret = totp::new_secret();
-        let code = totp::current(&secret).unwrap_or_default();
-        assert!(totp::check(&secret, &code));
+        let now = 1_795_000_000 * 1_000_000;
+        let code = totp::code_at(&secret, now).unwrap_or_default();
+        assert!(totp::check(&secret, &code, now));
+        // One step of drift either side is accepted, two are not.
+        assert!(totp::check(&secret, &code, now + 30_000_000));
+        assert!(!totp::check(&secret, &code, now + 95_000_000));
         let wrong = format!("{:06}", (code.parse::<u32>().unwrap_or(0) + 500_000) % 1_000_000);
-        assert!(!totp::check(&secret, &wrong));
-        assert!(!totp::check(&secret, "12345a"));
+        assert!(!totp::check(&secret, &wrong, now));
+        assert!(!totp::check(&secret, "12345a", now));
     }
 
     #[test]

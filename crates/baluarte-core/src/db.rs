@@ -5,6 +5,7 @@
 //! at a time, write transactions queue on an async lock instead of failing with SQLITE_BUSY.
 
 use crate::error::{CoreError, Result};
+use crate::time::{Clock, Micros};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub struct Db {
     backend: Backend,
     url: String,
     write_lock: Arc<Mutex<()>>,
+    clock: Clock,
 }
 
 /// A write transaction; on SQLite it also holds the process's writer lock until commit or drop.
@@ -31,11 +33,16 @@ pub struct Db {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _writer: Option<OwnedMutexGuard<()>>,
+    clock: Clock,
 }
 
 impl WriteTx {
     pub fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
+    }
+    /// The time now, on the clock of the store that opened this transaction.
+    pub fn now(&self) -> Micros {
+        self.clock.now()
     }
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await.map_err(CoreError::from)
@@ -81,6 +88,7 @@ impl Db {
             backend,
             url: url.to_string(),
             write_lock: Arc::new(Mutex::new(())),
+            clock: Clock::system(),
         };
         MIGRATOR
             .run(&db.pool)
@@ -92,6 +100,20 @@ impl Db {
     /// The SQLite URL of the database file in a data directory.
     pub fn sqlite_url(data_dir: &std::path::Path) -> String {
         format!("sqlite://{}?mode=rwc", data_dir.join("baluarte.db").display())
+    }
+
+    /// The same store read through another clock (a test's manual clock); clones share it.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn now(&self) -> Micros {
+        self.clock.now()
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -110,7 +132,11 @@ impl Db {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _writer: writer })
+        Ok(WriteTx {
+            tx,
+            _writer: writer,
+            clock: self.clock.clone(),
+        })
     }
 
     /// Cheap round trip, for readiness probes.

@@ -119,7 +119,7 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
         + 7) as u64;
     let mut done = 0u64;
     let mut summary = DemoSummary::default();
-    let now = time::now();
+    let now = db.now();
     // One hash for every demo person: Argon2id is deliberately slow, and they share the password.
     let demo_hash = crypto::hash_password(DEMO_PASSWORD)?;
     let mut tx = db.begin_write().await?;
@@ -323,7 +323,7 @@ async fn add_user(
         totp_enabled: false,
         active: true,
         lang: "es".into(),
-        created_at: time::now(),
+        created_at: tx.now(),
     };
     insert_user(tx.conn(), &user, hash).await?;
     audit::append(tx, actor, Change::created("user", &user.id, entity_id, &user)).await?;

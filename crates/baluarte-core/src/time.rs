@@ -2,11 +2,87 @@
 //! entity's IANA time zone.
 
 use jiff::{tz::TimeZone, Timestamp};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 pub type Micros = i64;
 
-pub fn now() -> Micros {
-    Timestamp::now().as_microsecond()
+/// The one clock the platform reads. Time enters the services only through it: the server runs on the
+/// system clock, tests on a manual clock they set, so that no test depends on the day it runs.
+///
+/// The storage handle ([`crate::db::Db`]) carries it, so a write transaction and its audit entry read
+/// the same clock as the service that opened it.
+#[derive(Clone)]
+pub struct Clock(Arc<Source>);
+
+enum Source {
+    System,
+    Manual(AtomicI64),
+}
+
+impl Clock {
+    /// The operating system's clock, for the server and the command line.
+    pub fn system() -> Self {
+        Clock(Arc::new(Source::System))
+    }
+
+    /// A clock that stands still at `start` until it is [`set`](Clock::set) or
+    /// [`advanced`](Clock::advance); clones share it.
+    pub fn manual(start: Micros) -> Self {
+        Clock(Arc::new(Source::Manual(AtomicI64::new(start))))
+    }
+
+    pub fn now(&self) -> Micros {
+        match &*self.0 {
+            #[allow(clippy::disallowed_methods)] // The one place the wall clock is read.
+            Source::System => Timestamp::now().as_microsecond(),
+            Source::Manual(at) => at.load(Ordering::SeqCst),
+        }
+    }
+
+    pub fn now_timestamp(&self) -> Timestamp {
+        to_timestamp(self.now())
+    }
+
+    pub fn is_manual(&self) -> bool {
+        matches!(&*self.0, Source::Manual(_))
+    }
+
+    /// Move a manual clock to `at`. The system clock cannot be set: the call is refused with `false`.
+    pub fn set(&self, at: Micros) -> bool {
+        match &*self.0 {
+            Source::System => false,
+            Source::Manual(t) => {
+                t.store(at, Ordering::SeqCst);
+                true
+            }
+        }
+    }
+
+    /// Move a manual clock forward (or back, with a negative span); `false` on the system clock.
+    pub fn advance(&self, by: Micros) -> bool {
+        match &*self.0 {
+            Source::System => false,
+            Source::Manual(t) => {
+                t.fetch_add(by, Ordering::SeqCst);
+                true
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &*self.0 {
+            Source::System => f.write_str("Clock::System"),
+            Source::Manual(t) => write!(f, "Clock::Manual({})", rfc3339(t.load(Ordering::SeqCst))),
+        }
+    }
+}
+
+/// Parse an RFC 3339 time (`2026-11-20T16:00:00Z`) into microseconds.
+pub fn parse_rfc3339(text: &str) -> Option<Micros> {
+    text.trim().parse::<Timestamp>().ok().map(|t| t.as_microsecond())
 }
 
 pub fn to_timestamp(us: Micros) -> Timestamp {
@@ -28,6 +104,8 @@ pub fn is_valid_zone(zone: &str) -> bool {
     TimeZone::get(zone).is_ok()
 }
 
+pub const SECOND: Micros = 1_000_000;
+pub const MINUTE: Micros = 60 * SECOND;
 pub const HOUR: Micros = 3_600_000_000;
 pub const DAY: Micros = 24 * HOUR;
 
@@ -49,5 +127,31 @@ pub mod rfc3339_serde {
                 None => s.serialize_none(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told_and_clones_share_it() {
+        let start = parse_rfc3339("2026-11-20T16:00:00Z").unwrap_or_default();
+        let clock = Clock::manual(start);
+        let other = clock.clone();
+        assert_eq!(clock.now(), start);
+        assert!(other.advance(HOUR));
+        assert_eq!(clock.now(), start + HOUR);
+        assert!(clock.set(start - DAY));
+        assert_eq!(other.now(), start - DAY);
+        assert_eq!(rfc3339(clock.now()), "2026-11-19T16:00:00.000000Z");
+    }
+
+    #[test]
+    fn the_system_clock_cannot_be_set() {
+        let clock = Clock::system();
+        assert!(!clock.set(0));
+        assert!(!clock.advance(HOUR));
+        assert!(!clock.is_manual());
     }
 }

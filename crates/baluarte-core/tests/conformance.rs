@@ -921,7 +921,7 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
     svc.logout(&back.secret).await?;
     assert_unauthenticated(svc.session(&back.secret).await);
     sqlx::query("UPDATE sessions SET expires_at = $1")
-        .bind(baluarte_core::time::now() - 1)
+        .bind(svc.now() - 1)
         .execute(svc.db().pool())
         .await?;
     assert_unauthenticated(svc.session(&ok.secret).await);
@@ -1034,8 +1034,8 @@ async fn deactivation_ends_access(store: TestStore) -> TestResult {
     Ok(())
 }
 
-fn wrong_code(secret: &str) -> TestResult<String> {
-    let code: u32 = totp::current(secret)?.parse()?;
+fn wrong_code(svc: &Services, secret: &str) -> TestResult<String> {
+    let code: u32 = totp::code_at(secret, svc.now())?.parse()?;
     Ok(format!("{:06}", (code + 500_000) % 1_000_000))
 }
 
@@ -1051,7 +1051,7 @@ async fn totp_second_factor(store: TestStore) -> TestResult {
     assert!(enrol.url.starts_with("otpauth://totp/"), "{}", enrol.url);
     assert!(enrol.url.contains(&enrol.secret));
     assert_invalid_field(
-        svc.confirm_totp_enrolment(&actor, None, &wrong_code(&enrol.secret)?)
+        svc.confirm_totp_enrolment(&actor, None, &wrong_code(svc, &enrol.secret)?)
             .await,
         "code",
     );
@@ -1061,7 +1061,7 @@ async fn totp_second_factor(store: TestStore) -> TestResult {
         SessionStage::Full,
         "not enrolled yet"
     );
-    let enrol_code = totp::current(&enrol.secret)?;
+    let enrol_code = totp::code_at(&enrol.secret, svc.now())?;
     svc.confirm_totp_enrolment(&actor, None, &enrol_code).await?;
     assert!(svc.get_user(&actor, &officer.id).await?.totp_enabled);
     assert!(
@@ -1074,7 +1074,8 @@ async fn totp_second_factor(store: TestStore) -> TestResult {
     assert_eq!(login.stage, SessionStage::Totp);
     assert_eq!(svc.session(&login.secret).await?.stage, SessionStage::Totp);
     assert_invalid_field(
-        svc.complete_totp(&login.secret, &wrong_code(&enrol.secret)?, IP).await,
+        svc.complete_totp(&login.secret, &wrong_code(svc, &enrol.secret)?, IP)
+            .await,
         "code",
     );
     assert_invalid_field(svc.complete_totp(&login.secret, "abcdef", IP).await, "code");
@@ -1082,7 +1083,7 @@ async fn totp_second_factor(store: TestStore) -> TestResult {
     assert_invalid_field(svc.complete_totp(&login.secret, &enrol_code, IP).await, "code");
     assert_eq!(svc.session(&login.secret).await?.stage, SessionStage::Totp);
     // The authenticator's next code opens the session.
-    let next = totp_code(&enrol.secret, 1)?;
+    let next = totp_code(svc, &enrol.secret, 1)?;
     svc.complete_totp(&login.secret, &next, IP).await?;
     assert_eq!(svc.session(&login.secret).await?.stage, SessionStage::Full);
     assert!(matches!(
@@ -1098,12 +1099,12 @@ async fn totp_second_factor(store: TestStore) -> TestResult {
     let login = svc.login(&officer.email, PASSWORD, IP).await?;
     for _ in 0..5 {
         assert!(svc
-            .complete_totp(&login.secret, &wrong_code(&enrol.secret)?, IP)
+            .complete_totp(&login.secret, &wrong_code(svc, &enrol.secret)?, IP)
             .await
             .is_err());
     }
     let r = svc
-        .complete_totp(&login.secret, &totp_code(&enrol.secret, 1)?, IP)
+        .complete_totp(&login.secret, &totp_code(svc, &enrol.secret, 1)?, IP)
         .await;
     assert!(matches!(r, Err(CoreError::TooManyAttempts { .. })), "{r:?}");
     assert_eq!(svc.session(&login.secret).await?.stage, SessionStage::Totp);
@@ -1117,8 +1118,12 @@ async fn totp_second_factor(store: TestStore) -> TestResult {
     assert_eq!(admin_login.stage, SessionStage::Enrol);
     let admin = svc.session(&admin_login.secret).await?.actor;
     let enrol = svc.begin_totp_enrolment(&admin).await?;
-    svc.confirm_totp_enrolment(&admin, Some(&admin_login.secret), &totp::current(&enrol.secret)?)
-        .await?;
+    svc.confirm_totp_enrolment(
+        &admin,
+        Some(&admin_login.secret),
+        &totp::code_at(&enrol.secret, svc.now())?,
+    )
+    .await?;
     assert_eq!(svc.session(&admin_login.secret).await?.stage, SessionStage::Full);
     assert_eq!(
         svc.login("admin@nacional.example", PASSWORD, IP).await?.stage,
@@ -1146,9 +1151,9 @@ async fn totp_code_is_accepted_once_even_when_raced(store: TestStore) -> TestRes
         .person(&svc, &fx.a, Role::SecurityOfficer, "oficial@cfe.example")
         .await?;
     let enrol = svc.begin_totp_enrolment(&actor).await?;
-    svc.confirm_totp_enrolment(&actor, None, &totp::current(&enrol.secret)?)
+    svc.confirm_totp_enrolment(&actor, None, &totp::code_at(&enrol.secret, svc.now())?)
         .await?;
-    let code = totp_code(&enrol.secret, 1)?;
+    let code = totp_code(&svc, &enrol.secret, 1)?;
     let mut secrets = Vec::new();
     // Many contenders, so that the race is real on SQLite's single writer too.
     for _ in 0..16 {
@@ -1224,7 +1229,7 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
     assert_eq!(count(svc.db(), "api_tokens").await?, 0);
 
     // Created: the secret is returned once and authenticates as the entity, with its purposes.
-    let before = baluarte_core::time::now();
+    let before = svc.now();
     let nt = svc
         .create_token(
             &officer_a,
@@ -1322,7 +1327,7 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
         .await?;
     assert!(svc.authenticate_token(&nt2.secret).await.is_ok());
     sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
-        .bind(baluarte_core::time::now() - 1_000_000)
+        .bind(svc.now() - 1_000_000)
         .bind(&nt2.token.id)
         .execute(svc.db().pool())
         .await?;
@@ -1571,7 +1576,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         ol,
         "enrol_totp",
         "user",
-        svc.confirm_totp_enrolment(&officer, Some(&login.secret), &totp::current(&enrol.secret)?),
+        svc.confirm_totp_enrolment(&officer, Some(&login.secret), &totp::code_at(&enrol.secret, svc.now())?),
     )
     .await?;
     let (second, e) = audited(
@@ -1588,7 +1593,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         ol,
         "login",
         "user",
-        svc.complete_totp(&second.secret, &totp_code(&enrol.secret, 1)?, IP),
+        svc.complete_totp(&second.secret, &totp_code(svc, &enrol.secret, 1)?, IP),
     )
     .await?;
     audited(svc, ol, "logout", "user", svc.logout(&second.secret)).await?;

@@ -31,7 +31,8 @@ fn report(title: &str, tlp: Tlp, observables: &[&str]) -> ReportInput {
         entity_id: None,
         title: title.into(),
         description: "Se detectó cifrado de archivos en servidores de nómina.".into(),
-        detected_at: "2026-11-20T09:30:00-06:00".into(),
+        // Two hours before the test clock: the filing is on time for every profile.
+        detected_at: baluarte_test_support::clock::rfc3339_hours_ago(2),
         occurred_at: None,
         rsit_class: "malicious-code".into(),
         rsit_type: "infected-system".into(),
@@ -430,12 +431,18 @@ async fn deadline_profiles_follow_assignments(store: TestStore) -> TestResult {
     let d = svc.case_file(&p.reporter_b, &b.id).await?.deadlines;
     assert!(!d.applicable);
     assert_eq!(d.state, "not_applicable");
-    // NIS2: the early warning was the report (on time), the 72 h notification is overdue for an incident
-    // detected on 2026-11-20 unless the test runs before 2026-11-23.
+    // NIS2: the early warning was the report (on time); the incident notification is due 72 h after
+    // detection, and pending until then.
     let d = svc.case_file(&p.reporter_a, &a.id).await?.deadlines;
     assert_eq!(d.stages[0].state, "met_on_time");
-    let due = d.stages[1].due_at.ok_or("no due time")?;
-    assert_eq!(baluarte_core::time::rfc3339(due), "2026-11-23T15:30:00.000000Z");
+    assert_eq!(d.stages[1].due_at, Some(a.detected_at + 72 * baluarte_core::time::HOUR));
+    assert_eq!(d.stages[1].state, "pending");
+    store.clock().advance(69 * baluarte_core::time::HOUR);
+    let d = svc.case_file(&p.reporter_a, &a.id).await?.deadlines;
+    assert_eq!(d.stages[1].state, "due_soon");
+    store.clock().advance(2 * baluarte_core::time::HOUR);
+    let d = svc.case_file(&p.reporter_a, &a.id).await?.deadlines;
+    assert_eq!(d.stages[1].state, "overdue");
     // An entity assignment beats the sector's.
     svc.assign_deadline_profile(
         &p.fx.admin,
@@ -490,14 +497,14 @@ async fn bad_reports_are_refused_and_store_nothing(store: TestStore) -> TestResu
         .is_err());
     assert_eq!(count(svc.db(), "incidents").await?, 0);
     assert_eq!(count(svc.db(), "observables").await?, 0);
-    // A civil time is read in the entity's zone (America/Mexico_City, UTC−6).
+    // A civil time is read in the entity's zone (America/Mexico_City, UTC−6 all year since 2022).
     let mut r = report("Hora local", Tlp::Green, &[]);
-    r.detected_at = "2026-11-20T09:30".into();
+    let civil = baluarte_test_support::clock::local_hours_ago(5, "America/Mexico_City");
+    r.detected_at = civil.clone();
     let i = svc.file_report(&p.reporter_a, r, "web", None).await?.incident;
-    assert_eq!(
-        baluarte_core::time::rfc3339(i.detected_at),
-        "2026-11-20T15:30:00.000000Z"
-    );
+    let utc: jiff::civil::DateTime = civil.parse()?;
+    let utc = utc.to_zoned(jiff::tz::TimeZone::UTC)? + jiff::SignedDuration::from_hours(6);
+    assert_eq!(i.detected_at, utc.timestamp().as_microsecond());
     Ok(())
 }
 
@@ -608,7 +615,7 @@ async fn demo_history(store: TestStore) -> TestResult {
     let dataset = baluarte_core::demo::parse_dataset(baluarte_core::demo::MX_DATASET)?;
     baluarte_core::demo::load(svc, &dataset, &|_, _| {}).await?;
     let started = std::time::Instant::now();
-    let n = baluarte_core::demo_incidents::load(svc, baluarte_core::time::now(), &|_, _| {}).await?;
+    let n = baluarte_core::demo_incidents::load(svc, svc.now(), &|_, _| {}).await?;
     eprintln!("{n} demo incidents in {:?}", started.elapsed());
     assert!(n >= 250, "{n}");
     let system = Actor {
@@ -728,8 +735,9 @@ async fn sharing_follows_tlp(store: TestStore) -> TestResult {
 }
 
 async fn deadline_reminders_fire_once(store: TestStore) -> TestResult {
-    use baluarte_core::time::{now, rfc3339, HOUR};
+    use baluarte_core::time::{rfc3339, HOUR};
     let svc = &store.svc;
+    let clock = svc.clock();
     let p = people(svc).await?;
     svc.assign_deadline_profile(
         &p.fx.admin,
@@ -743,7 +751,7 @@ async fn deadline_reminders_fire_once(store: TestStore) -> TestResult {
     )
     .await?;
     // Detected 71 h ago: NIS2's 72 h incident notification is due in an hour.
-    let t0 = now();
+    let t0 = svc.now();
     let mut r = report("Corte de suministro", Tlp::Green, &[]);
     r.detected_at = rfc3339(t0 - 71 * HOUR);
     let i = svc.file_report(&p.reporter_a, r, "web", None).await?.incident;
@@ -754,24 +762,27 @@ async fn deadline_reminders_fire_once(store: TestStore) -> TestResult {
             Ok::<usize, CoreError>(n.iter().filter(|n| n.kind == "deadline.missed").count())
         }
     };
-    assert_eq!(
-        svc.scan_deadlines(t0).await?,
-        0,
-        "the first scan only sets its bookmark"
-    );
-    assert_eq!(svc.scan_deadlines(t0 + HOUR / 2).await?, 0, "nothing is due yet");
+    assert_eq!(svc.scan_deadlines().await?, 0, "the first scan only sets its bookmark");
+    clock.set(t0 + HOUR / 2);
+    assert_eq!(svc.scan_deadlines().await?, 0, "nothing is due yet");
     assert_eq!(missed(svc, p.reporter_a.clone()).await?, 0);
-    // The scan that covers the due time emits the missed notice once, to the entity and to the CSIRT.
-    assert_eq!(svc.scan_deadlines(t0 + 2 * HOUR).await?, 1);
-    assert_eq!(missed(svc, p.reporter_a.clone()).await?, 1);
-    assert_eq!(missed(svc, p.analyst.clone()).await?, 1);
-    assert_eq!(svc.scan_deadlines(t0 + 3 * HOUR).await?, 0);
-    assert_eq!(missed(svc, p.reporter_a.clone()).await?, 1);
-    // Read now (an hour before the due time): the early warning went in late (71 h for a 24 h
-    // deadline) and the notification is due soon.
+    // Read half an hour after filing (half an hour before the due time): the early warning went in
+    // late (71 h for a 24 h deadline) and the notification is due soon.
     let d = svc.case_file(&p.reporter_a, &i.id).await?.deadlines;
     let states: Vec<&str> = d.stages.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(states, vec!["met_late", "due_soon", "pending"], "{d:?}");
     assert_eq!(d.state, "due_soon");
+    // The scan that covers the due time emits the missed notice once, to the entity and to the CSIRT.
+    clock.set(t0 + 2 * HOUR);
+    assert_eq!(svc.scan_deadlines().await?, 1);
+    assert_eq!(missed(svc, p.reporter_a.clone()).await?, 1);
+    assert_eq!(missed(svc, p.analyst.clone()).await?, 1);
+    clock.set(t0 + 3 * HOUR);
+    assert_eq!(svc.scan_deadlines().await?, 0);
+    assert_eq!(missed(svc, p.reporter_a.clone()).await?, 1);
+    let d = svc.case_file(&p.reporter_a, &i.id).await?.deadlines;
+    let states: Vec<&str> = d.stages.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(states, vec!["met_late", "overdue", "pending"], "{d:?}");
+    assert_eq!(d.state, "overdue");
     Ok(())
 }

@@ -98,7 +98,7 @@ fn report() -> ReportInput {
         entity_id: None,
         title: "Intrusión en el portal de nómina".into(),
         description: "Acceso no autorizado detectado por el SOC.".into(),
-        detected_at: "2026-11-20T08:00:00Z".into(),
+        detected_at: baluarte_test_support::clock::rfc3339_hours_ago(3),
         occurred_at: None,
         rsit_class: "intrusions".into(),
         rsit_type: "application-compromise".into(),
@@ -121,7 +121,10 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
         return;
     }
     let dir = TempDir::new("notify").unwrap();
-    let db = Db::connect(&Db::sqlite_url(dir.path())).await.unwrap();
+    let db = Db::connect(&Db::sqlite_url(dir.path()))
+        .await
+        .unwrap()
+        .with_clock(baluarte_test_support::clock::clock());
     let settings = Settings {
         email_enabled: true,
         public_url: Some("https://baluarte.example.gob.mx/".into()),
@@ -242,7 +245,7 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
         .unwrap()
         .trim()
         .to_string();
-    let now = baluarte_core::time::now() / 1_000_000;
+    let now = svc.now() / 1_000_000;
     baluarte_notify::webhook::verify(good.secret.as_bytes(), &sig, &body, now, 300).unwrap();
     assert!(baluarte_notify::webhook::verify(b"another secret", &sig, &body, now, 300).is_err());
     let payload: serde_json::Value = serde_json::from_slice(&body).unwrap();

@@ -4,7 +4,7 @@
 //! scheme Stripe made familiar. Signing the timestamp with the body lets a receiver reject a captured request that
 //! is replayed later, by refusing timestamps outside a few minutes of its own clock (see [`verify`]).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
@@ -131,6 +131,8 @@ pub struct Delivery<'a> {
     pub delivery_id: &'a str,
     /// The JSON document to send.
     pub body: &'a [u8],
+    /// When it is signed, in Unix seconds: the `t=` of the signature, from the caller's clock.
+    pub signed_at: i64,
 }
 
 // Hand-written: the secret must not reach logs, and the URL's path may hold a token, so only its host is shown.
@@ -162,7 +164,7 @@ pub async fn deliver(client: &reqwest::Client, d: &Delivery<'_>) -> Result<u16, 
             "empty signing secret for webhook {host}"
         )));
     }
-    let signature = header_value("signature", &sign(d.secret, now_secs(), d.body))?;
+    let signature = header_value("signature", &sign(d.secret, d.signed_at, d.body))?;
     let request = client
         .post(url)
         .header(CONTENT_TYPE, "application/json")
@@ -231,14 +233,6 @@ fn request_error(host: &str, err: reqwest::Error) -> NotifyError {
         reason,
         timed_out,
     }
-}
-
-fn now_secs() -> i64 {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    i64::try_from(secs).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -364,6 +358,7 @@ mod tests {
             event: "incident.created",
             delivery_id: "d-1",
             body: b"{}",
+            signed_at: 1_795_000_000,
         };
         let debug = format!("{d:?}");
         assert!(debug.contains("hooks.example.mx"), "{debug}");

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use baluarte_notify::webhook::{self, Delivery, SIGNATURE_HEADER};
 use baluarte_notify::NotifyError;
@@ -148,9 +148,8 @@ fn answer(status_line: &'static str) -> Answer {
     }
 }
 
-fn now() -> i64 {
-    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
-}
+/// The signing time of every test delivery (2026-11-18), fixed: the test clock of this crate.
+const SIGNED_AT: i64 = 1_795_500_000;
 
 fn delivery<'a>(url: &'a str, body: &'a [u8]) -> Delivery<'a> {
     Delivery {
@@ -159,6 +158,7 @@ fn delivery<'a>(url: &'a str, body: &'a [u8]) -> Delivery<'a> {
         event: "incident.created",
         delivery_id: "0190b7e4-7c1a-7d2e-9f00-000000000001",
         body,
+        signed_at: SIGNED_AT,
     }
 }
 
@@ -189,8 +189,8 @@ async fn body_arrives_intact_and_signed() {
         "{r:?}"
     );
     let signature = r.header(SIGNATURE_HEADER).unwrap();
-    assert_eq!(webhook::verify(SECRET, signature, &r.body, now(), 300), Ok(()));
-    assert!(webhook::verify(b"otro", signature, &r.body, now(), 300).is_err());
+    assert_eq!(webhook::verify(SECRET, signature, &r.body, SIGNED_AT + 10, 300), Ok(()));
+    assert!(webhook::verify(b"otro", signature, &r.body, SIGNED_AT + 10, 300).is_err());
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 
 mod common;
 
+use baluarte_test_support::clock;
 use common::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -464,11 +465,11 @@ fn with_code(spec: &'static str, from: &str, to: &str) -> &'static str {
     Box::leak(spec.replace(from, to).into_boxed_str())
 }
 
-const REPORT_BODY: &str = r#"{"entity_id":"{own}","title":"Reporte de matriz {actor} {n}","description":"Prueba de acceso.","detected_at":"2026-01-10T08:30","rsit_class":"fraud","rsit_type":"phishing","severity":"low","tlp":"AMBER","pap":"AMBER"}"#;
-const FOREIGN_REPORT_BODY: &str = r#"{"entity_id":"{foreign}","title":"Reporte de matriz {actor} {n}","description":"Prueba de acceso.","detected_at":"2026-01-10T08:30","rsit_class":"fraud","rsit_type":"phishing","severity":"low","tlp":"AMBER","pap":"AMBER"}"#;
+const REPORT_BODY: &str = r#"{"entity_id":"{own}","title":"Reporte de matriz {actor} {n}","description":"Prueba de acceso.","detected_at":"{detected}","rsit_class":"fraud","rsit_type":"phishing","severity":"low","tlp":"AMBER","pap":"AMBER"}"#;
+const FOREIGN_REPORT_BODY: &str = r#"{"entity_id":"{foreign}","title":"Reporte de matriz {actor} {n}","description":"Prueba de acceso.","detected_at":"{detected}","rsit_class":"fraud","rsit_type":"phishing","severity":"low","tlp":"AMBER","pap":"AMBER"}"#;
 const STAGE_BODY: &str = r#"{"stage_id":"update","summary":"Actualización de {actor}"}"#;
 const TRIAGE_BODY: &str = r#"{"rsit_class":"fraud","rsit_type":"phishing","severity":"medium","tlp":"AMBER"}"#;
-const BUNDLE_BODY: &str = r#"{"type":"bundle","id":"bundle--6f1b2a8e-6c2e-4b8e-9d7e-0a1b2c3d4e5f","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--3a9c8f7e-1b2d-4c5e-8f9a-0b1c2d3e4f5a","created":"2026-01-10T08:30:00.000Z","modified":"2026-01-10T08:30:00.000Z","name":"C2 de socio","pattern":"[ipv4-addr:value = '198.51.100.77']","pattern_type":"stix","valid_from":"2026-01-10T08:30:00Z"}]}"#;
+const BUNDLE_BODY: &str = r#"{"type":"bundle","id":"bundle--6f1b2a8e-6c2e-4b8e-9d7e-0a1b2c3d4e5f","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--3a9c8f7e-1b2d-4c5e-8f9a-0b1c2d3e4f5a","created":"{detected_utc}","modified":"{detected_utc}","name":"C2 de socio","pattern":"[ipv4-addr:value = '198.51.100.77']","pattern_type":"stix","valid_from":"{detected_utc}"}]}"#;
 
 /// The incident area: reporting, the case file, handling, campaigns, deadlines, notifications,
 /// webhooks and sharing. Acts that may happen once (close, reject, merge, a stage request, an answer,
@@ -886,7 +887,11 @@ struct Ids(HashMap<String, String>);
 
 impl Ids {
     fn fill(&self, template: &str, actor: &str, n: usize) -> String {
-        let mut s = template.replace("{actor}", actor).replace("{n}", &n.to_string());
+        let mut s = template
+            .replace("{actor}", actor)
+            .replace("{n}", &n.to_string())
+            .replace("{detected}", &clock::local_hours_ago(24, "America/Mexico_City"))
+            .replace("{detected_utc}", &clock::rfc3339_hours_ago(24));
         for (k, v) in &self.0 {
             s = s.replace(&format!("{{{k}}}"), v);
         }
@@ -920,7 +925,7 @@ async fn upload(c: &reqwest::Client, url: String, token: &str) -> String {
 fn report(entity: &str, title: &str, observable: Option<&str>) -> Value {
     json!({
         "entity_id": entity, "title": title, "description": "Incidente de la matriz de acceso.",
-        "detected_at": "2026-01-09T14:00", "rsit_class": "malicious-code", "rsit_type": "c2-server",
+        "detected_at": clock::local_hours_ago(48, "America/Mexico_City"), "rsit_class": "malicious-code", "rsit_type": "c2-server",
         "severity": "high", "tlp": "AMBER", "pap": "AMBER",
         "observables": observable.map(|o| vec![json!({"value": o})]).unwrap_or_default()
     })

@@ -234,7 +234,7 @@ async fn incident_routes_answer_hostile_input_with_problems() {
     let nasty = "Robert'); DROP TABLE incidents;-- <script>alert(1)</script> % _ \\ {{7*7}} ${jndi:ldap://x}";
     let report = json!({
         "entity_id": own, "title": nasty, "description": format!("{nasty}\n\tsegunda línea"),
-        "detected_at": "2026-01-10T08:30", "rsit_class": "fraud", "rsit_type": "phishing",
+        "detected_at": baluarte_test_support::clock::local_hours_ago(24, "America/Mexico_City"), "rsit_class": "fraud", "rsit_type": "phishing",
         "severity": "medium", "tlp": "GREEN", "pap": "GREEN",
         "observables": [{"value": "hxxp://pago-seguro[.]example/login"}]
     });

@@ -58,7 +58,7 @@ async fn national_login(base: &str, email: &str) -> (reqwest::Client, String) {
         .captures(&html)
         .expect("the enrolment page shows the secret")[1]
         .to_string();
-    let code = totp::current(&secret).unwrap();
+    let code = totp::code_at(&secret, baluarte_test_support::clock::start()).unwrap();
     let r = c
         .post(format!("{base}/account/totp"))
         .form(&[("_csrf", csrf_of(&html).as_str()), ("code", code.as_str())])
@@ -108,10 +108,10 @@ async fn post_multipart(c: &reqwest::Client, url: &str, body: Vec<u8>) -> reqwes
         .unwrap()
 }
 
-/// An hour ago, as a `datetime-local` field in Mexico City.
+/// An hour before the test clock's start, as a `datetime-local` field in Mexico City.
 fn an_hour_ago() -> String {
     let tz = jiff::tz::TimeZone::get("America/Mexico_City").unwrap();
-    (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1))
+    (baluarte_core::time::to_timestamp(baluarte_test_support::clock::start()) - jiff::SignedDuration::from_hours(1))
         .to_zoned(tz)
         .strftime("%Y-%m-%dT%H:%M")
         .to_string()

@@ -22,7 +22,7 @@ fn report(title: &str) -> Value {
     json!({
         "title": title,
         "description": "Cifrado de archivos en servidores de nómina.\nSe aislaron los equipos.",
-        "detected_at": "2026-01-10T08:30",
+        "detected_at": baluarte_test_support::clock::local_hours_ago(24, "America/Mexico_City"),
         "rsit_class": "malicious-code",
         "rsit_type": "infected-system",
         "severity": "high",
@@ -442,7 +442,10 @@ async fn idempotency_under_concurrency(svc: Services) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idempotency_key_under_concurrency_sqlite() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = Db::connect(&Db::sqlite_url(dir.path())).await.expect("db");
+    let db = Db::connect(&Db::sqlite_url(dir.path()))
+        .await
+        .expect("db")
+        .with_clock(baluarte_test_support::clock::clock());
     idempotency_under_concurrency(Services::new(db, ServerKey::generate(), Settings::default())).await;
 }
 
@@ -483,7 +486,10 @@ async fn idempotency_key_under_concurrency_postgres() {
     let outcome = {
         let url = url.to_string();
         tokio::spawn(async move {
-            let db = Db::connect(&url).await.expect("db");
+            let db = Db::connect(&url)
+                .await
+                .expect("db")
+                .with_clock(baluarte_test_support::clock::clock());
             let svc = Services::new(db.clone(), ServerKey::generate(), Settings::default());
             idempotency_under_concurrency(svc).await;
             db.pool().close().await;

@@ -151,7 +151,7 @@ async fn dataset() -> Dataset {
                 "entity_id": entity,
                 "title": title,
                 "description": format!("{title}. Reportado por teléfono al CSIRT nacional."),
-                "detected_at": "2026-01-12T09:15",
+                "detected_at": baluarte_test_support::clock::local_hours_ago(20, "America/Mexico_City"),
                 "rsit_class": "other",
                 "rsit_type": "undetermined",
                 "severity": "medium",
@@ -181,7 +181,7 @@ async fn dataset() -> Dataset {
         &csirt,
         json!({
             "entity_id": sat, "title": "Reporte aún sin triaje", "description": "Pendiente.",
-            "detected_at": "2026-01-12T10:00", "rsit_class": "other", "rsit_type": "undetermined",
+            "detected_at": baluarte_test_support::clock::local_hours_ago(19, "America/Mexico_City"), "rsit_class": "other", "rsit_type": "undetermined",
             "severity": "low", "tlp": "GREEN", "pap": "GREEN"
         }),
     )

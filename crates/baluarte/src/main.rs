@@ -217,7 +217,7 @@ fn spawn_workers(services: Services, config: &Config) -> Result<tokio::task::Joi
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            if let Err(e) = services.scan_deadlines(baluarte_core::time::now()).await {
+            if let Err(e) = services.scan_deadlines().await {
                 tracing::warn!(error = %e, "deadline scan failed");
             }
             match services.deliver_outbox(&deliverer, 200).await {
@@ -440,7 +440,7 @@ async fn run_demo(mut config: Config, listen: SocketAddr, no_serve: bool) -> Res
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar.set_message("loading a year of incident reports");
-        let incidents = baluarte_core::demo_incidents::load(&services, baluarte_core::time::now(), &|done, total| {
+        let incidents = baluarte_core::demo_incidents::load(&services, services.now(), &|done, total| {
             bar.set_length(total);
             bar.set_position(done);
         })

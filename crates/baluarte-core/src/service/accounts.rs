@@ -7,7 +7,6 @@ use crate::crypto::{self, totp};
 use crate::error::{CoreError, Result};
 use crate::model::{Role, User};
 use crate::policy::{Actor, Principal};
-use crate::time;
 use serde::Serialize;
 use sqlx::Row;
 use std::sync::OnceLock;
@@ -107,7 +106,7 @@ pub(crate) fn user_actor(user: &User, at_national_authority: bool) -> Actor {
 
 impl Services {
     async fn throttle(&self, email: &str, ip: &str) -> Result<()> {
-        let since = time::now() - self.settings.lockout_window;
+        let since = self.now() - self.settings.lockout_window;
         for (column, value, max) in [
             ("email", email, self.settings.max_failures_per_account),
             ("ip", ip, self.settings.max_failures_per_ip),
@@ -121,7 +120,7 @@ impl Services {
             if n >= max {
                 let first: Option<i64> = row.try_get("first")?;
                 let reopens = first.unwrap_or(since) + self.settings.lockout_window;
-                let retry_after_secs = ((reopens - time::now()).max(1_000_000) / 1_000_000) as u64;
+                let retry_after_secs = ((reopens - self.now()).max(1_000_000) / 1_000_000) as u64;
                 return Err(CoreError::TooManyAttempts { retry_after_secs });
             }
         }
@@ -139,7 +138,7 @@ impl Services {
             sqlx::query("INSERT INTO login_attempts (email, ip, at, success) VALUES ($1, $2, $3, 0)")
                 .bind(email)
                 .bind(ip)
-                .bind(time::now())
+                .bind(self.now())
                 .execute(tx.conn())
                 .await?;
         }
@@ -190,7 +189,7 @@ impl Services {
     async fn open_session(&self, user: &User, national_authority: bool, stage: SessionStage) -> Result<LoginOutcome> {
         let secret = crypto::random_secret("bls_");
         let csrf = crypto::random_secret("");
-        let now = time::now();
+        let now = self.now();
         let expires_at = now + self.settings.session_ttl;
         let mut tx = self.db.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
@@ -235,7 +234,7 @@ impl Services {
                 .join(", ")
         ))
         .bind(crypto::sha256_hex(secret.as_bytes()))
-        .bind(time::now())
+        .bind(self.now())
         .fetch_optional(self.db.pool())
         .await?
         .ok_or(CoreError::Unauthenticated)?;
@@ -298,7 +297,7 @@ impl Services {
 
     /// The step of a valid code not used before by this person.
     async fn fresh_step(&self, user_id: &str, secret: &str, code: &str) -> Result<Option<i64>> {
-        let Some(step) = totp::matching_step(secret, code) else {
+        let Some(step) = totp::matching_step(secret, code, self.now()) else {
             return Ok(None);
         };
         let last: i64 = sqlx::query("SELECT totp_last_step FROM users WHERE id = $1")
@@ -347,12 +346,12 @@ impl Services {
             .totp_secret(user_id)
             .await?
             .ok_or_else(|| CoreError::Conflict("start the enrolment first".into()))?;
-        let step =
-            totp::matching_step(&pending, code).ok_or_else(|| CoreError::invalid("code", "the code is not valid"))?;
+        let step = totp::matching_step(&pending, code, self.now())
+            .ok_or_else(|| CoreError::invalid("code", "the code is not valid"))?;
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET totp_enabled = 1, totp_last_step = $1, updated_at = $2 WHERE id = $3")
             .bind(step)
-            .bind(time::now())
+            .bind(self.now())
             .bind(user_id)
             .execute(tx.conn())
             .await?;
@@ -415,7 +414,7 @@ impl Services {
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(&new_hash)
-            .bind(time::now())
+            .bind(self.now())
             .bind(user_id)
             .execute(tx.conn())
             .await?;
@@ -455,7 +454,7 @@ impl Services {
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET lang = $1, updated_at = $2 WHERE id = $3")
             .bind(lang)
-            .bind(time::now())
+            .bind(self.now())
             .bind(user_id)
             .execute(tx.conn())
             .await?;

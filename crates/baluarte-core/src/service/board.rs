@@ -96,7 +96,7 @@ impl Services {
             .iter()
             .map(|r| Ok((r.try_get::<String, _>("id")?, r.try_get("sector_id")?)))
             .collect::<Result<_>>()?;
-        let now = time::now();
+        let now = self.now();
         let month_floor = now - 365 * time::DAY;
         let mut by_sev = BTreeMap::new();
         let mut by_sector = BTreeMap::new();

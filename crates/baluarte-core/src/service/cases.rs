@@ -14,7 +14,7 @@ use crate::incident::{Incident, Pap};
 use crate::model::{Page, PageRequest, Tlp};
 use crate::policy::{self, Action, Actor, ListScope, Resource};
 use crate::receipt::Receipt;
-use crate::time::{self, Micros};
+use crate::time::Micros;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -159,7 +159,7 @@ impl Services {
             .fetch_all(self.db.pool())
             .await?;
         let incidents: Vec<Incident> = rows.iter().map(incident_from_row).collect::<Result<_, _>>()?;
-        let deadlines = self.deadlines_many(&incidents, time::now()).await?;
+        let deadlines = self.deadlines_many(&incidents, self.now()).await?;
         let items = incidents
             .into_iter()
             .zip(deadlines)
@@ -422,7 +422,7 @@ impl Services {
             errors.push(FieldError::new("stage_id", "the incident is closed"));
         }
         finish(errors)?;
-        let now = time::now();
+        let now = self.now();
         let body = serde_json::json!({
             "incident_id": incident.id,
             "reference": incident.reference,
@@ -513,7 +513,7 @@ impl Services {
         if row.try_get::<Option<String>, _>("answer")?.is_some() {
             return Err(CoreError::Conflict("this request was already answered".into()));
         }
-        let now = time::now();
+        let now = self.now();
         let mut tx = self.db.begin_write().await?;
         let answered = sqlx::query(
             "UPDATE info_requests SET answer = $1, answered_by = $2, answered_at = $3 WHERE id = $4 AND answer IS NULL",
@@ -592,7 +592,7 @@ impl Services {
                 "application/octet-stream".to_string()
             };
         let sha = crate::crypto::sha256_hex(content);
-        let now = time::now();
+        let now = self.now();
         let att = Attachment {
             id: new_id(),
             incident_id: incident_id.into(),

@@ -151,7 +151,7 @@ impl Services {
 
     /// Where the incident's deadlines stand now.
     pub(crate) async fn deadlines_of(&self, incident: &Incident) -> Result<Deadlines> {
-        self.deadlines_at(incident, time::now()).await
+        self.deadlines_at(incident, self.now()).await
     }
 
     pub(crate) async fn deadlines_at(&self, incident: &Incident, now: Micros) -> Result<Deadlines> {
@@ -250,7 +250,7 @@ impl Services {
             .bind(&a.sector_id)
             .bind(a.entity_kind.map(|k| k.as_str()))
             .bind(&actor.label)
-            .bind(time::now())
+            .bind(self.now())
             .execute(tx.conn())
             .await?;
         audit::append(
@@ -283,7 +283,8 @@ impl Services {
 
     /// Emit the reminders (approaching, missed) whose time fell since the last scan, up to `now`.
     /// The bookmark moves in the same transaction as the notices, so each fires once.
-    pub async fn scan_deadlines(&self, now: Micros) -> Result<usize> {
+    pub async fn scan_deadlines(&self) -> Result<usize> {
+        let now = self.now();
         let since: Micros = sqlx::query("SELECT at FROM worker_marks WHERE name = 'deadlines'")
             .fetch_optional(self.db.pool())
             .await?

@@ -9,7 +9,6 @@ use crate::error::{CoreError, FieldError, Result};
 use crate::incident::{rsit_valid, Campaign, Incident, Severity, Status};
 use crate::model::{Role, Tlp};
 use crate::policy::{self, Action, Actor, Resource};
-use crate::time;
 use serde::Deserialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -67,7 +66,7 @@ struct Act<'a> {
 impl Services {
     /// Apply one act to an incident the actor handles.
     async fn act_on(&self, actor: &Actor, incident: &Incident, act: Act<'_>) -> Result<Incident> {
-        let now = time::now();
+        let now = self.now();
         let mut tx = self.db.begin_write().await?;
         let mut sql = String::from("UPDATE incidents SET updated_at = $1");
         for (i, (col, _)) in act.sets.iter().enumerate() {
@@ -185,7 +184,7 @@ impl Services {
         }
         let mut sets = vec![("status", Val::Text(Some(status.as_str().into())))];
         if incident.acknowledged_at.is_none() && status != Status::New {
-            sets.push(("acknowledged_at", Val::Int(Some(time::now()))));
+            sets.push(("acknowledged_at", Val::Int(Some(self.now()))));
         }
         if reopening {
             sets.push(("closed_at", Val::Int(None)));
@@ -227,7 +226,7 @@ impl Services {
             sets.push(("status", Val::Text(Some(Status::Triage.as_str().into()))));
         }
         if incident.acknowledged_at.is_none() {
-            sets.push(("acknowledged_at", Val::Int(Some(time::now()))));
+            sets.push(("acknowledged_at", Val::Int(Some(self.now()))));
         }
         let journal = format!(
             "{}/{} · {} · TLP:{}",
@@ -305,7 +304,7 @@ impl Services {
         let mut errors = Vec::new();
         let body = super::incidents::text_block(&mut errors, "body", body, 1, 20_000);
         finish(errors)?;
-        let now = time::now();
+        let now = self.now();
         let mut tx = self.db.begin_write().await?;
         let jid = self.journal(&mut tx, id, actor, "note", &body, shared, now).await?;
         audit::append(
@@ -329,7 +328,7 @@ impl Services {
         let mut errors = Vec::new();
         let title = text(&mut errors, "title", title, 2, 300);
         finish(errors)?;
-        let now = time::now();
+        let now = self.now();
         let task_id = new_id();
         let mut tx = self.db.begin_write().await?;
         sqlx::query("INSERT INTO incident_tasks (id, incident_id, title, assignee_id, done, created_by, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)")
@@ -362,7 +361,7 @@ impl Services {
         let mut tx = self.db.begin_write().await?;
         let n = sqlx::query("UPDATE incident_tasks SET done = $1, done_at = $2 WHERE id = $3 AND incident_id = $4")
             .bind(i64::from(done))
-            .bind(done.then(time::now))
+            .bind(done.then(|| self.now()))
             .bind(task_id)
             .bind(id)
             .execute(tx.conn())
@@ -395,7 +394,7 @@ impl Services {
         let mut errors = Vec::new();
         let question = super::incidents::text_block(&mut errors, "question", question, 3, 5000);
         finish(errors)?;
-        let now = time::now();
+        let now = self.now();
         let rid = new_id();
         let mut tx = self.db.begin_write().await?;
         sqlx::query(
@@ -442,7 +441,7 @@ impl Services {
                 "not a stage of the incident's deadline profile",
             ));
         }
-        let now = time::now();
+        let now = self.now();
         let mut tx = self.db.begin_write().await?;
         let inserted = sqlx::query("INSERT INTO incident_stage_requests (incident_id, stage_id, requested_by, requested_at) VALUES ($1, $2, $3, $4) ON CONFLICT (incident_id, stage_id) DO NOTHING")
             .bind(id)
@@ -482,7 +481,7 @@ impl Services {
         let resolution = super::incidents::text_block(&mut errors, "resolution", &input.resolution, 3, 20_000);
         let lessons = super::incidents::text_block(&mut errors, "lessons_learned", &input.lessons_learned, 0, 20_000);
         finish(errors)?;
-        let now = time::now();
+        let now = self.now();
         let act = Act {
             action: "close",
             sets: vec![
@@ -512,7 +511,7 @@ impl Services {
         let mut errors = Vec::new();
         let reason = super::incidents::text_block(&mut errors, "reason", reason, 3, 5000);
         finish(errors)?;
-        let now = time::now();
+        let now = self.now();
         let act = Act {
             action: "reject",
             sets: vec![
@@ -545,7 +544,7 @@ impl Services {
                 "must be another incident that is not itself merged",
             ));
         }
-        let now = time::now();
+        let now = self.now();
         let merged = self
             .act_on(
                 actor,
@@ -581,7 +580,7 @@ impl Services {
         let name = text(&mut errors, "name", &input.name, 3, 200);
         let description = super::incidents::text_block(&mut errors, "description", &input.description, 0, 20_000);
         finish(errors)?;
-        let now = time::now();
+        let now = self.now();
         let c = Campaign {
             id: new_id(),
             name,

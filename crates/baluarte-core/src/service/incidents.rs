@@ -107,9 +107,9 @@ pub(crate) fn parse_time(errors: &mut Vec<FieldError>, field: &str, raw: &str, z
     }
 }
 
-fn check_not_future(errors: &mut Vec<FieldError>, field: &str, at: Option<Micros>) {
+fn check_not_future(errors: &mut Vec<FieldError>, field: &str, at: Option<Micros>, now: Micros) {
     // Five minutes of grace for clocks that run a little ahead.
-    if at.is_some_and(|t| t > time::now() + 5 * 60_000_000) {
+    if at.is_some_and(|t| t > now + 5 * 60_000_000) {
         errors.push(FieldError::new(field, "is in the future"));
     }
     if at.is_some_and(|t| t < 631_152_000_000_000) {
@@ -180,7 +180,7 @@ fn count(errors: &mut Vec<FieldError>, field: &str, v: Option<i64>) {
 
 impl Services {
     /// Validate a report and decide which entity it is for.
-    async fn validate_report(&self, actor: &Actor, input: &ReportInput) -> Result<ValidReport> {
+    async fn validate_report(&self, actor: &Actor, input: &ReportInput, now: Micros) -> Result<ValidReport> {
         let entity_id = input.entity_id.clone().unwrap_or_else(|| actor.entity_id.clone());
         policy::check(actor, Resource::Incident, Action::Create, Some(&entity_id))?;
         let entity = self.load_entity(&entity_id).await?;
@@ -191,12 +191,12 @@ impl Services {
         let title = text(&mut errors, "title", &input.title, 3, 200);
         let description = text_block(&mut errors, "description", &input.description, 1, 20_000);
         let detected_at = parse_time(&mut errors, "detected_at", &input.detected_at, &entity.time_zone);
-        check_not_future(&mut errors, "detected_at", detected_at);
+        check_not_future(&mut errors, "detected_at", detected_at, now);
         let occurred_at = match input.occurred_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(raw) => parse_time(&mut errors, "occurred_at", raw, &entity.time_zone),
             None => None,
         };
-        check_not_future(&mut errors, "occurred_at", occurred_at);
+        check_not_future(&mut errors, "occurred_at", occurred_at, now);
         if let (Some(o), Some(d)) = (occurred_at, detected_at) {
             if o > d {
                 errors.push(FieldError::new("occurred_at", "is after the detection time"));
@@ -251,7 +251,7 @@ impl Services {
         channel: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Filed> {
-        self.file_report_at(actor, input, channel, idempotency_key, time::now())
+        self.file_report_at(actor, input, channel, idempotency_key, self.now())
             .await
     }
 
@@ -272,7 +272,7 @@ impl Services {
                 ));
             }
         }
-        let v = self.validate_report(actor, &input).await?;
+        let v = self.validate_report(actor, &input, now).await?;
         // Read before the transaction: a write transaction must not wait on a second pool connection.
         let profile = self.profile_for(&v.entity).await?;
         let request_digest =

@@ -38,7 +38,7 @@ pub use users::{NewUser, UserFilter, UserInput, UserPatch};
 
 use crate::crypto::ServerKey;
 use crate::db::Db;
-use crate::time::{Micros, HOUR};
+use crate::time::{Clock, Micros, HOUR};
 
 /// Tunables of accounts and sessions.
 #[derive(Debug, Clone)]
@@ -85,5 +85,12 @@ impl Services {
     }
     pub fn server_key(&self) -> &ServerKey {
         &self.key
+    }
+    /// The clock every service reads (the store's): the system clock in production, a manual one in tests.
+    pub fn clock(&self) -> &Clock {
+        self.db.clock()
+    }
+    pub fn now(&self) -> Micros {
+        self.db.now()
     }
 }

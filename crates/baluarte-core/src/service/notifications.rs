@@ -353,7 +353,7 @@ impl Services {
             .ok_or_else(|| CoreError::forbidden("notifications are for people"))?;
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
-            .bind(time::now())
+            .bind(self.now())
             .bind(uid)
             .execute(tx.conn())
             .await?;
@@ -410,7 +410,7 @@ impl Services {
             .bind(&secret)
             .bind(hook.events.join(","))
             .bind(&actor.label)
-            .bind(time::now())
+            .bind(self.now())
             .execute(tx.conn())
             .await?;
         audit::append(&mut tx, actor, Change::created("webhook", &hook.id, entity_id, &hook)).await?;
@@ -450,7 +450,7 @@ impl Services {
     /// Deliver what is due in the outbox (at most `batch` messages). Failures are retried with backoff
     /// and given up after the last retry; errors are kept on the row, never the secrets.
     pub async fn deliver_outbox(&self, deliverer: &Deliverer, batch: i64) -> Result<DeliveryReport> {
-        let now = time::now();
+        let now = self.now();
         let rows = sqlx::query("SELECT id, channel, target, event, subject, payload, attempts FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2")
             .bind(now)
             .bind(batch)
@@ -467,7 +467,7 @@ impl Services {
                     sqlx::query(
                         "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
                     )
-                    .bind(time::now())
+                    .bind(self.now())
                     .bind(&id)
                     .execute(tx.conn())
                     .await?;
@@ -477,8 +477,8 @@ impl Services {
                     let next = baluarte_notify::retry_delay(u32::try_from(attempts + 1).unwrap_or(u32::MAX));
                     tracing::warn!(outbox = %id, error = %err, "delivery failed");
                     let (next_at, failed_at) = match next {
-                        Some(d) => (time::now() + i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 2), None),
-                        None => (time::now(), Some(time::now())),
+                        Some(d) => (self.now() + i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 2), None),
+                        None => (self.now(), Some(self.now())),
                     };
                     sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, failed_at = $2, last_error = $3 WHERE id = $4")
                         .bind(next_at)
@@ -529,6 +529,7 @@ impl Services {
                     event: &event,
                     delivery_id: &id,
                     body: payload.as_bytes(),
+                    signed_at: self.now() / 1_000_000,
                 };
                 baluarte_notify::webhook::deliver(&deliverer.http, &d)
                     .await

@@ -200,12 +200,10 @@ impl Services {
             name_en,
         };
         let mut tx = self.db.begin_write().await?;
-        insert_sector(&mut tx, &sector, time::now())
-            .await
-            .map_err(|e| match e {
-                CoreError::Storage(e) => crate::error::unique_as_conflict(e, "id"),
-                other => other,
-            })?;
+        insert_sector(&mut tx, &sector, self.now()).await.map_err(|e| match e {
+            CoreError::Storage(e) => crate::error::unique_as_conflict(e, "id"),
+            other => other,
+        })?;
         audit::append(&mut tx, actor, Change::created("sector", &sector.id, "", &sector)).await?;
         tx.commit().await?;
         Ok(sector)
@@ -352,7 +350,7 @@ impl Services {
     pub async fn create_entity(&self, actor: &Actor, input: EntityInput) -> Result<Entity> {
         policy::check(actor, Resource::Entity, Action::Create, None)?;
         let v = self.validate_entity(&input, None).await?;
-        let now = time::now();
+        let now = self.now();
         let entity = Entity {
             id: new_id(),
             name: v.name,
@@ -391,7 +389,7 @@ impl Services {
             sector_id: v.sector_id,
             state_code: v.state_code,
             time_zone: v.time_zone,
-            updated_at: time::now(),
+            updated_at: self.now(),
             ..before.clone()
         };
         let mut tx = self.db.begin_write().await?;
@@ -427,7 +425,7 @@ impl Services {
         }
         let after = Entity {
             active,
-            updated_at: time::now(),
+            updated_at: self.now(),
             ..before.clone()
         };
         let mut tx = self.db.begin_write().await?;
@@ -565,7 +563,7 @@ impl Services {
             is_24_7: v.is_24_7,
             tlp: v.tlp,
             active: true,
-            updated_at: time::now(),
+            updated_at: self.now(),
         };
         let mut tx = self.db.begin_write().await?;
         insert_contact(&mut tx, &contact).await?;
@@ -590,7 +588,7 @@ impl Services {
             phone: v.phone,
             is_24_7: v.is_24_7,
             tlp: v.tlp,
-            updated_at: time::now(),
+            updated_at: self.now(),
             ..before.clone()
         };
         let mut tx = self.db.begin_write().await?;
@@ -620,7 +618,7 @@ impl Services {
         policy::check(actor, Resource::Contact, Action::Deactivate, Some(&before.entity_id))?;
         let after = Contact {
             active,
-            updated_at: time::now(),
+            updated_at: self.now(),
             ..before.clone()
         };
         let mut tx = self.db.begin_write().await?;

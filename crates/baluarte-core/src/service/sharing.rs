@@ -334,7 +334,7 @@ impl Services {
                 None => skipped.push(format!("observable {kind} `{value}`: not a supported or valid value")),
             }
         }
-        let now = time::now();
+        let now = self.now();
         let id = new_id();
         let summary = ImportSummary {
             id: id.clone(),

@@ -9,7 +9,7 @@ use crate::crypto;
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{ApiToken, Page, PageRequest, Purpose};
 use crate::policy::{self, Action, Actor, ListScope, Principal, Resource};
-use crate::time::{self, DAY};
+use crate::time::DAY;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -117,7 +117,7 @@ impl Services {
         }
         finish(errors)?;
         let secret = crypto::random_secret("blt_");
-        let now = time::now();
+        let now = self.now();
         let token = ApiToken {
             id: new_id(),
             entity_id: input.entity_id.clone(),
@@ -163,7 +163,7 @@ impl Services {
             return Ok(before);
         }
         let after = ApiToken {
-            revoked_at: Some(time::now()),
+            revoked_at: Some(self.now()),
             ..before.clone()
         };
         let mut tx = self.db.begin_write().await?;
@@ -197,7 +197,7 @@ impl Services {
         .await?
         .ok_or(CoreError::Unauthenticated)?;
         let token = token_from_row(&row)?;
-        let now = time::now();
+        let now = self.now();
         if !token.is_usable(now) {
             return Err(CoreError::Unauthenticated);
         }

@@ -9,7 +9,6 @@ use crate::db::flag;
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{Page, PageRequest, Role, User};
 use crate::policy::{self, Action, Actor, ListScope, Resource};
-use crate::time;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -181,7 +180,7 @@ impl Services {
             totp_enabled: false,
             active: true,
             lang: "es".into(),
-            created_at: time::now(),
+            created_at: self.now(),
         };
         let mut tx = self.db.begin_write().await?;
         insert_user(tx.conn(), &user, &hash).await?;
@@ -231,7 +230,7 @@ impl Services {
             .bind(&after.name)
             .bind(after.role.as_str())
             .bind(&after.lang)
-            .bind(time::now())
+            .bind(self.now())
             .bind(id)
             .execute(tx.conn())
             .await?;
@@ -266,7 +265,7 @@ impl Services {
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
             .bind(flag(active))
-            .bind(time::now())
+            .bind(self.now())
             .bind(id)
             .execute(tx.conn())
             .await?;
@@ -295,7 +294,7 @@ impl Services {
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(&hash)
-            .bind(time::now())
+            .bind(self.now())
             .bind(id)
             .execute(tx.conn())
             .await?;
@@ -365,7 +364,7 @@ impl Services {
         let entity_id = match existing {
             Some(row) => row.try_get("id")?,
             None => {
-                let now = time::now();
+                let now = self.now();
                 let entity = crate::model::Entity {
                     id: new_id(),
                     name: authority_name.trim().to_string(),
@@ -401,7 +400,7 @@ impl Services {
             totp_enabled: false,
             active: true,
             lang: "es".into(),
-            created_at: time::now(),
+            created_at: self.now(),
         };
         let hash = crypto::hash_password(password)?;
         let mut tx = self.db.begin_write().await?;

@@ -176,7 +176,9 @@ impl TestStore {
 
 /// Open the services over an existing store: the database at `url` and the key in `data_dir`.
 pub async fn open_services(url: &str, data_dir: &Path) -> TestResult<Services> {
-    let db = Db::connect(url).await?;
+    let db = Db::connect(url)
+        .await?
+        .with_clock(baluarte_test_support::clock::clock());
     let key = ServerKey::load_or_create(data_dir)?;
     Ok(Services::new(db, key, Settings::default()))
 }
@@ -446,13 +448,9 @@ pub async fn pg_table_count(url: &str) -> TestResult<i64> {
 /// The code an authenticator app shows `steps` time steps (30 s each) from now, for the base32 secret
 /// (RFC 6238: SHA-1, 6 digits). Step +1 is within the accepted clock drift, so tests get a fresh code
 /// without waiting for the clock.
-pub fn totp_code(secret_b32: &str, steps: i64) -> TestResult<String> {
-    let bytes = totp_rs::Secret::Encoded(secret_b32.to_string())
-        .to_bytes()
-        .map_err(|e| format!("{e:?}"))?;
-    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "test".into())?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
-    Ok(totp.generate(now.saturating_add_signed(steps * 30)))
+pub fn totp_code(svc: &Services, secret_b32: &str, steps: i64) -> TestResult<String> {
+    Ok(baluarte_core::crypto::totp::code_at(
+        secret_b32,
+        svc.now() + steps * 30_000_000,
+    )?)
 }

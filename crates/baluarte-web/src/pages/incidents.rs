@@ -490,7 +490,7 @@ async fn queue_csv(
     }
     let filename = format!(
         "incidentes-{}.csv",
-        time::to_timestamp(time::now()).strftime("%Y%m%d-%H%M")
+        time::to_timestamp(state.services.now()).strftime("%Y%m%d-%H%M")
     );
     let mut res = out.into_response();
     let h = res.headers_mut();
@@ -540,9 +540,9 @@ fn count_field(v: &str) -> Option<i64> {
 }
 
 impl ReportForm {
-    fn blank(entity_id: String, zone: &str) -> Self {
+    fn blank(entity_id: String, zone: &str, now: time::Micros) -> Self {
         let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let now = time::to_timestamp(time::now())
+        let now = time::to_timestamp(now)
             .to_zoned(tz)
             .strftime("%Y-%m-%dT%H:%M")
             .to_string();
@@ -780,7 +780,7 @@ async fn new_form(
         .page(lang)?
         .map(|(_, z)| z)
         .unwrap_or_else(|| DEFAULT_ZONE.to_string());
-    let form = ReportForm::blank(entity_id, &zone);
+    let form = ReportForm::blank(entity_id, &zone, state.services.now());
     report_page(&state, &s, form, q.entity_q.unwrap_or_default(), FormErrors::default()).await
 }
 
@@ -1487,7 +1487,7 @@ async fn print(State(state): State<AppState>, s: SignedIn, Path(id): Path<String
     let p = case_parts(&state, &s, &cf).await?;
     let l = Layout::signed_in(&s, "print.title", "incidents", &format!("/incidents/{id}/print"))
         .with_title(format!("{} · {}", p.c.reference, p.c.title));
-    let generated = local_display(time::now(), &p.c.zone);
+    let generated = local_display(state.services.now(), &p.c.zone);
     let page = PrintPage {
         l,
         handler,

@@ -133,7 +133,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
         .await
         .page(lang)?;
     let l = Layout::signed_in(&s, "tokens.title", "tokens", "/tokens").with_done(q.done.as_deref());
-    let now = time::now();
+    let now = state.services.now();
     let mut names = EntityNames::default();
     let mut rows = Vec::with_capacity(page.items.len());
     for tok in &page.items {

@@ -18,7 +18,10 @@ pub struct TestServer {
 
 pub async fn start_demo() -> TestServer {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = Db::connect(&Db::sqlite_url(dir.path())).await.expect("db");
+    let db = Db::connect(&Db::sqlite_url(dir.path()))
+        .await
+        .expect("db")
+        .with_clock(baluarte_test_support::clock::clock());
     let svc = Services::new(
         db,
         ServerKey::generate(),
@@ -85,7 +88,8 @@ pub async fn api_login(base: &str, email: &str, password: &str) -> String {
             .await
             .expect("json");
         let secret = e["secret"].as_str().expect("secret");
-        let code = totp::current(secret).expect("code");
+        // Every test server's clock stands at the test clock's start.
+        let code = totp::code_at(secret, baluarte_test_support::clock::start()).expect("code");
         let s = c
             .post(format!("{base}/api/v1/me/totp/confirm"))
             .bearer_auth(&token)
