@@ -5,6 +5,7 @@ use super::registry::{finish, new_id};
 use super::sql::{Arg, Filter};
 use super::Services;
 use crate::audit::{self, Change};
+use crate::db::{Backend, WriteTx};
 use crate::error::{CoreError, FieldError, Result};
 use crate::incident::{
     Attachment, CaseFile, InfoRequest, JournalEntry, ObservableRecord, RelatedIncident, Severity, Status, Submission,
@@ -113,6 +114,23 @@ impl Services {
         let row = sqlx::query(&format!("{INCIDENT_SELECT} WHERE i.id = $1"))
             .bind(id)
             .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        Ok(incident_from_row(&row)?)
+    }
+
+    /// The incident row as it stands inside a write transaction, locked until that transaction ends: on
+    /// PostgreSQL by `FOR UPDATE` (of the incident row only: the joined user is on the nullable side of
+    /// an outer join), on SQLite by the writer lock the transaction already holds. An act checks its
+    /// transition against this row, never against one read before the transaction began.
+    pub(crate) async fn lock_incident(&self, tx: &mut WriteTx, id: &str) -> Result<Incident> {
+        let lock = match self.db.backend() {
+            Backend::Postgres => " FOR UPDATE OF i",
+            Backend::Sqlite => "",
+        };
+        let row = sqlx::query(&format!("{INCIDENT_SELECT} WHERE i.id = $1{lock}"))
+            .bind(id)
+            .fetch_optional(tx.conn())
             .await?
             .ok_or(CoreError::NotFound)?;
         Ok(incident_from_row(&row)?)

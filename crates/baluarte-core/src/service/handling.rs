@@ -5,6 +5,7 @@
 use super::registry::{finish, new_id, text};
 use super::Services;
 use crate::audit::{self, Change};
+use crate::db::WriteTx;
 use crate::error::{CoreError, FieldError, Result};
 use crate::incident::{rsit_valid, Campaign, Incident, Severity, Status};
 use crate::model::{Role, Tlp};
@@ -46,7 +47,7 @@ pub struct CampaignInput {
     pub tlp: Tlp,
 }
 
-/// What one act changes, for [`Services::act_on`].
+/// What one act changes, for [`Services::apply`].
 struct Act<'a> {
     action: &'a str,
     sets: Vec<(&'a str, Val)>,
@@ -63,16 +64,57 @@ struct Act<'a> {
     notify_user: Option<String>,
 }
 
+impl Act<'_> {
+    /// An act with no side effects beyond its columns, its journal line and its audit entry.
+    fn new<'a>(action: &'a str, sets: Vec<(&'a str, Val)>, journal_kind: &'a str, journal: String) -> Act<'a> {
+        Act {
+            action,
+            sets,
+            journal_kind,
+            journal,
+            shared: true,
+            notify_entity: None,
+            observables_tlp: None,
+            other_journal: None,
+            notify_user: None,
+        }
+    }
+
+    /// The act's columns as the audit trail records them.
+    fn after(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.sets
+            .iter()
+            .map(|(col, v)| {
+                let j = match v {
+                    Val::Text(t) => serde_json::json!(t),
+                    Val::Int(n) => serde_json::json!(n),
+                };
+                ((*col).to_string(), j)
+            })
+            .collect()
+    }
+}
+
 impl Services {
-    /// Apply one act to an incident the actor handles.
-    async fn act_on(&self, actor: &Actor, incident: &Incident, act: Act<'_>) -> Result<Incident> {
-        let now = self.now();
+    /// Begin an act on an incident: the write transaction, and the incident as it stands inside it
+    /// (locked until commit). Two concurrent acts both pass a check made on a row read before the
+    /// transaction; made on this row, the second sees what the first did.
+    async fn begin_act(&self, id: &str) -> Result<(WriteTx, Incident)> {
         let mut tx = self.db.begin_write().await?;
+        let incident = self.lock_incident(&mut tx, id).await?;
+        Ok((tx, incident))
+    }
+
+    /// Apply one act to `incident`, the row [`Self::begin_act`] read in `tx`, and commit. The update is
+    /// guarded on the status read, so it can never land on a state the act was not checked against.
+    async fn apply(&self, mut tx: WriteTx, actor: &Actor, incident: &Incident, act: Act<'_>) -> Result<Incident> {
+        let now = self.now();
         let mut sql = String::from("UPDATE incidents SET updated_at = $1");
         for (i, (col, _)) in act.sets.iter().enumerate() {
             sql.push_str(&format!(", {col} = ${}", i + 2));
         }
-        sql.push_str(&format!(" WHERE id = ${}", act.sets.len() + 2));
+        let n = act.sets.len();
+        sql.push_str(&format!(" WHERE id = ${} AND status = ${}", n + 2, n + 3));
         let mut q = sqlx::query(&sql).bind(now);
         for (_, v) in &act.sets {
             q = match v {
@@ -80,7 +122,18 @@ impl Services {
                 Val::Int(n) => q.bind(*n),
             };
         }
-        q.bind(&incident.id).execute(tx.conn()).await?;
+        let updated = q
+            .bind(&incident.id)
+            .bind(incident.status.as_str())
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if updated != 1 {
+            return Err(CoreError::Conflict(format!(
+                "incident {} changed while this act ran; reload it and try again",
+                incident.reference
+            )));
+        }
         self.journal(
             &mut tx,
             &incident.id,
@@ -107,26 +160,13 @@ impl Services {
             self.notify_user(&mut tx, uid, "incident.assigned", &incident.id, &title, now)
                 .await?;
         }
-        let after = {
-            let mut m = serde_json::Map::new();
-            for (col, v) in &act.sets {
-                let j = match v {
-                    Val::Text(t) => serde_json::json!(t),
-                    Val::Int(n) => serde_json::json!(n),
-                };
-                m.insert((*col).to_string(), j);
-            }
-            serde_json::Value::Object(m)
-        };
-        let before = serde_json::to_value(incident).unwrap_or_default();
+        let after = act.after();
+        // `before` is the same columns as the row read in this transaction held them.
+        let state = serde_json::to_value(incident).unwrap_or_default();
         let before: serde_json::Map<String, serde_json::Value> = after
-            .as_object()
-            .map(|a| {
-                a.keys()
-                    .filter_map(|k| before.get(k).map(|v| (k.clone(), v.clone())))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .keys()
+            .filter_map(|k| state.get(k).map(|v| (k.clone(), v.clone())))
+            .collect();
         audit::append(
             &mut tx,
             actor,
@@ -150,10 +190,14 @@ impl Services {
             )
             .await?;
         }
+        // Read back in the transaction: the state this act made, not one a later act made.
+        let result = self.lock_incident(&mut tx, &incident.id).await?;
         tx.commit().await?;
-        self.load_incident(&incident.id).await
+        Ok(result)
     }
 
+    /// Check the actor may handle the incident (its entity never changes, so this read may precede
+    /// the transaction; its state may change, so checks on state use [`Self::begin_act`]'s row).
     async fn handled(&self, actor: &Actor, id: &str) -> Result<Incident> {
         self.incident_for(actor, id, Action::Handle).await
     }
@@ -171,17 +215,18 @@ impl Services {
 
     /// Move an open incident to another working status. Leaving `new` acknowledges it.
     pub async fn set_status(&self, actor: &Actor, id: &str, status: Status) -> Result<Incident> {
-        let incident = self.handled(actor, id).await?;
+        self.handled(actor, id).await?;
         if !Status::WORKING.contains(&status) {
             return Err(CoreError::invalid(
                 "status",
                 "closed, rejected and merged have their own actions (close, reject, merge)",
             ));
         }
-        let reopening = !incident.status.is_open();
+        let (tx, incident) = self.begin_act(id).await?;
         if incident.status == Status::Merged {
             return Err(CoreError::Conflict("a merged incident cannot be reopened".into()));
         }
+        let reopening = !incident.status.is_open();
         let mut sets = vec![("status", Val::Text(Some(status.as_str().into())))];
         if incident.acknowledged_at.is_none() && status != Status::New {
             sets.push(("acknowledged_at", Val::Int(Some(self.now()))));
@@ -189,24 +234,15 @@ impl Services {
         if reopening {
             sets.push(("closed_at", Val::Int(None)));
         }
-        let act = Act {
-            action: if reopening { "reopen" } else { "status" },
-            sets,
-            journal_kind: "status",
-            journal: format!("{} → {}", incident.status, status),
-            shared: true,
-            notify_entity: None,
-            observables_tlp: None,
-            other_journal: None,
-            notify_user: None,
-        };
-        self.act_on(actor, &incident, act).await
+        let action = if reopening { "reopen" } else { "status" };
+        let journal = format!("{} → {}", incident.status, status);
+        self.apply(tx, actor, &incident, Act::new(action, sets, "status", journal))
+            .await
     }
 
     /// Reclassify: RSIT class and type, severity, TLP.
     pub async fn triage(&self, actor: &Actor, id: &str, input: TriageInput) -> Result<Incident> {
-        let incident = self.handled(actor, id).await?;
-        Self::require_open(&incident)?;
+        self.handled(actor, id).await?;
         if !rsit_valid(&input.rsit_class, &input.rsit_type) {
             return Err(CoreError::invalid(
                 "rsit_type",
@@ -216,6 +252,8 @@ impl Services {
                 ),
             ));
         }
+        let (tx, incident) = self.begin_act(id).await?;
+        Self::require_open(&incident)?;
         let mut sets = vec![
             ("rsit_class", Val::Text(Some(input.rsit_class.clone()))),
             ("rsit_type", Val::Text(Some(input.rsit_type.clone()))),
@@ -232,70 +270,51 @@ impl Services {
             "{}/{} · {} · TLP:{}",
             input.rsit_class, input.rsit_type, input.severity, input.tlp
         );
-        let updated = self
-            .act_on(
-                actor,
-                &incident,
-                Act {
-                    action: "triage",
-                    sets,
-                    journal_kind: "triage",
-                    journal,
-                    shared: true,
-                    notify_entity: None,
-                    observables_tlp: Some(input.tlp),
-                    other_journal: None,
-                    notify_user: None,
-                },
-            )
-            .await?;
-        Ok(updated)
+        let act = Act {
+            observables_tlp: Some(input.tlp),
+            ..Act::new("triage", sets, "triage", journal)
+        };
+        self.apply(tx, actor, &incident, act).await
     }
 
     /// Assign to a member of the national CSIRT, or unassign with `None`.
     pub async fn assign(&self, actor: &Actor, id: &str, assignee_id: Option<&str>) -> Result<Incident> {
-        let incident = self.handled(actor, id).await?;
-        Self::require_open(&incident)?;
+        self.handled(actor, id).await?;
         let label = match assignee_id {
-            Some(uid) => {
-                let row = sqlx::query("SELECT u.name, u.role, u.active, e.national_authority FROM users u JOIN entities e ON e.id = u.entity_id WHERE u.id = $1")
-                    .bind(uid)
-                    .fetch_optional(self.db.pool())
-                    .await?
-                    .ok_or_else(|| CoreError::invalid("assignee_id", "no such user"))?;
-                let role = Role::parse(&row.try_get::<String, _>("role")?);
-                let national = row.try_get::<i64, _>("national_authority")? != 0;
-                if !national
-                    || !matches!(role, Some(Role::CsirtAnalyst | Role::Coordinator))
-                    || row.try_get::<i64, _>("active")? == 0
-                {
-                    return Err(CoreError::invalid(
-                        "assignee_id",
-                        "must be an active CSIRT analyst or coordinator of the national authority",
-                    ));
-                }
-                row.try_get::<String, _>("name")?
-            }
+            Some(uid) => self.assignee_name(uid).await?,
             None => "—".to_string(),
         };
-        let updated = self
-            .act_on(
-                actor,
-                &incident,
-                Act {
-                    action: "assign",
-                    sets: vec![("assignee_id", Val::Text(assignee_id.map(String::from)))],
-                    journal_kind: "assignment",
-                    journal: label,
-                    shared: false,
-                    notify_entity: None,
-                    observables_tlp: None,
-                    other_journal: None,
-                    notify_user: assignee_id.map(String::from),
-                },
-            )
-            .await?;
-        Ok(updated)
+        let (tx, incident) = self.begin_act(id).await?;
+        Self::require_open(&incident)?;
+        let sets = vec![("assignee_id", Val::Text(assignee_id.map(String::from)))];
+        let act = Act {
+            shared: false,
+            notify_user: assignee_id.map(String::from),
+            ..Act::new("assign", sets, "assignment", label)
+        };
+        self.apply(tx, actor, &incident, act).await
+    }
+
+    /// The name of a user who may be assigned incidents: an active CSIRT analyst or coordinator of the
+    /// national authority.
+    async fn assignee_name(&self, uid: &str) -> Result<String> {
+        let row = sqlx::query("SELECT u.name, u.role, u.active, e.national_authority FROM users u JOIN entities e ON e.id = u.entity_id WHERE u.id = $1")
+            .bind(uid)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or_else(|| CoreError::invalid("assignee_id", "no such user"))?;
+        let role = Role::parse(&row.try_get::<String, _>("role")?);
+        let national = row.try_get::<i64, _>("national_authority")? != 0;
+        if !national
+            || !matches!(role, Some(Role::CsirtAnalyst | Role::Coordinator))
+            || row.try_get::<i64, _>("active")? == 0
+        {
+            return Err(CoreError::invalid(
+                "assignee_id",
+                "must be an active CSIRT analyst or coordinator of the national authority",
+            ));
+        }
+        Ok(row.try_get::<String, _>("name")?)
     }
 
     /// A note in the journal; `shared` makes it visible to the reporting entity.
@@ -323,14 +342,14 @@ impl Services {
     }
 
     pub async fn add_task(&self, actor: &Actor, id: &str, title: &str, assignee_id: Option<&str>) -> Result<String> {
-        let incident = self.handled(actor, id).await?;
-        Self::require_open(&incident)?;
+        self.handled(actor, id).await?;
         let mut errors = Vec::new();
         let title = text(&mut errors, "title", title, 2, 300);
         finish(errors)?;
+        let (mut tx, incident) = self.begin_act(id).await?;
+        Self::require_open(&incident)?;
         let now = self.now();
         let task_id = new_id();
-        let mut tx = self.db.begin_write().await?;
         sqlx::query("INSERT INTO incident_tasks (id, incident_id, title, assignee_id, done, created_by, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)")
             .bind(&task_id)
             .bind(id)
@@ -389,14 +408,14 @@ impl Services {
 
     /// Ask the reporting entity a question; it sees it on the incident and is notified.
     pub async fn request_info(&self, actor: &Actor, id: &str, question: &str) -> Result<String> {
-        let incident = self.handled(actor, id).await?;
-        Self::require_open(&incident)?;
+        self.handled(actor, id).await?;
         let mut errors = Vec::new();
         let question = super::incidents::text_block(&mut errors, "question", question, 3, 5000);
         finish(errors)?;
+        let (mut tx, incident) = self.begin_act(id).await?;
+        Self::require_open(&incident)?;
         let now = self.now();
         let rid = new_id();
-        let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "INSERT INTO info_requests (id, incident_id, question, asked_by, asked_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -475,101 +494,89 @@ impl Services {
     }
 
     pub async fn close_incident(&self, actor: &Actor, id: &str, input: CloseInput) -> Result<Incident> {
-        let incident = self.handled(actor, id).await?;
-        Self::require_open(&incident)?;
+        self.handled(actor, id).await?;
         let mut errors = Vec::new();
         let resolution = super::incidents::text_block(&mut errors, "resolution", &input.resolution, 3, 20_000);
         let lessons = super::incidents::text_block(&mut errors, "lessons_learned", &input.lessons_learned, 0, 20_000);
         finish(errors)?;
+        let (tx, incident) = self.begin_act(id).await?;
+        Self::require_open(&incident)?;
         let now = self.now();
+        let sets = vec![
+            ("status", Val::Text(Some(Status::Closed.as_str().into()))),
+            ("resolution", Val::Text(Some(resolution.clone()))),
+            ("lessons_learned", Val::Text(Some(lessons).filter(|l| !l.is_empty()))),
+            ("closed_at", Val::Int(Some(now))),
+            (
+                "acknowledged_at",
+                Val::Int(Some(incident.acknowledged_at.unwrap_or(now))),
+            ),
+        ];
         let act = Act {
-            action: "close",
-            sets: vec![
-                ("status", Val::Text(Some(Status::Closed.as_str().into()))),
-                ("resolution", Val::Text(Some(resolution.clone()))),
-                ("lessons_learned", Val::Text(Some(lessons).filter(|l| !l.is_empty()))),
-                ("closed_at", Val::Int(Some(now))),
-                (
-                    "acknowledged_at",
-                    Val::Int(Some(incident.acknowledged_at.unwrap_or(now))),
-                ),
-            ],
-            journal_kind: "close",
-            journal: resolution,
-            shared: true,
             notify_entity: Some("incident.closed"),
-            observables_tlp: None,
-            other_journal: None,
-            notify_user: None,
+            ..Act::new("close", sets, "close", resolution)
         };
-        self.act_on(actor, &incident, act).await
+        self.apply(tx, actor, &incident, act).await
     }
 
     pub async fn reject_incident(&self, actor: &Actor, id: &str, reason: &str) -> Result<Incident> {
-        let incident = self.handled(actor, id).await?;
-        Self::require_open(&incident)?;
+        self.handled(actor, id).await?;
         let mut errors = Vec::new();
         let reason = super::incidents::text_block(&mut errors, "reason", reason, 3, 5000);
         finish(errors)?;
-        let now = self.now();
+        let (tx, incident) = self.begin_act(id).await?;
+        Self::require_open(&incident)?;
+        let sets = vec![
+            ("status", Val::Text(Some(Status::Rejected.as_str().into()))),
+            ("resolution", Val::Text(Some(reason.clone()))),
+            ("closed_at", Val::Int(Some(self.now()))),
+        ];
         let act = Act {
-            action: "reject",
-            sets: vec![
-                ("status", Val::Text(Some(Status::Rejected.as_str().into()))),
-                ("resolution", Val::Text(Some(reason.clone()))),
-                ("closed_at", Val::Int(Some(now))),
-            ],
-            journal_kind: "reject",
-            journal: reason,
-            shared: true,
             notify_entity: Some("incident.closed"),
-            observables_tlp: None,
-            other_journal: None,
-            notify_user: None,
+            ..Act::new("reject", sets, "reject", reason)
         };
-        self.act_on(actor, &incident, act).await
+        self.apply(tx, actor, &incident, act).await
     }
 
     /// Mark `id` a duplicate of `into_id`: it closes as merged and the survivor lists it.
     pub async fn merge_incident(&self, actor: &Actor, id: &str, into_id: &str) -> Result<Incident> {
-        let dup = self.handled(actor, id).await?;
-        Self::require_open(&dup)?;
-        let survivor = self
-            .handled(actor, into_id)
+        self.handled(actor, id).await?;
+        self.handled(actor, into_id)
             .await
             .map_err(|_| CoreError::invalid("into", "no such incident"))?;
-        if survivor.id == dup.id || survivor.merged_into.is_some() {
-            return Err(CoreError::invalid(
-                "into",
-                "must be another incident that is not itself merged",
-            ));
+        if id == into_id {
+            return Err(Self::bad_survivor());
         }
-        let now = self.now();
-        let merged = self
-            .act_on(
-                actor,
-                &dup,
-                Act {
-                    action: "merge",
-                    sets: vec![
-                        ("status", Val::Text(Some(Status::Merged.as_str().into()))),
-                        ("merged_into", Val::Text(Some(survivor.id.clone()))),
-                        ("closed_at", Val::Int(Some(now))),
-                    ],
-                    journal_kind: "merge",
-                    journal: format!("→ {}", survivor.reference),
-                    shared: true,
-                    notify_entity: None,
-                    observables_tlp: None,
-                    other_journal: Some((
-                        survivor.id.clone(),
-                        format!("← {} ({})", dup.reference, dup.entity_name),
-                    )),
-                    notify_user: None,
-                },
-            )
-            .await?;
-        Ok(merged)
+        let mut tx = self.db.begin_write().await?;
+        // Both rows are locked, in the order of their ids: two merges of one pair in opposite
+        // directions then queue instead of deadlocking, and the second sees the first's result.
+        let (first, second) = (id.min(into_id), id.max(into_id));
+        let (a, b) = (
+            self.lock_incident(&mut tx, first).await?,
+            self.lock_incident(&mut tx, second).await?,
+        );
+        let (dup, survivor) = if a.id == id { (a, b) } else { (b, a) };
+        Self::require_open(&dup)?;
+        if survivor.merged_into.is_some() {
+            return Err(Self::bad_survivor());
+        }
+        let sets = vec![
+            ("status", Val::Text(Some(Status::Merged.as_str().into()))),
+            ("merged_into", Val::Text(Some(survivor.id.clone()))),
+            ("closed_at", Val::Int(Some(self.now()))),
+        ];
+        let act = Act {
+            other_journal: Some((
+                survivor.id.clone(),
+                format!("← {} ({})", dup.reference, dup.entity_name),
+            )),
+            ..Act::new("merge", sets, "merge", format!("→ {}", survivor.reference))
+        };
+        self.apply(tx, actor, &dup, act).await
+    }
+
+    fn bad_survivor() -> CoreError {
+        CoreError::invalid("into", "must be another incident that is not itself merged")
     }
 
     // ----- campaigns -----
@@ -624,7 +631,7 @@ impl Services {
 
     /// Put an incident in a campaign, or take it out with `None`.
     pub async fn set_campaign(&self, actor: &Actor, id: &str, campaign_id: Option<&str>) -> Result<Incident> {
-        let incident = self.handled(actor, id).await?;
+        self.handled(actor, id).await?;
         let label = match campaign_id {
             Some(c) => {
                 self.get_campaign(actor, c)
@@ -634,22 +641,13 @@ impl Services {
             }
             None => "—".into(),
         };
-        self.act_on(
-            actor,
-            &incident,
-            Act {
-                action: "campaign",
-                sets: vec![("campaign_id", Val::Text(campaign_id.map(String::from)))],
-                journal_kind: "campaign",
-                journal: label,
-                shared: false,
-                notify_entity: None,
-                observables_tlp: None,
-                other_journal: None,
-                notify_user: None,
-            },
-        )
-        .await
+        let (tx, incident) = self.begin_act(id).await?;
+        let sets = vec![("campaign_id", Val::Text(campaign_id.map(String::from)))];
+        let act = Act {
+            shared: false,
+            ..Act::new("campaign", sets, "campaign", label)
+        };
+        self.apply(tx, actor, &incident, act).await
     }
 }
 
