@@ -221,11 +221,12 @@ fn spawn_workers(services: Services, config: &Config) -> Result<tokio::task::Joi
                 tracing::warn!(error = %e, "deadline scan failed");
             }
             match services.deliver_outbox(&deliverer, 200).await {
-                Ok(r) if r.delivered + r.retried + r.failed > 0 => {
+                Ok(r) if !r.is_empty() => {
                     tracing::info!(
                         delivered = r.delivered,
                         retried = r.retried,
                         failed = r.failed,
+                        cancelled = r.cancelled,
                         "outbox"
                     )
                 }
