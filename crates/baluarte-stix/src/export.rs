@@ -57,6 +57,61 @@ pub fn export_incident(producer: &Org, inc: &IncidentExport) -> Value {
     b.finish(&bundle_id, report, non_empty(&inc.description))
 }
 
+/// Which other incidents' exports hold an object of one incident's export. A TAXII collection of incidents
+/// sends each object once, with the first incident (in the collection's order) whose export holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sharing {
+    /// Only this incident's export: the incident, its task, indicators, sightings, relationships and report.
+    Own,
+    /// Every export of an incident of the same TLP: the producer's identity, our extension definition and the
+    /// TLP marking definitions.
+    Every,
+    /// Every export of an incident from the same reporter: the reporter's identity.
+    Reporter,
+    /// Every export of an incident with this observable (as given in [`ObservableExport`]): its
+    /// cyber-observable, or the vulnerability of a CVE.
+    Observable { kind: String, value: String },
+}
+
+/// The objects of [`export_incident`]'s bundle, in the bundle's order, each with who else shares it.
+pub fn export_incident_objects(producer: &Org, inc: &IncidentExport) -> Vec<(Value, Sharing)> {
+    let producer_id = object_id("identity", &[&producer.id]);
+    let reporter_id = object_id("identity", &[&inc.reporter.id]);
+    let mut by_observable: HashMap<String, Sharing> = HashMap::new();
+    for o in &inc.observables {
+        let id = if o.kind == "cve" {
+            Some(object_id("vulnerability", &[&o.value.to_ascii_uppercase()]))
+        } else {
+            sco(&o.kind, &o.value).map(|s| s.id)
+        };
+        if let Some(id) = id {
+            by_observable.entry(id).or_insert_with(|| Sharing::Observable {
+                kind: o.kind.clone(),
+                value: o.value.clone(),
+            });
+        }
+    }
+    let bundle = export_incident(producer, inc);
+    let Some(Value::Array(objects)) = bundle.get("objects").cloned() else {
+        return Vec::new();
+    };
+    objects
+        .into_iter()
+        .map(|o| {
+            let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
+            let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
+            let sharing = if id == producer_id || matches!(kind, "marking-definition" | "extension-definition") {
+                Sharing::Every
+            } else if id == reporter_id {
+                Sharing::Reporter
+            } else {
+                by_observable.get(id).cloned().unwrap_or(Sharing::Own)
+            };
+            (o, sharing)
+        })
+        .collect()
+}
+
 /// A bundle for a campaign: a `campaign` SDO related to each of its incidents, and everything
 /// [`export_incident`] would give for each incident (shared objects once).
 pub fn export_campaign(producer: &Org, c: &CampaignExport) -> Value {

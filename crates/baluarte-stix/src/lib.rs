@@ -23,7 +23,7 @@ mod tlp;
 mod vocab;
 
 pub use error::StixError;
-pub use export::{export_campaign, export_incident};
+pub use export::{export_campaign, export_incident, export_incident_objects, Sharing};
 pub use import::{parse_bundle, Limits};
 pub use model::{
     CampaignExport, Impact, Imported, ImportedIncident, ImportedIndicator, ImportedObservable, IncidentExport,

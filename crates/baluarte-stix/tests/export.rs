@@ -3,7 +3,7 @@
 
 mod common;
 
-use baluarte_stix::{export_campaign, export_incident, ObservableExport, Tlp};
+use baluarte_stix::{export_campaign, export_incident, export_incident_objects, ObservableExport, Sharing, Tlp};
 use serde_json::Value;
 
 use common::*;
@@ -238,6 +238,45 @@ fn report_lists_every_other_object() {
     listed.sort();
     others.sort();
     assert_eq!(listed, others);
+}
+
+/// What a TAXII server needs to send each object once: the bundle's objects, in order, each with who shares it.
+#[test]
+fn incident_objects_say_who_shares_them() {
+    let inc = incident();
+    let bundle = export_incident(&producer(), &inc);
+    let listed = export_incident_objects(&producer(), &inc);
+    let listed_ids: Vec<&str> = listed.iter().map(|(o, _)| o["id"].as_str().unwrap()).collect();
+    assert_eq!(listed_ids, ids(&bundle));
+    for (o, sharing) in &listed {
+        let expected = match o["type"].as_str().unwrap() {
+            "marking-definition" | "extension-definition" => Sharing::Every,
+            "identity" if o["name"] == producer().name => Sharing::Every,
+            "identity" => Sharing::Reporter,
+            "incident" | "task" | "indicator" | "sighting" | "relationship" | "report" => Sharing::Own,
+            "vulnerability" => Sharing::Observable {
+                kind: "cve".into(),
+                value: "CVE-2023-4966".into(),
+            },
+            _ => {
+                assert!(matches!(sharing, Sharing::Observable { .. }), "{o}");
+                continue;
+            }
+        };
+        assert_eq!(*sharing, expected, "{o}");
+    }
+    // An observable's SCO is tied to that observable.
+    let ip = listed
+        .iter()
+        .find(|(o, _)| o["type"] == "ipv4-addr" && o["value"] == "198.51.100.3")
+        .unwrap();
+    assert_eq!(
+        ip.1,
+        Sharing::Observable {
+            kind: "ipv4".into(),
+            value: "198.51.100.3".into()
+        }
+    );
 }
 
 #[test]

@@ -9,6 +9,11 @@
 //!   clients send); the token is an API token (`blt_…`) or a full session token (`bls_…`), resolved to the
 //!   same actor as for the JSON API. Without credentials: 401 with `WWW-Authenticate: Basic`.
 //! - Which collections a caller may read, and what is in them, the service layer decides.
+//! - Objects and manifests page by an opaque `next` cursor (the service pages in SQL); `limit` counts STIX
+//!   objects. Filters of TAXII 2.1 §3.4: `added_after` (an object is added when its incident last changed),
+//!   `match[id]`, `match[type]`, `match[version]` (`last`, `first`, `all` or timestamps; one version of
+//!   each object is kept) and `match[spec_version]`. A value the server cannot read is a 400 whose
+//!   description starts with the parameter's name.
 
 use crate::AppState;
 use axum::body::to_bytes;
@@ -20,11 +25,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use baluarte_core::policy::Actor;
-use baluarte_core::service::{Collection, ObjectPage, SessionStage};
+use baluarte_core::service::{taxii_object_version, Collection, ObjectPage, SessionStage, TaxiiCursor, TaxiiFilter};
 use baluarte_core::time::{self, Micros};
 use baluarte_core::CoreError;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// The one media type of TAXII 2.1.
@@ -320,68 +325,180 @@ async fn collection(
     Ok(Taxii::new(collection_json(&c)))
 }
 
-#[derive(Debug, Deserialize)]
-struct PageQuery {
-    limit: Option<String>,
-    next: Option<String>,
-    added_after: Option<String>,
-}
-
-/// Parsed page parameters.
+/// Parsed page parameters: `limit`, `next` and the TAXII 2.1 §3.4 filters.
 struct PageArgs {
     limit: usize,
-    next: Option<String>,
-    added_after: Option<Micros>,
+    next: Option<TaxiiCursor>,
+    filter: TaxiiFilter,
 }
 
-fn page_args(q: PageQuery) -> TaxiiResult<PageArgs> {
-    let limit = match q.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+fn bad_request(description: impl Into<String>) -> TaxiiError {
+    TaxiiError::new(StatusCode::BAD_REQUEST, description)
+}
+
+/// The query string's parameters. A parameter given twice is refused, except the `match[...]` ones, whose
+/// values add up (TAXII lists them comma-separated; some clients repeat the parameter instead). Other
+/// parameters than TAXII's are ignored; an unknown `match[...]` is refused.
+fn page_args(pairs: Vec<(String, String)>) -> TaxiiResult<PageArgs> {
+    let mut single: Vec<(&str, String)> = Vec::new();
+    let mut matches: Vec<(&str, Vec<String>)> = Vec::new();
+    for (key, value) in pairs {
+        let one = match key.as_str() {
+            "limit" => Some("limit"),
+            "next" => Some("next"),
+            "added_after" => Some("added_after"),
+            _ => None,
+        };
+        if let Some(k) = one {
+            if single.iter().any(|(n, _)| *n == k) {
+                return Err(bad_request(format!("{k}: given more than once")));
+            }
+            single.push((k, value));
+            continue;
+        }
+        let name = match key.as_str() {
+            "match[id]" => "match[id]",
+            "match[type]" => "match[type]",
+            "match[version]" => "match[version]",
+            "match[spec_version]" => "match[spec_version]",
+            k if k.starts_with("match[") => {
+                return Err(bad_request(format!(
+                    "{}: this server filters on match[id], match[type], match[version] and match[spec_version]",
+                    k.chars().take(60).collect::<String>()
+                )))
+            }
+            _ => continue,
+        };
+        let items = value.split(',').map(|v| v.trim().to_string()).collect::<Vec<_>>();
+        if items.iter().any(String::is_empty) {
+            return Err(bad_request(format!("{name}: an empty value")));
+        }
+        match matches.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, all)) => all.extend(items),
+            None => matches.push((name, items)),
+        }
+    }
+    let param = |name: &str| {
+        single
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let listed = |name: &str| {
+        matches
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let limit = match param("limit") {
         None => DEFAULT_PAGE,
         Some(s) => match s.parse::<u64>() {
             Ok(n) if n >= 1 => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
-            _ => {
-                return Err(TaxiiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "limit must be a positive whole number",
-                ))
-            }
+            _ => return Err(bad_request("limit: must be a positive whole number")),
         },
     };
-    let added_after = match q.added_after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let next = match param("next") {
         None => None,
-        Some(s) => Some(
-            s.parse::<jiff::Timestamp>()
-                .map_err(|_| {
-                    TaxiiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "added_after must be an RFC 3339 timestamp such as 2026-01-01T00:00:00.000Z",
-                    )
-                })?
-                .as_microsecond(),
-        ),
+        Some(n) => Some(TaxiiCursor::decode(n).ok_or_else(|| bad_request("next: not a cursor this server gave"))?),
     };
-    let next = q.next.filter(|n| !n.is_empty());
-    if next
-        .as_deref()
-        .is_some_and(|n| n.len() > 64 || n.parse::<u64>().is_err())
-    {
-        return Err(TaxiiError::new(
-            StatusCode::BAD_REQUEST,
-            "next is not a cursor this server gave",
-        ));
+    let added_after = param("added_after").map(|s| timestamp("added_after", s)).transpose()?;
+    let ids = listed("match[id]");
+    if let Some(bad) = ids.iter().find(|i| !is_stix_id(i)) {
+        return Err(bad_request(format!(
+            "match[id]: `{}` is not a STIX identifier (type--UUID)",
+            clip(bad)
+        )));
+    }
+    let types = listed("match[type]");
+    if let Some(bad) = types.iter().find(|t| !is_stix_type(t)) {
+        return Err(bad_request(format!(
+            "match[type]: `{}` is not a STIX type (3 to 250 lowercase letters, digits and hyphens)",
+            clip(bad)
+        )));
+    }
+    let spec_versions = listed("match[spec_version]");
+    if let Some(bad) = spec_versions.iter().find(|v| !is_spec_version(v)) {
+        return Err(bad_request(format!(
+            "match[spec_version]: `{}` is not a STIX version such as 2.1",
+            clip(bad)
+        )));
     }
     Ok(PageArgs {
         limit,
         next,
-        added_after,
+        filter: TaxiiFilter {
+            added_after,
+            ids,
+            types,
+            versions: versions(listed("match[version]"))?,
+            spec_versions,
+        },
     })
+}
+
+/// `match[version]`: `last`, `first` and `all` admit every object (we keep one version of each), so only a
+/// list of nothing but timestamps filters.
+fn versions(items: Vec<String>) -> TaxiiResult<Option<Vec<Micros>>> {
+    let mut stamps = Vec::new();
+    let mut keyword = items.is_empty();
+    for v in &items {
+        match v.as_str() {
+            "last" | "first" | "all" => keyword = true,
+            _ => stamps.push(timestamp("match[version]", v).map_err(|_| {
+                bad_request(format!(
+                    "match[version]: `{}` is neither last, first, all nor an RFC 3339 timestamp",
+                    clip(v)
+                ))
+            })?),
+        }
+    }
+    Ok((!keyword).then_some(stamps))
+}
+
+fn timestamp(param: &str, s: &str) -> TaxiiResult<Micros> {
+    s.parse::<jiff::Timestamp>().map(|t| t.as_microsecond()).map_err(|_| {
+        bad_request(format!(
+            "{param}: must be an RFC 3339 timestamp such as 2026-01-01T00:00:00.000Z"
+        ))
+    })
+}
+
+/// `type--UUID`, as STIX 2.1 §2.9 writes identifiers.
+fn is_stix_id(s: &str) -> bool {
+    s.split_once("--")
+        .is_some_and(|(t, u)| is_stix_type(t) && u.len() == 36 && uuid::Uuid::parse_str(u).is_ok())
+}
+
+/// STIX 2.1 §2.8 type names (custom ones included): 3 to 250 of a-z, 0-9 and `-`.
+fn is_stix_type(s: &str) -> bool {
+    (3..=250).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_spec_version(s: &str) -> bool {
+    s.split_once('.').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && (a.len() + b.len()) <= 6
+            && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+    })
+}
+
+/// A caller's value, shortened for an error message.
+fn clip(s: &str) -> String {
+    s.chars().take(80).collect()
 }
 
 /// Date-added headers and the envelope's paging fields.
 fn paged(mut body: serde_json::Map<String, Value>, page: &ObjectPage, items: Vec<Value>) -> Taxii {
     body.insert("more".into(), Value::Bool(page.more));
     if let Some(n) = &page.next {
-        body.insert("next".into(), Value::String(n.clone()));
+        body.insert("next".into(), Value::String(n.encode()));
     }
     if !items.is_empty() {
         body.insert("objects".into(), Value::Array(items));
@@ -399,7 +516,7 @@ fn paged(mut body: serde_json::Map<String, Value>, page: &ObjectPage, items: Vec
 async fn fetch(state: &AppState, actor: &Actor, id: &str, args: &PageArgs) -> TaxiiResult<ObjectPage> {
     Ok(state
         .services
-        .taxii_objects(actor, id, args.added_after, args.limit, args.next.as_deref())
+        .taxii_objects(actor, id, &args.filter, args.limit, args.next.as_ref())
         .await?)
 }
 
@@ -407,7 +524,7 @@ async fn objects(
     State(state): State<AppState>,
     TaxiiCaller(actor): TaxiiCaller,
     Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> TaxiiResult<Taxii> {
     let args = page_args(q)?;
     let page = fetch(&state, &actor, &id, &args).await?;
@@ -416,18 +533,11 @@ async fn objects(
 }
 
 /// One manifest record: the object's id, when it was added, its version and media type.
-fn manifest_entry(object: &Value, added: Option<Micros>) -> Value {
-    let date_added = added.map(time::rfc3339);
-    let version = object
-        .get("modified")
-        .or_else(|| object.get("created"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .or_else(|| date_added.clone());
+fn manifest_entry(object: &Value, added: Micros) -> Value {
     json!({
         "id": object.get("id").cloned().unwrap_or(Value::Null),
-        "date_added": date_added,
-        "version": version,
+        "date_added": time::rfc3339(added),
+        "version": taxii_object_version(object, added),
         "media_type": STIX_MEDIA_TYPE,
     })
 }
@@ -436,57 +546,38 @@ async fn manifest(
     State(state): State<AppState>,
     TaxiiCaller(actor): TaxiiCaller,
     Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> TaxiiResult<Taxii> {
     let args = page_args(q)?;
     let page = fetch(&state, &actor, &id, &args).await?;
     let items = page
         .objects
         .iter()
-        .enumerate()
-        .map(|(i, o)| manifest_entry(o, page.added.get(i).copied()))
+        .zip(&page.added)
+        .map(|(o, added)| manifest_entry(o, *added))
         .collect();
     Ok(paged(serde_json::Map::new(), &page, items))
 }
 
+/// Get An Object (TAXII 2.1 §5.6): the objects page with `match[id]` set to the path's id, so it takes
+/// the same `limit`, `next`, `added_after` and `match[version]`. No index maps STIX ids to incidents, so
+/// one request looks through at most `TAXII_SCAN_BUDGET` incidents: when the object is further on, the
+/// answer is an empty envelope with `more` and `next`; 404 once the whole collection was looked through.
 async fn object(
     State(state): State<AppState>,
     TaxiiCaller(actor): TaxiiCaller,
     Path((id, object_id)): Path<(String, String)>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> TaxiiResult<Taxii> {
-    let mut args = PageArgs {
-        limit: MAX_PAGE,
-        next: None,
-        added_after: None,
-    };
-    loop {
-        let page = fetch(&state, &actor, &id, &args).await?;
-        if let Some((i, o)) = page
-            .objects
-            .iter()
-            .enumerate()
-            .find(|(_, o)| o.get("id").and_then(Value::as_str) == Some(object_id.as_str()))
-        {
-            let added = page.added.get(i).copied();
-            let found = ObjectPage {
-                objects: vec![o.clone()],
-                added: added.into_iter().collect(),
-                more: false,
-                next: None,
-                first_added: added,
-                last_added: added,
-            };
-            let items = found.objects.clone();
-            return Ok(paged(serde_json::Map::new(), &found, items));
-        }
-        match page.next {
-            Some(n) if page.more => args.next = Some(n),
-            _ => {
-                return Err(TaxiiError::new(
-                    StatusCode::NOT_FOUND,
-                    "no such object in this collection",
-                ))
-            }
-        }
+    let mut args = page_args(q)?;
+    args.filter.ids = vec![object_id];
+    let page = fetch(&state, &actor, &id, &args).await?;
+    if page.objects.is_empty() && !page.more {
+        return Err(TaxiiError::new(
+            StatusCode::NOT_FOUND,
+            "no such object in this collection",
+        ));
     }
+    let items = page.objects.clone();
+    Ok(paged(serde_json::Map::new(), &page, items))
 }

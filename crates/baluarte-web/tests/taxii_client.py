@@ -5,7 +5,8 @@ Usage: taxii_client.py <discovery-url> <api-token>
 
 Basic auth, user `token`, password the API token (what taxii2-client sends). Checks: discovery and the
 API root; the collection list; GREEN's objects paged two at a time (at least two pages) add up to an
-unpaged fetch, without repeats; the manifest lists the same objects; without credentials discovery is
+unpaged fetch, without repeats; the manifest lists the same objects; the match[type], match[id] and
+match[version] filters, paged too; without credentials discovery is
 401; the AMBER+STRICT collection is advertised unreadable and reading it is 403. Prints what it checked;
 exits non-zero on the first failure.
 """
@@ -74,6 +75,24 @@ def main():
     check({r["id"] for r in records} == {o["id"] for o in everything}, f"manifest lists the {len(records)} objects")
     check(all(r.get("date_added") and r.get("version") and r.get("media_type") for r in records),
           "manifest records carry date_added, version and media_type")
+
+    # The TAXII 2.1 filters, as the client's keyword arguments send them (match[type], match[id], ...).
+    incidents = [o["id"] for o in everything if o["type"] == "incident"]
+    only = [o["id"] for o in green.get_objects(type="incident").get("objects", [])]
+    check(only == incidents, f"match[type]=incident gives the {len(incidents)} incidents")
+    indicators = [o["id"] for o in everything if o["type"] == "indicator"]
+    paged = [o["id"] for p in as_pages(green.get_objects, per_request=1, type="indicator") for o in p.get("objects", [])]
+    check(paged == indicators, f"match[type]=indicator one at a time: {len(paged)} indicators")
+    picked = [o["id"] for o in green.get_objects(id=[incidents[-1], indicators[0]]).get("objects", [])]
+    check(sorted(picked) == sorted([incidents[-1], indicators[0]]), "match[id] with two ids")
+    first = next(o for o in everything if o["type"] == "incident")
+    same = green.get_objects(version=first["modified"]).get("objects", [])
+    check(first["id"] in [o["id"] for o in same] and all(o.get("modified") == first["modified"] for o in same),
+          f"match[version]={first['modified']}")
+    check([o["id"] for o in green.get_objects(version="first").get("objects", [])] == [o["id"] for o in everything],
+          "match[version]=first: one version of each object")
+    records = green.get_manifest(type="incident").get("objects", [])
+    check([r["id"] for r in records] == incidents, "the manifest filters alike")
 
     one = everything[0]["id"]
     got = green.get_object(one)

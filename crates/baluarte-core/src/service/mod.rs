@@ -16,6 +16,7 @@ mod notifications;
 mod registry;
 mod sharing;
 mod sql;
+mod taxii;
 mod tokens;
 mod users;
 
@@ -26,7 +27,10 @@ pub use deadlines::{profile as deadline_profile, profiles as deadline_profiles, 
 pub use handling::{CampaignInput, CloseInput, TriageInput};
 pub use incidents::{Filed, ObservableInput, ReportInput, MAX_OBSERVABLES};
 pub use notifications::{is_webhook_event, Deliverer, DeliveryReport, NewWebhook, Webhook, WebhookInput};
-pub use sharing::{Collection, ImportSummary, ObjectPage};
+pub use sharing::{Collection, ImportSummary};
+pub use taxii::{
+    object_version as taxii_object_version, ObjectPage, TaxiiCursor, TaxiiFilter, SCAN_BUDGET as TAXII_SCAN_BUDGET,
+};
 
 pub use accounts::{LoginOutcome, SessionInfo, SessionStage, TotpEnrolment};
 pub use registry::RegistryCounts;

@@ -4,13 +4,14 @@
 
 use super::cases::{incident_from_row, INCIDENT_SELECT};
 use super::registry::new_id;
+use super::taxii::{ObjectPage, TaxiiCursor, TaxiiFilter, View};
 use super::Services;
 use crate::audit::{self, Change};
 use crate::error::{CoreError, Result};
 use crate::incident::Incident;
 use crate::model::Tlp;
 use crate::policy::{self, Action, Actor, Resource};
-use crate::time::{self, Micros};
+use crate::time;
 use baluarte_stix as stix;
 use serde::Serialize;
 use serde_json::Value;
@@ -41,19 +42,6 @@ const COLLECTIONS: &[(&str, Tlp, &str)] = &[
         "TLP:AMBER+STRICT",
     ),
 ];
-
-/// One page of a collection's objects.
-#[derive(Debug, Clone)]
-pub struct ObjectPage {
-    pub objects: Vec<Value>,
-    /// When each object was added to the collection (parallel to `objects`), for TAXII manifests.
-    pub added: Vec<Micros>,
-    pub more: bool,
-    /// Opaque cursor for the next page.
-    pub next: Option<String>,
-    pub first_added: Option<Micros>,
-    pub last_added: Option<Micros>,
-}
 
 /// What an import stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -101,7 +89,7 @@ fn may_read(actor: &Actor, tlp: Tlp) -> bool {
 }
 
 impl Services {
-    async fn producer(&self) -> Result<stix::Org> {
+    pub(crate) async fn producer(&self) -> Result<stix::Org> {
         let row = sqlx::query("SELECT id, name FROM entities WHERE national_authority = 1 ORDER BY created_at LIMIT 1")
             .fetch_optional(self.db.pool())
             .await?;
@@ -119,7 +107,7 @@ impl Services {
         })
     }
 
-    async fn incident_export(&self, i: &Incident) -> Result<stix::IncidentExport> {
+    pub(crate) async fn incident_export(&self, i: &Incident) -> Result<stix::IncidentExport> {
         let obs =
             sqlx::query("SELECT kind, value, created_at FROM observables WHERE incident_id = $1 ORDER BY kind, value")
                 .bind(&i.id)
@@ -237,67 +225,30 @@ impl Services {
             .ok_or(CoreError::NotFound)
     }
 
-    /// The objects of a collection, oldest first, paged by an opaque cursor. Published: incidents the
-    /// CSIRT has triaged (not rejected or merged) with the collection's TLP.
+    /// One page of a collection's objects (TAXII Get Objects and Get Object Manifests), oldest change
+    /// first, from the cursor `next` on. Published: incidents the CSIRT has triaged (not rejected or
+    /// merged) with the collection's TLP; an entity reading AMBER gets its own. Each incident stands for
+    /// the STIX objects of its export, shared objects once; `limit` counts objects. See
+    /// [`super::taxii`] for the paging.
     pub async fn taxii_objects(
         &self,
         actor: &Actor,
         collection_id: &str,
-        added_after: Option<Micros>,
+        filter: &TaxiiFilter,
         limit: usize,
-        next: Option<&str>,
+        next: Option<&TaxiiCursor>,
     ) -> Result<ObjectPage> {
         let c = self.taxii_collection(actor, collection_id)?;
         if !c.can_read {
             return Err(CoreError::forbidden(format!("collection {}", c.title)));
         }
         let national = policy::check(actor, Resource::Incident, Action::Export, None).is_ok();
-        let mut sql = format!(
-            "{INCIDENT_SELECT} WHERE i.tlp = $1 AND i.acknowledged_at IS NOT NULL AND i.status NOT IN ('rejected', 'merged') AND i.updated_at > $2"
-        );
-        if c.tlp == Tlp::Amber && !national {
-            sql.push_str(" AND i.entity_id = $3");
-        } else {
-            sql.push_str(" AND $3 = $3");
-        }
-        sql.push_str(" ORDER BY i.updated_at, i.id");
-        let rows = sqlx::query(&sql)
-            .bind(c.tlp.as_str())
-            .bind(added_after.unwrap_or(i64::MIN))
-            .bind(&actor.entity_id)
-            .fetch_all(self.db.pool())
-            .await?;
-        let producer = self.producer().await?;
-        // (added, object): an object is "added" when its incident last changed.
-        let mut all: Vec<(Micros, Value)> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for r in &rows {
-            let i = incident_from_row(r)?;
-            let bundle = stix::export_incident(&producer, &self.incident_export(&i).await?);
-            for o in bundle
-                .get("objects")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-            {
-                let oid = o.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-                if seen.insert(oid) {
-                    all.push((i.updated_at, o));
-                }
-            }
-        }
-        let start: usize = next.and_then(|n| n.parse().ok()).unwrap_or(0);
-        let limit = limit.clamp(1, 1000);
-        let page: Vec<(Micros, Value)> = all.iter().skip(start).take(limit).cloned().collect();
-        let more = start + page.len() < all.len();
-        Ok(ObjectPage {
-            first_added: page.first().map(|p| p.0),
-            last_added: page.last().map(|p| p.0),
-            added: page.iter().map(|p| p.0).collect(),
-            objects: page.into_iter().map(|p| p.1).collect(),
-            more,
-            next: more.then(|| (start + limit).to_string()),
-        })
+        let view = View {
+            tlp: c.tlp,
+            entity: (c.tlp == Tlp::Amber && !national).then(|| actor.entity_id.clone()),
+            added_after: filter.added_after,
+        };
+        self.taxii_page(&view, filter, limit.clamp(1, 1000), next).await
     }
 
     // ----- import -----
