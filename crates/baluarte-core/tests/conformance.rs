@@ -2102,7 +2102,7 @@ async fn backup_refuses_bad_targets_and_tampered_files(store: TestStore) -> Test
     // A PostgreSQL backup does not restore over a database that already holds a store.
     if store.pg.is_some() {
         let before = snapshot(svc.db()).await?;
-        let r = backup::restore(&out, &store.scratch("over-live"), Some(svc.db().url())).await;
+        let r = backup::restore(&out, &store.scratch("over-live"), Some(svc.db().url().expose())).await;
         assert!(r.is_err(), "restoring over a live database must fail: {r:?}");
         assert_eq!(snapshot(svc.db()).await?, before, "and must leave it as it was");
     }
