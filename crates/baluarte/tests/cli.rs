@@ -72,7 +72,7 @@ async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
 
     // Swap the contents of two neighbours, keeping their sequence numbers.
     let dir = demo_dir();
-    let cols = "at, actor_kind, actor_id, actor_label, action, object_type, object_id, entity_id, before_digest, after_digest, changes, prev_hash, hash";
+    let cols = "format, at, actor_kind, actor_id, actor_label, action, object_type, object_id, entity_id, before_digest, after_digest, changes, prev_hash, hash";
     sql(
         dir.path(),
         &[
