@@ -4,7 +4,11 @@
 //! reordering any entry breaks every hash after it. `audit_head` keeps the tip (so removing the newest
 //! entries shows), and checkpoints signed with the server's Ed25519 key pin the chain at points in time
 //! (so rewriting the whole chain needs the key). [`verify`] names the first entry that does not hold.
+//!
+//! Entries carry the [`FORMAT`] they were written in, and [`entry_hash`] commits to it, so old entries
+//! verify by the rule they were written by and no entry can be moved to another rule unnoticed.
 
+use crate::canonical::canonical_json;
 use crate::crypto::{sha256_hex, verify_signature, ServerKey};
 use crate::db::{Db, WriteTx};
 use crate::error::Result;
@@ -17,6 +21,17 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The entry format this release writes.
+///
+/// - 1: the first release. Record digests were SHA-256 over serde_json's text of the state, whose key
+///   order depended on whether some crate in the build enabled serde_json's `preserve_order`.
+/// - 2: record digests over the state's canonical JSON ([`digest`]); the same state always gives the
+///   same digest.
+///
+/// The digests themselves cannot be recomputed (the states are not kept), so what tells the formats
+/// apart in verification is the hash: each format hashes under its own tag.
+pub const FORMAT: i64 = 2;
 
 /// What a write records about itself.
 #[derive(Debug)]
@@ -76,10 +91,11 @@ impl<'a> Change<'a> {
     }
 }
 
-/// SHA-256 of the canonical JSON of a record state ("" when there is none).
+/// SHA-256 of the canonical JSON of a record state ("" when there is none): keys sorted at every
+/// level, so the digest does not depend on the order a map keeps its keys in.
 pub fn digest(state: &Option<Value>) -> String {
     match state {
-        Some(v) => sha256_hex(v.to_string().as_bytes()),
+        Some(v) => sha256_hex(canonical_json(v).as_bytes()),
         None => String::new(),
     }
 }
@@ -100,14 +116,15 @@ pub fn changed_fields(before: &Option<Value>, after: &Option<Value>) -> Vec<Stri
     names
 }
 
-/// The hash of an entry: SHA-256 over its fields (length-prefixed, so no field can bleed into the
-/// next) and the previous entry's hash.
+/// The hash of an entry: SHA-256 over its format's tag (`baluarte-audit-v1`, `-v2`), its fields
+/// (length-prefixed, so no field can bleed into the next) and the previous entry's hash.
 pub fn entry_hash(e: &AuditEntry) -> String {
     let mut h = Sha256::new();
+    let tag = format!("baluarte-audit-v{}", e.format);
     let seq = e.seq.to_string();
     let at = e.at.to_string();
     for field in [
-        "baluarte-audit-v1",
+        &tag,
         &seq,
         &at,
         &e.actor_kind,
@@ -141,6 +158,7 @@ pub async fn append(tx: &mut WriteTx, actor: &Actor, change: Change<'_>) -> Resu
     let prev_hash: String = head.try_get("hash")?;
     let mut entry = AuditEntry {
         seq,
+        format: FORMAT,
         at: tx.now(),
         actor_kind: actor.kind().to_string(),
         actor_id: actor.id().to_string(),
@@ -158,8 +176,8 @@ pub async fn append(tx: &mut WriteTx, actor: &Actor, change: Change<'_>) -> Resu
     entry.hash = entry_hash(&entry);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor_kind, actor_id, actor_label, action, object_type, object_id, \
-         entity_id, before_digest, after_digest, changes, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         entity_id, before_digest, after_digest, changes, prev_hash, hash, format) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(entry.seq)
     .bind(entry.at)
@@ -175,6 +193,7 @@ pub async fn append(tx: &mut WriteTx, actor: &Actor, change: Change<'_>) -> Resu
     .bind(&entry.changes)
     .bind(&entry.prev_hash)
     .bind(&entry.hash)
+    .bind(entry.format)
     .execute(tx.conn())
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
@@ -184,12 +203,13 @@ pub async fn append(tx: &mut WriteTx, actor: &Actor, change: Change<'_>) -> Resu
     Ok(seq)
 }
 
-pub const ENTRY_COLUMNS: &str = "seq, at, actor_kind, actor_id, actor_label, action, object_type, object_id, \
-     entity_id, before_digest, after_digest, changes, prev_hash, hash";
+pub const ENTRY_COLUMNS: &str = "seq, format, at, actor_kind, actor_id, actor_label, action, object_type, \
+     object_id, entity_id, before_digest, after_digest, changes, prev_hash, hash";
 
 pub fn entry_from_row(r: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
     Ok(AuditEntry {
         seq: r.try_get("seq")?,
+        format: r.try_get("format")?,
         at: r.try_get("at")?,
         actor_kind: r.try_get("actor_kind")?,
         actor_id: r.try_get("actor_id")?,
@@ -339,6 +359,13 @@ pub async fn verify(db: &Db, public_key: &str) -> Result<VerifyReport> {
                     format!("entry {expected_seq} is missing (the next entry is {})", e.seq),
                 );
             }
+            if !(1..=FORMAT).contains(&e.format) {
+                return fail(
+                    report,
+                    e.seq,
+                    format!("entry {} has an unknown format {}", e.seq, e.format),
+                );
+            }
             if entry_hash(&e) != e.hash {
                 return fail(
                     report,
@@ -445,6 +472,7 @@ mod tests {
     fn hash_commits_to_every_field() {
         let base = AuditEntry {
             seq: 1,
+            format: FORMAT,
             at: 5,
             actor_kind: "user".into(),
             actor_id: "u".into(),
@@ -467,5 +495,18 @@ mod tests {
         let mut later = base.clone();
         later.seq = 2;
         assert_ne!(entry_hash(&later), h);
+        let mut older = base.clone();
+        older.format = 1;
+        assert_ne!(entry_hash(&older), h, "the hash commits to the format");
+    }
+
+    #[test]
+    fn a_digest_is_over_the_canonical_text() {
+        let state = Some(json!({"name": "B", "tlp": {"z": 1, "a": [true, null]}, "id": "e1"}));
+        assert_eq!(
+            digest(&state),
+            sha256_hex(br#"{"id":"e1","name":"B","tlp":{"a":[true,null],"z":1}}"#)
+        );
+        assert_eq!(digest(&None), "");
     }
 }

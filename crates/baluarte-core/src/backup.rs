@@ -3,10 +3,11 @@
 //! SQLite: `VACUUM INTO` writes a consistent copy while the server keeps running; the server key is
 //! copied beside it and a manifest records SHA-256 digests, checked again on restore. PostgreSQL: the
 //! database is copied with `pg_dump --format=custom` and restored with `pg_restore` (both must be on the
-//! PATH), the key as for SQLite.
+//! PATH), the key as for SQLite. The tools get the password through `PGPASSWORD`, never on their command
+//! line (which any local user can read), and errors show the URL redacted.
 
 use crate::crypto::{sha256_hex, KEY_FILE};
-use crate::db::{Backend, Db};
+use crate::db::{Backend, Db, DbUrl};
 use crate::error::{CoreError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -49,16 +50,11 @@ pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Manifest> {
         }
         Backend::Postgres => {
             let target = out.join(PG_FILE);
-            run(
+            let target = target.display().to_string();
+            run_pg(
                 "pg_dump",
-                &[
-                    "--format=custom",
-                    "--no-owner",
-                    "--file",
-                    &target.display().to_string(),
-                    "--dbname",
-                    db.url(),
-                ],
+                db.url(),
+                &["--format=custom", "--no-owner", "--file", &target],
             )
             .await?;
             ("postgres", PG_FILE)
@@ -119,15 +115,11 @@ pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -
                     "a PostgreSQL backup restores into a postgres:// database",
                 )
             })?;
-            run(
+            let dump = from.join(PG_FILE).display().to_string();
+            run_pg(
                 "pg_restore",
-                &[
-                    "--no-owner",
-                    "--exit-on-error",
-                    "--dbname",
-                    url,
-                    &from.join(PG_FILE).display().to_string(),
-                ],
+                &DbUrl::new(url),
+                &["--no-owner", "--exit-on-error", &dump],
             )
             .await?;
         }
@@ -137,15 +129,22 @@ pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -
     Ok(manifest)
 }
 
-async fn run(program: &str, args: &[&str]) -> Result<()> {
-    let out = tokio::process::Command::new(program)
-        .args(args)
+/// Run a PostgreSQL client tool on the database at `url`: the URL without its password goes in
+/// `--dbname`, the password in `PGPASSWORD`.
+async fn run_pg(program: &str, url: &DbUrl, args: &[&str]) -> Result<()> {
+    let (dbname, password) = url.split_password()?;
+    let mut command = tokio::process::Command::new(program);
+    command.args(args).arg("--dbname").arg(&dbname);
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let out = command
         .output()
         .await
         .map_err(|e| CoreError::Internal(format!("{program}: {e} (is it installed and on the PATH?)")))?;
     if !out.status.success() {
         return Err(CoreError::Internal(format!(
-            "{program} failed: {}",
+            "{program} on {url} failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }

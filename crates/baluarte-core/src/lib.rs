@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod canonical;
 pub mod crypto;
 pub mod db;
 pub mod demo;

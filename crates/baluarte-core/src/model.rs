@@ -183,6 +183,9 @@ impl ApiToken {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditEntry {
     pub seq: i64,
+    /// The rule the entry was written by, which its hash commits to: 1 (record digests over the state's
+    /// JSON text as the first release wrote it), 2 (over its canonical JSON, keys sorted).
+    pub format: i64,
     #[serde(with = "rfc3339_serde")]
     #[schema(value_type = String, format = DateTime)]
     pub at: Micros,

@@ -32,21 +32,7 @@ pub struct Receipt {
 }
 
 /// JSON with object keys sorted at every level and no insignificant whitespace.
-pub fn canonical_json(v: &Value) -> String {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let fields: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&map[k])))
-                .collect();
-            format!("{{{}}}", fields.join(","))
-        }
-        Value::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
-    }
-}
+pub use crate::canonical::canonical_json;
 
 impl Receipt {
     /// The bytes the signature covers.

@@ -43,6 +43,7 @@ conformance!(
     audit_detects_entry_forged_beyond_tip,
     audit_detects_foreign_checkpoint,
     audit_detects_rewritten_chain,
+    audit_chain_of_v1_then_v2_entries_verifies,
     audit_chain_holds_under_concurrent_writes,
     backup_restore_round_trip,
     backup_refuses_bad_targets_and_tampered_files,
@@ -1713,7 +1714,8 @@ async fn entry(svc: &Services, seq: i64) -> TestResult<AuditEntry> {
 async fn overwrite(svc: &Services, seq: i64, e: &AuditEntry) -> TestResult {
     sqlx::query(
         "UPDATE audit_log SET at = $1, actor_kind = $2, actor_id = $3, actor_label = $4, action = $5, object_type = $6, object_id = $7, \
-         entity_id = $8, before_digest = $9, after_digest = $10, changes = $11, prev_hash = $12, hash = $13 WHERE seq = $14",
+         entity_id = $8, before_digest = $9, after_digest = $10, changes = $11, prev_hash = $12, hash = $13, format = $14 \
+         WHERE seq = $15",
     )
     .bind(e.at)
     .bind(&e.actor_kind)
@@ -1728,6 +1730,7 @@ async fn overwrite(svc: &Services, seq: i64, e: &AuditEntry) -> TestResult {
     .bind(&e.changes)
     .bind(&e.prev_hash)
     .bind(&e.hash)
+    .bind(e.format)
     .bind(seq)
     .execute(svc.db().pool())
     .await?;
@@ -1879,6 +1882,154 @@ async fn audit_detects_rewritten_chain(store: TestStore) -> TestResult {
         .execute(svc.db().pool())
         .await?;
     assert_eq!(broken_at(svc).await?, Some(tip));
+    Ok(())
+}
+
+/// The entry hash of the first release (format 1), kept here as it was: the fixture of an old chain.
+fn v1_entry_hash(e: &AuditEntry) -> String {
+    let mut h = Sha256::new();
+    let (seq, at) = (e.seq.to_string(), e.at.to_string());
+    for field in [
+        "baluarte-audit-v1",
+        &seq,
+        &at,
+        &e.actor_kind,
+        &e.actor_id,
+        &e.actor_label,
+        &e.action,
+        &e.object_type,
+        &e.object_id,
+        &e.entity_id,
+        &e.before_digest,
+        &e.after_digest,
+        &e.changes,
+        &e.prev_hash,
+    ] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Entries 1..=n as the first release wrote them (its INSERT, its hash rule, its digests over
+/// serde_json's text in the record's own key order), and the tip moved to the last.
+async fn write_v1_entries(svc: &Services, n: i64) -> TestResult {
+    let mut prev_hash = audit::GENESIS.to_string();
+    for seq in 1..=n {
+        let state = format!(r#"{{"name":"Entidad {seq}","id":"e{seq}","active":1}}"#);
+        let mut e = entry_template(seq, prev_hash, svc.now());
+        e.after_digest = hex::encode(Sha256::digest(state.as_bytes()));
+        e.hash = v1_entry_hash(&e);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_kind, actor_id, actor_label, action, object_type, object_id, \
+             entity_id, before_digest, after_digest, changes, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(e.seq)
+        .bind(e.at)
+        .bind(&e.actor_kind)
+        .bind(&e.actor_id)
+        .bind(&e.actor_label)
+        .bind(&e.action)
+        .bind(&e.object_type)
+        .bind(&e.object_id)
+        .bind(&e.entity_id)
+        .bind(&e.before_digest)
+        .bind(&e.after_digest)
+        .bind(&e.changes)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(svc.db().pool())
+        .await?;
+        prev_hash = e.hash;
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(n)
+        .bind(&prev_hash)
+        .execute(svc.db().pool())
+        .await?;
+    Ok(())
+}
+
+/// What the first release recorded for an entity it created.
+fn entry_template(seq: i64, prev_hash: String, now: i64) -> AuditEntry {
+    AuditEntry {
+        seq,
+        format: 1,
+        at: now - (100 - seq) * 1_000_000,
+        actor_kind: "system".into(),
+        actor_id: String::new(),
+        actor_label: "system".into(),
+        action: "create".into(),
+        object_type: "entity".into(),
+        object_id: format!("e{seq}"),
+        entity_id: format!("e{seq}"),
+        before_digest: String::new(),
+        after_digest: String::new(),
+        changes: r#"["active","id","name"]"#.into(),
+        prev_hash,
+        hash: String::new(),
+    }
+}
+
+async fn entry_formats(svc: &Services) -> TestResult<Vec<(i64, i64)>> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT seq, format FROM audit_log ORDER BY seq")
+        .fetch_all(svc.db().pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Ok((r.try_get("seq")?, r.try_get("format")?)))
+        .collect::<Result<_, sqlx::Error>>()?)
+}
+
+/// A store written by the first release (format 1 entries) and then by this one (format 2) verifies as
+/// one chain; an entry of either format that is altered, or whose format is changed, is named.
+async fn audit_chain_of_v1_then_v2_entries_verifies(store: TestStore) -> TestResult {
+    let svc = &store.svc;
+    let old = 3;
+    write_v1_entries(svc, old).await?;
+    Fixture::new(svc).await?;
+    let tip = svc.audit_checkpoint().await?.ok_or("no checkpoint")?;
+    assert!(tip > old + 3, "{tip} entries");
+    let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
+    assert_eq!((report.broken, report.entries), (None, tip));
+    let formats = entry_formats(svc).await?;
+    assert!(
+        formats.iter().all(|&(seq, f)| f == if seq <= old { 1 } else { 2 }),
+        "{formats:?}"
+    );
+    let first_new = entry(svc, old + 1).await?;
+    assert_ne!(
+        first_new.hash,
+        v1_entry_hash(&first_new),
+        "new entries are hashed by the v2 rule"
+    );
+
+    for (seq, what) in [
+        (old - 1, "UPDATE audit_log SET actor_label = 'mallory' WHERE seq = $1"),
+        (old + 2, "UPDATE audit_log SET actor_label = 'mallory' WHERE seq = $1"),
+        (old + 2, "UPDATE audit_log SET format = 1 WHERE seq = $1"),
+        (old - 1, "UPDATE audit_log SET format = 2 WHERE seq = $1"),
+        (old + 2, "UPDATE audit_log SET format = 9 WHERE seq = $1"),
+    ] {
+        let original = entry(svc, seq).await?;
+        sqlx::query(what).bind(seq).execute(svc.db().pool()).await?;
+        let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
+        assert_eq!(report.broken.as_ref().map(|b| b.seq), Some(seq), "{what}: {report:?}");
+        if what.contains("format = 9") {
+            let reason = report.broken.map(|b| b.reason).unwrap_or_default();
+            assert!(reason.contains("unknown format 9"), "{reason}");
+        }
+        // Put it back as it was: the chain verifies again.
+        sqlx::query("UPDATE audit_log SET actor_label = $1, format = $2 WHERE seq = $3")
+            .bind(&original.actor_label)
+            .bind(formats[(seq - 1) as usize].1)
+            .bind(seq)
+            .execute(svc.db().pool())
+            .await?;
+        assert_eq!(broken_at(svc).await?, None, "restored after {what}");
+    }
     Ok(())
 }
 
@@ -2107,7 +2258,7 @@ async fn backup_refuses_bad_targets_and_tampered_files(store: TestStore) -> Test
     // A PostgreSQL backup does not restore over a database that already holds a store.
     if store.pg.is_some() {
         let before = snapshot(svc.db()).await?;
-        let r = backup::restore(&out, &store.scratch("over-live"), Some(svc.db().url())).await;
+        let r = backup::restore(&out, &store.scratch("over-live"), Some(svc.db().url().expose())).await;
         assert!(r.is_err(), "restoring over a live database must fail: {r:?}");
         assert_eq!(snapshot(svc.db()).await?, before, "and must leave it as it was");
     }

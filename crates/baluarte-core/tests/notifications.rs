@@ -451,7 +451,7 @@ async fn a_deactivated_webhook_is_sent_nothing(store: TestStore) -> TestResult {
 async fn two_workers_deliver_each_message_once(store: TestStore) -> TestResult {
     let svc = &store.svc;
     // A second server over the same database.
-    let other = open_services(svc.db().url(), &store.data_dir).await?;
+    let other = open_services(svc.db().url().expose(), &store.data_dir).await?;
     let fx = Fixture::new(svc).await?;
     let (_, reporter) = fx.person(svc, &fx.a, Role::Reporter, "reportes@cfe.example").await?;
     let (port, mut rx) = webhook_receiver(204).await;

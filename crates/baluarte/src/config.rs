@@ -64,15 +64,9 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db` (also `password=***` in the query).
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
+    baluarte_core::db::DbUrl::new(url).redacted()
 }
 
 fn env_bool(name: &str, value: &str) -> Result<bool> {

@@ -72,7 +72,7 @@ async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
 
     // Swap the contents of two neighbours, keeping their sequence numbers.
     let dir = demo_dir();
-    let cols = "at, actor_kind, actor_id, actor_label, action, object_type, object_id, entity_id, before_digest, after_digest, changes, prev_hash, hash";
+    let cols = "format, at, actor_kind, actor_id, actor_label, action, object_type, object_id, entity_id, before_digest, after_digest, changes, prev_hash, hash";
     sql(
         dir.path(),
         &[
@@ -318,5 +318,281 @@ async fn a_config_file_sets_the_store_and_the_address_and_logs_are_json() {
     assert!(
         lines.iter().any(|l| l["fields"]["message"] == "stopped"),
         "a clean stop is logged: {logs}"
+    );
+}
+
+// ----- the database password stays a secret -----
+
+/// A fresh value nobody else has, for role names and passwords.
+fn random_hex() -> String {
+    use std::hash::BuildHasher;
+    let s = std::collections::hash_map::RandomState::new();
+    format!("{:016x}{:016x}", s.hash_one(1u8), s.hash_one(2u8))
+}
+
+/// A login role with a password, owning two fresh databases on the local PostgreSQL server; all three
+/// are dropped when this goes out of scope. The server trusts local connections, so any password logs
+/// in: what matters here is only where the password travels.
+struct PgRole {
+    admin_url: String,
+    role: String,
+    secret: String,
+    databases: [String; 2],
+}
+
+impl PgRole {
+    /// None when the server cannot be reached (and `CI` is not set).
+    async fn create() -> Option<PgRole> {
+        use sqlx::Connection;
+        let admin_url = std::env::var("BALUARTE_TEST_PG_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
+            Ok(c) => c,
+            Err(e) if std::env::var_os("CI").is_none() => {
+                eprintln!("PostgreSQL not reachable at {admin_url}: {e}; skipping");
+                return None;
+            }
+            Err(e) => panic!("PostgreSQL not reachable at {admin_url}: {e} (CI is set, so this test must run)"),
+        };
+        let id = random_hex();
+        let role = PgRole {
+            admin_url,
+            role: format!("baluarte_t_{}", &id[..16]),
+            secret: format!("pw{}", random_hex()),
+            databases: [
+                format!("baluarte_t_{}_a", &id[..16]),
+                format!("baluarte_t_{}_b", &id[..16]),
+            ],
+        };
+        let mut statements = vec![format!("CREATE ROLE {} LOGIN PASSWORD '{}'", role.role, role.secret)];
+        for db in &role.databases {
+            statements.push(format!("CREATE DATABASE {db} OWNER {}", role.role));
+        }
+        for s in statements {
+            sqlx::query(&s).execute(&mut admin).await.unwrap();
+        }
+        let _ = admin.close().await;
+        Some(role)
+    }
+
+    /// `postgres://role:secret@host:port/db` for database `i`.
+    fn url_with_userinfo(&self, i: usize) -> String {
+        let mut u = url::Url::parse(&self.admin_url).unwrap();
+        u.set_username(&self.role).unwrap();
+        u.set_password(Some(&self.secret)).unwrap();
+        u.set_path(&format!("/{}", self.databases[i]));
+        u.to_string()
+    }
+
+    /// `postgres://role@host:port/db?password=secret` for database `i`.
+    fn url_with_query(&self, i: usize) -> String {
+        let mut u = url::Url::parse(&self.admin_url).unwrap();
+        u.set_username(&self.role).unwrap();
+        u.set_password(None).unwrap();
+        u.set_path(&format!("/{}", self.databases[i]));
+        u.set_query(Some(&format!("password={}", self.secret)));
+        u.to_string()
+    }
+}
+
+impl Drop for PgRole {
+    fn drop(&mut self) {
+        use sqlx::Connection;
+        let (url, role, dbs) = (self.admin_url.clone(), self.role.clone(), self.databases.clone());
+        // Drop runs inside the test's runtime; the clean-up gets a runtime of its own on another thread.
+        let cleanup = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+                for db in dbs {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+                let _ = sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
+                    .execute(&mut admin)
+                    .await;
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// A directory holding `pg_dump` and `pg_restore` stand-ins that note their arguments and the
+/// PGPASSWORD they were given, then run the real program with the same arguments.
+struct ToolSpy {
+    dir: tempfile::TempDir,
+}
+
+impl ToolSpy {
+    fn new() -> ToolSpy {
+        let dir = tempfile::tempdir().unwrap();
+        for tool in ["pg_dump", "pg_restore"] {
+            let real = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|p| p.join(tool))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| panic!("{tool} must be on the PATH (postgresql-client)"));
+            let log = dir.path().join(tool);
+            let script = format!(
+                "#!/bin/sh\nprintf 'argv: %s\\n' \"$*\" >> '{log}.log'\nprintf 'PGPASSWORD=%s\\n' \"${{PGPASSWORD-}}\" >> '{log}.log'\nexec '{real}' \"$@\"\n",
+                log = log.display(),
+                real = real.display()
+            );
+            let path = dir.path().join("bin").join(tool);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, script).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        ToolSpy { dir }
+    }
+
+    /// PATH with the stand-ins first.
+    fn path(&self) -> std::ffi::OsString {
+        let mut paths = vec![self.dir.path().join("bin")];
+        paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+        std::env::join_paths(paths).unwrap()
+    }
+
+    /// What the stand-in of `tool` noted, one line per argument list and per PGPASSWORD.
+    fn seen(&self, tool: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{tool}.log"))).unwrap_or_default()
+    }
+}
+
+/// `baluarte` on a PostgreSQL URL given the way operators are told to (BALUARTE_DATABASE_URL), logging
+/// everything.
+fn baluarte_pg(data_dir: &Path, url: &str, spy: &ToolSpy) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_baluarte"));
+    c.arg("--data-dir")
+        .arg(data_dir)
+        .env("BALUARTE_DATABASE_URL", url)
+        .env("BALUARTE_LOG", "trace")
+        .env("PATH", spy.path())
+        .env_remove("PGPASSWORD");
+    c
+}
+
+#[tokio::test]
+async fn a_postgres_password_reaches_no_log_and_no_command_line() {
+    let Some(pg) = PgRole::create().await else {
+        return;
+    };
+    let spy = ToolSpy::new();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = pg.url_with_userinfo(0);
+    let secret = pg.secret.as_str();
+
+    // Serve with every log level on, answer a few requests, stop gracefully.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (out_path, err_path) = (dir.path().join("serve.out"), dir.path().join("serve.err"));
+    let mut child = baluarte_pg(&data, &url, &spy)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
+            if r.status() == 200 {
+                ready = true;
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let logs = || {
+        format!(
+            "{}{}",
+            std::fs::read_to_string(&out_path).unwrap_or_default(),
+            std::fs::read_to_string(&err_path).unwrap_or_default()
+        )
+    };
+    assert!(ready, "the server answers /readyz: {}", logs());
+    let client = reqwest::Client::new();
+    for path in ["/healthz", "/metrics", "/", "/api/v1/audit"] {
+        client.get(format!("{base}{path}")).send().await.unwrap();
+    }
+    let login = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"email": "nadie@example.gob.mx", "password": "equivocada"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401, "the failed login went through the database");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let exit = child.wait().unwrap();
+    let logs = logs();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}: {logs}");
+    assert!(
+        logs.contains("TRACE") && logs.contains("stopped"),
+        "trace logs were written: {logs}"
+    );
+    assert!(logs.contains(":***@"), "the URL is logged, redacted: {logs}");
+    assert!(!logs.contains(secret), "the password is in the server's logs: {logs}");
+
+    // A backup: pg_dump gets the password from the environment, never in its arguments.
+    let out = dir.path().join("backup");
+    let o = baluarte_pg(&data, &url, &spy)
+        .args(["backup", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !text(&o).contains(secret),
+        "the password is in the backup's output: {}",
+        text(&o)
+    );
+    let seen = spy.seen("pg_dump");
+    let argv: Vec<&str> = seen.lines().filter(|l| l.starts_with("argv:")).collect();
+    assert_eq!(argv.len(), 1, "pg_dump ran once: {seen}");
+    assert!(
+        !argv[0].contains(secret),
+        "the password is on pg_dump's command line: {}",
+        argv[0]
+    );
+    assert!(
+        seen.contains(&format!("PGPASSWORD={secret}\n")),
+        "pg_dump got the password: {seen}"
+    );
+
+    // A restore into the role's other database, the password given as a query parameter this time.
+    let restored = dir.path().join("restored");
+    let o = baluarte_pg(&restored, &pg.url_with_query(1), &spy)
+        .args(["restore", "--from", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success() && text(&o).contains("chain intact"), "{}", text(&o));
+    assert!(
+        !text(&o).contains(secret),
+        "the password is in the restore's output: {}",
+        text(&o)
+    );
+    let seen = spy.seen("pg_restore");
+    let argv: Vec<&str> = seen.lines().filter(|l| l.starts_with("argv:")).collect();
+    assert_eq!(argv.len(), 1, "pg_restore ran once: {seen}");
+    assert!(
+        !argv[0].contains(secret),
+        "the password is on pg_restore's command line: {}",
+        argv[0]
+    );
+    assert!(
+        seen.contains(&format!("PGPASSWORD={secret}\n")),
+        "pg_restore got the password: {seen}"
     );
 }

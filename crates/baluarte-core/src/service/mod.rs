@@ -98,3 +98,17 @@ impl Services {
         self.db.now()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn debug_output_of_the_services_holds_no_database_password() {
+        let db = crate::db::unconnected("postgres://baluarte:hunter2@db.example/baluarte");
+        let services = Services::new(db, ServerKey::generate(), Settings::default());
+        let shown = format!("{services:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("db.example"), "{shown}");
+    }
+}
