@@ -26,7 +26,7 @@ pub struct Manifest {
 }
 
 fn io(path: &Path, e: std::io::Error) -> CoreError {
-    CoreError::Internal(format!("{}: {e}", path.display()))
+    CoreError::internal_from(path.display().to_string(), e)
 }
 
 fn digest_file(path: &Path) -> Result<String> {
@@ -72,7 +72,7 @@ pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Manifest> {
         created_at: crate::time::rfc3339(db.now()),
         files,
     };
-    let text = serde_json::to_string_pretty(&manifest).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| CoreError::internal_from("backup manifest", e))?;
     std::fs::write(out.join(MANIFEST), text).map_err(|e| io(out, e))?;
     Ok(manifest)
 }
@@ -141,9 +141,9 @@ async fn run_pg(program: &str, url: &DbUrl, args: &[&str]) -> Result<()> {
     let out = command
         .output()
         .await
-        .map_err(|e| CoreError::Internal(format!("{program}: {e} (is it installed and on the PATH?)")))?;
+        .map_err(|e| CoreError::internal_from(format!("{program} (is it installed and on the PATH?)"), e))?;
     if !out.status.success() {
-        return Err(CoreError::Internal(format!(
+        return Err(CoreError::internal(format!(
             "{program} on {url} failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         )));

@@ -15,7 +15,7 @@ pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| CoreError::internal(format!("password hashing failed: {e}")))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
@@ -83,12 +83,12 @@ impl ServerKey {
         let path = dir.join(KEY_FILE);
         if path.exists() {
             let text =
-                std::fs::read_to_string(&path).map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))?;
+                std::fs::read_to_string(&path).map_err(|e| CoreError::internal_from(path.display().to_string(), e))?;
             let bytes = hex::decode(text.trim())
-                .map_err(|_| CoreError::Internal(format!("{}: not a hex key", path.display())))?;
+                .map_err(|e| CoreError::internal_from(format!("{}: not a hex key", path.display()), e))?;
             let seed: [u8; 32] = bytes
                 .try_into()
-                .map_err(|_| CoreError::Internal(format!("{}: key must be 32 bytes", path.display())))?;
+                .map_err(|_| CoreError::internal(format!("{}: key must be 32 bytes", path.display())))?;
             return Ok(Self {
                 signing: SigningKey::from_bytes(&seed),
             });
@@ -137,9 +137,9 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
     }
     let mut file = options
         .open(path)
-        .map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))?;
+        .map_err(|e| CoreError::internal_from(path.display().to_string(), e))?;
     file.write_all(contents.as_bytes())
-        .map_err(|e| CoreError::Internal(format!("{}: {e}", path.display())))
+        .map_err(|e| CoreError::internal_from(path.display().to_string(), e))
 }
 
 /// TOTP (RFC 6238: SHA-1, 6 digits, 30 s), as every authenticator app expects.
@@ -158,7 +158,7 @@ pub mod totp {
     fn build(secret_b32: &str, account: &str) -> Result<TOTP> {
         let bytes = Secret::Encoded(secret_b32.to_string())
             .to_bytes()
-            .map_err(|_| CoreError::Internal("stored TOTP secret is not base32".into()))?;
+            .map_err(|_| CoreError::internal("stored TOTP secret is not base32"))?;
         TOTP::new(
             Algorithm::SHA1,
             6,
@@ -168,7 +168,7 @@ pub mod totp {
             Some(ISSUER.to_string()),
             account.to_string(),
         )
-        .map_err(|e| CoreError::Internal(format!("TOTP: {e}")))
+        .map_err(|e| CoreError::internal_from("TOTP", e))
     }
 
     /// The `otpauth://` URL that authenticator apps read from the QR code.
@@ -198,7 +198,7 @@ pub mod totp {
 
     /// The code at `now`: for tests and the demo's instructions.
     pub fn code_at(secret_b32: &str, now: crate::time::Micros) -> Result<String> {
-        let secs = u64::try_from(now / 1_000_000).map_err(|_| CoreError::Internal("time before 1970".into()))?;
+        let secs = u64::try_from(now / 1_000_000).map_err(|_| CoreError::internal("time before 1970"))?;
         Ok(build(secret_b32, "x")?.generate(secs))
     }
 }

@@ -181,7 +181,7 @@ impl Db {
         MIGRATOR
             .run(&db.pool)
             .await
-            .map_err(|e| CoreError::Internal(format!("migrations: {e}")))?;
+            .map_err(|e| CoreError::internal_from("migrations", e))?;
         Ok(db)
     }
 

@@ -88,11 +88,11 @@ pub struct DemoSummary {
 
 pub fn parse_dataset(text: &str) -> Result<Dataset> {
     serde_json::from_str(text)
-        .map_err(|e| CoreError::Internal(format!("demo dataset, line {} column {}: {e}", e.line(), e.column())))
+        .map_err(|e| CoreError::internal_from(format!("demo dataset, line {} column {}", e.line(), e.column()), e))
 }
 
 fn bad(what: String) -> CoreError {
-    CoreError::Internal(format!("demo dataset: {what}"))
+    CoreError::internal(format!("demo dataset: {what}"))
 }
 
 /// Load the dataset into an empty store. `progress(done, total)` is called as records are written.

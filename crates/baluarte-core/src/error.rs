@@ -37,9 +37,18 @@ pub enum CoreError {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("storage error: {0}")]
     Storage(#[from] sqlx::Error),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure of ours, not the caller's. It keeps the error that caused it, so that the log shows the
+    /// whole chain ([`CoreError::chain`]) while the caller sees only that something went wrong.
+    #[error("internal error: {context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<BoxError>,
+    },
 }
+
+/// Any error, as the cause of an internal one.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl CoreError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -47,6 +56,31 @@ impl CoreError {
     }
     pub fn forbidden(what: impl Into<String>) -> Self {
         Self::Forbidden(what.into())
+    }
+    /// An internal error with no underlying cause (a broken invariant).
+    pub fn internal(context: impl Into<String>) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+    /// An internal error caused by `source`: `context` says what was being done ("stored receipt").
+    pub fn internal_from(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+    /// This error and every cause under it, outermost first, joined by ": " (for logs).
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(e) = cause {
+            text.push_str(": ");
+            text.push_str(&e.to_string());
+            cause = e.source();
+        }
+        text
     }
 }
 
@@ -60,4 +94,33 @@ pub fn unique_as_conflict(err: sqlx::Error, field: &str) -> CoreError {
         }
     }
     CoreError::Storage(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause() {
+        let cause = serde_json::from_str::<serde_json::Value>("{").err();
+        let err = CoreError::internal_from(
+            "stored receipt",
+            cause.map(BoxError::from).unwrap_or_else(|| "none".into()),
+        );
+        assert!(std::error::Error::source(&err).is_some());
+        assert_eq!(err.to_string(), "internal error: stored receipt");
+        assert!(
+            err.chain()
+                .starts_with("internal error: stored receipt: EOF while parsing"),
+            "{}",
+            err.chain()
+        );
+        assert!(std::error::Error::source(&CoreError::internal("invariant")).is_none());
+    }
+
+    #[test]
+    fn the_chain_of_a_storage_error_names_the_database_error() {
+        let err = CoreError::from(sqlx::Error::RowNotFound);
+        assert!(err.chain().contains("no rows returned"), "{}", err.chain());
+    }
 }

@@ -90,7 +90,7 @@ pub fn classify(err: &CoreError) -> (StatusCode, &'static str, Option<String>) {
             "too-many-attempts",
             Some(format!("too many failed attempts; retry in {retry_after_secs} s")),
         ),
-        CoreError::Storage(_) | CoreError::Internal(_) => (
+        CoreError::Storage(_) | CoreError::Internal { .. } => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             Some("an internal error occurred; it has been logged".into()),
@@ -104,7 +104,7 @@ impl IntoResponse for ApiError {
             ApiError::Core(err) => {
                 let (status, slug, detail) = classify(&err);
                 if status.is_server_error() {
-                    tracing::error!(error = %err, "request failed");
+                    tracing::error!(error = %err.chain(), "request failed");
                 }
                 let retry_after = match err {
                     CoreError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),

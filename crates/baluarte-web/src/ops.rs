@@ -121,7 +121,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     match state.services.db().ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
+            tracing::warn!(error = %e.chain(), "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
@@ -137,7 +137,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {n}");
             }
         }
-        Err(e) => tracing::warn!(error = %e, "metrics: gauges unavailable"),
+        Err(e) => tracing::warn!(error = %e.chain(), "metrics: gauges unavailable"),
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -63,7 +63,7 @@ impl From<CoreError> for TaxiiError {
     fn from(err: CoreError) -> Self {
         let (status, _, detail) = crate::error::classify(&err);
         if status.is_server_error() {
-            tracing::error!(error = %err, "TAXII request failed");
+            tracing::error!(error = %err.chain(), "TAXII request failed");
         }
         let description = match &err {
             CoreError::Invalid(fields) => fields

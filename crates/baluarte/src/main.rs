@@ -218,7 +218,7 @@ fn spawn_workers(services: Services, config: &Config) -> Result<tokio::task::Joi
         loop {
             tick.tick().await;
             if let Err(e) = services.scan_deadlines().await {
-                tracing::warn!(error = %e, "deadline scan failed");
+                tracing::warn!(error = %e.chain(), "deadline scan failed");
             }
             match services.deliver_outbox(&deliverer, 200).await {
                 Ok(r) if !r.is_empty() => {
@@ -231,7 +231,7 @@ fn spawn_workers(services: Services, config: &Config) -> Result<tokio::task::Joi
                     )
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox delivery failed"),
+                Err(e) => tracing::warn!(error = %e.chain(), "outbox delivery failed"),
             }
         }
     }))
@@ -530,7 +530,7 @@ async fn serve(services: Services, config: &Config) -> Result<()> {
             loop {
                 tick.tick().await;
                 if let Err(e) = services.audit_checkpoint().await {
-                    tracing::warn!(error = %e, "audit checkpoint failed");
+                    tracing::warn!(error = %e.chain(), "audit checkpoint failed");
                 }
             }
         })

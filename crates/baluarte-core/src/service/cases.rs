@@ -404,7 +404,7 @@ impl Services {
     /// The signed receipt of one submission.
     pub async fn receipt(&self, actor: &Actor, incident_id: &str, submission_id: &str) -> Result<Receipt> {
         let (_, receipt) = self.submission_files(actor, incident_id, submission_id).await?;
-        serde_json::from_str(&receipt).map_err(|e| CoreError::Internal(format!("stored receipt: {e}")))
+        serde_json::from_str(&receipt).map_err(|e| CoreError::internal_from("stored receipt", e))
     }
 
     /// The exact report bytes of a submission and its receipt text, as the reporter downloads them.

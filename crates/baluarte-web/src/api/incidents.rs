@@ -181,7 +181,7 @@ async fn submission(
 ) -> ApiResult<(String, String, Receipt)> {
     let (report, receipt_text) = state.services.submission_files(actor, id, sid).await?;
     let receipt: Receipt = serde_json::from_str(&receipt_text)
-        .map_err(|e| ApiError::Core(CoreError::Internal(format!("stored receipt of {sid}: {e}"))))?;
+        .map_err(|e| ApiError::Core(CoreError::internal_from(format!("stored receipt of {sid}"), e)))?;
     Ok((report, receipt_text, receipt))
 }
 
