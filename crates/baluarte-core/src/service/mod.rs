@@ -5,40 +5,31 @@
 //! each.
 
 mod accounts;
-mod audit_trail;
-mod board;
-mod cases;
-mod correlation;
-mod deadlines;
-mod handling;
+mod audit;
 mod incidents;
+mod kit;
 mod notifications;
 mod registry;
-mod sharing;
-mod sql;
-mod taxii;
-mod tokens;
-mod users;
 
-pub use board::{Board, Count};
-pub use cases::{IncidentFilter, IncidentListItem, StageInput, MAX_ATTACHMENT};
-pub use correlation::ObservableLookup;
-pub use deadlines::{profile as deadline_profile, profiles as deadline_profiles, DeadlineAssignment};
-pub use handling::{CampaignInput, CloseInput, TriageInput};
-pub use incidents::{Filed, ObservableInput, ReportInput, MAX_OBSERVABLES};
-pub use notifications::{is_webhook_event, Deliverer, DeliveryReport, NewWebhook, Webhook, WebhookInput};
-pub use sharing::{Collection, ImportSummary};
-pub use taxii::{
+pub use incidents::board::{Board, Count};
+pub use incidents::cases::{IncidentFilter, IncidentListItem, StageInput, MAX_ATTACHMENT};
+pub use incidents::correlation::ObservableLookup;
+pub use incidents::deadlines::{profile as deadline_profile, profiles as deadline_profiles, DeadlineAssignment};
+pub use incidents::handling::{CampaignInput, CloseInput, TriageInput};
+pub use incidents::intake::{Filed, ObservableInput, ReportInput, MAX_OBSERVABLES};
+pub use incidents::sharing::{Collection, ImportSummary};
+pub use incidents::taxii::{
     object_version as taxii_object_version, ObjectPage, TaxiiCursor, TaxiiFilter, SCAN_BUDGET as TAXII_SCAN_BUDGET,
 };
+pub use notifications::{is_webhook_event, Deliverer, DeliveryReport, NewWebhook, Webhook, WebhookInput};
 
+pub use accounts::tokens::{NewToken, TokenInput};
+pub(crate) use accounts::users::insert_user;
+pub use accounts::users::{NewUser, UserFilter, UserInput, UserPatch};
 pub use accounts::{LoginOutcome, SessionInfo, SessionStage, TotpEnrolment};
 pub use registry::RegistryCounts;
 pub(crate) use registry::{insert_contact, insert_entity, insert_sector, new_id as new_record_id};
 pub use registry::{ContactInput, EntityFilter, EntityInput, SectorInput};
-pub use tokens::{NewToken, TokenInput};
-pub(crate) use users::insert_user;
-pub use users::{NewUser, UserFilter, UserInput, UserPatch};
 
 use crate::crypto::ServerKey;
 use crate::db::Db;

@@ -1,11 +1,11 @@
 //! Reading the audit trail: lists, an object's history, verification and checkpoints.
 
-use super::sql::Filter;
-use super::Services;
 use crate::audit::{self, VerifyReport, ENTRY_COLUMNS};
 use crate::error::{CoreError, Result};
 use crate::model::{AuditEntry, Page, PageRequest};
 use crate::policy::{self, Action, Actor, ListScope, Resource};
+use crate::service::kit::sql::Filter;
+use crate::service::Services;
 use sqlx::Row;
 
 impl Services {

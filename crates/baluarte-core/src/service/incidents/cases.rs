@@ -1,9 +1,6 @@
 //! Reading incidents (lists, the case file, receipts, reports and attachments) and the reporting side's
 //! part: stage submissions, answers to requests, attachments.
 
-use super::registry::{finish, new_id};
-use super::sql::{Arg, Filter};
-use super::Services;
 use crate::audit::{self, Change};
 use crate::db::{Backend, WriteTx};
 use crate::error::{CoreError, FieldError, Result};
@@ -15,6 +12,9 @@ use crate::incident::{Incident, Pap};
 use crate::model::{Page, PageRequest, Tlp};
 use crate::policy::{self, Action, Actor, ListScope, Resource};
 use crate::receipt::Receipt;
+use crate::service::kit::sql::{Arg, Filter};
+use crate::service::registry::{finish, new_id};
+use crate::service::Services;
 use crate::time::Micros;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -435,7 +435,7 @@ impl Services {
                 format!("must be one of the incident's stages: {}", stage_ids.join(", ")),
             ));
         }
-        let summary = super::incidents::text_block(&mut errors, "summary", &input.summary, 1, 20_000);
+        let summary = crate::service::incidents::intake::text_block(&mut errors, "summary", &input.summary, 1, 20_000);
         if !incident.status.is_open() && input.stage_id != "final" && input.stage_id != "root_cause" {
             errors.push(FieldError::new("stage_id", "the incident is closed"));
         }
@@ -520,7 +520,7 @@ impl Services {
     pub async fn answer_request(&self, actor: &Actor, incident_id: &str, request_id: &str, answer: &str) -> Result<()> {
         let incident = self.incident_for(actor, incident_id, Action::Contribute).await?;
         let mut errors = Vec::new();
-        let answer = super::incidents::text_block(&mut errors, "answer", answer, 1, 20_000);
+        let answer = crate::service::incidents::intake::text_block(&mut errors, "answer", answer, 1, 20_000);
         finish(errors)?;
         let row = sqlx::query("SELECT question, answer FROM info_requests WHERE id = $1 AND incident_id = $2")
             .bind(request_id)

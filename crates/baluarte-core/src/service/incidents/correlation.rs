@@ -1,11 +1,11 @@
 //! Correlation: the same observable in reports of several entities (and in partner bundles). The
 //! national CSIRT sees every match; an entity learns only about reports whose TLP lets it know.
 
-use super::Services;
 use crate::error::{CoreError, Result};
 use crate::incident::{CorrelationHint, Incident, RelatedIncident, Status};
 use crate::model::Tlp;
 use crate::policy::{self, Action, Actor, Resource};
+use crate::service::Services;
 use baluarte_observables::{detect, Observable};
 use serde::Serialize;
 use sqlx::Row;

@@ -1,6 +1,8 @@
 //! Accounts: login with throttling, sessions, the TOTP second factor, own password and language.
 
-use super::users::{user_from_row, valid_lang, USER_COLUMNS};
+pub(crate) mod tokens;
+pub(crate) mod users;
+
 use super::Services;
 use crate::audit::{self, Change};
 use crate::crypto::{self, totp};
@@ -10,6 +12,7 @@ use crate::policy::{Actor, Principal};
 use serde::Serialize;
 use sqlx::Row;
 use std::sync::OnceLock;
+use users::{user_from_row, valid_lang, USER_COLUMNS};
 use utoipa::ToSchema;
 
 /// Where a session stands on the way to full access.

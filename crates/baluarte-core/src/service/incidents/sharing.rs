@@ -2,15 +2,15 @@
 //! audience) and the import of partners' bundles. The codec is the pure `baluarte-stix` crate; this file
 //! decides what may leave and who may read it.
 
-use super::cases::{incident_from_row, INCIDENT_SELECT};
-use super::registry::new_id;
-use super::taxii::{ObjectPage, TaxiiCursor, TaxiiFilter, View};
-use super::Services;
 use crate::audit::{self, Change};
 use crate::error::{CoreError, Result};
 use crate::incident::Incident;
 use crate::model::Tlp;
 use crate::policy::{self, Action, Actor, Resource};
+use crate::service::incidents::cases::{incident_from_row, INCIDENT_SELECT};
+use crate::service::incidents::taxii::{ObjectPage, TaxiiCursor, TaxiiFilter, View};
+use crate::service::registry::new_id;
+use crate::service::Services;
 use crate::time;
 use baluarte_stix as stix;
 use serde::Serialize;
@@ -229,7 +229,7 @@ impl Services {
     /// first, from the cursor `next` on. Published: incidents the CSIRT has triaged (not rejected or
     /// merged) with the collection's TLP; an entity reading AMBER gets its own. Each incident stands for
     /// the STIX objects of its export, shared objects once; `limit` counts objects. See
-    /// [`super::taxii`] for the paging.
+    /// [`crate::service::incidents::taxii`] for the paging.
     pub async fn taxii_objects(
         &self,
         actor: &Actor,
@@ -310,7 +310,7 @@ impl Services {
             .execute(tx.conn())
             .await?;
         for (o, tlp) in &observables {
-            super::incidents::insert_observables(
+            crate::service::incidents::intake::insert_observables(
                 &mut tx,
                 None,
                 Some(&id),

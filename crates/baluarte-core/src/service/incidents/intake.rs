@@ -2,8 +2,6 @@
 //! its first stage submission and a signed receipt, all in one transaction with the audit entry.
 //! A repeated API call with the same `Idempotency-Key` returns the first result.
 
-use super::registry::{finish, new_id, optional_text, text};
-use super::Services;
 use crate::audit::{self, Change};
 use crate::db::{flag, WriteTx};
 use crate::error::{CoreError, FieldError, Result};
@@ -11,6 +9,8 @@ use crate::incident::{rsit_valid, Incident, Pap, Severity, Status};
 use crate::model::{Entity, Tlp};
 use crate::policy::{self, Action, Actor, Resource};
 use crate::receipt::{canonical_json, Receipt};
+use crate::service::registry::{finish, new_id, optional_text, text};
+use crate::service::Services;
 use crate::time::{self, Micros};
 use baluarte_observables::{detect, normalise, Kind, Observable};
 use serde::{Deserialize, Serialize};

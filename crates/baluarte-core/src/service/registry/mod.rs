@@ -1,6 +1,6 @@
 //! Registry: sectors, entities and their 24/7 contacts.
 
-use super::sql::{Arg, Filter};
+use super::kit::sql::{Arg, Filter};
 use super::Services;
 use crate::audit::{self, Change};
 use crate::db::{flag, WriteTx};

@@ -2,14 +2,14 @@
 //! journal, requests to the reporting entity, merge, close, and campaigns. Every act is one transaction
 //! with its journal line and its audit entry.
 
-use super::registry::{finish, new_id, text};
-use super::Services;
 use crate::audit::{self, Change};
 use crate::db::WriteTx;
 use crate::error::{CoreError, FieldError, Result};
 use crate::incident::{rsit_valid, Campaign, Incident, Severity, Status};
 use crate::model::{Role, Tlp};
 use crate::policy::{self, Action, Actor, Resource};
+use crate::service::registry::{finish, new_id, text};
+use crate::service::Services;
 use serde::Deserialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -321,7 +321,7 @@ impl Services {
     pub async fn add_note(&self, actor: &Actor, id: &str, body: &str, shared: bool) -> Result<()> {
         let incident = self.handled(actor, id).await?;
         let mut errors = Vec::new();
-        let body = super::incidents::text_block(&mut errors, "body", body, 1, 20_000);
+        let body = crate::service::incidents::intake::text_block(&mut errors, "body", body, 1, 20_000);
         finish(errors)?;
         let now = self.now();
         let mut tx = self.db.begin_write().await?;
@@ -410,7 +410,7 @@ impl Services {
     pub async fn request_info(&self, actor: &Actor, id: &str, question: &str) -> Result<String> {
         self.handled(actor, id).await?;
         let mut errors = Vec::new();
-        let question = super::incidents::text_block(&mut errors, "question", question, 3, 5000);
+        let question = crate::service::incidents::intake::text_block(&mut errors, "question", question, 3, 5000);
         finish(errors)?;
         let (mut tx, incident) = self.begin_act(id).await?;
         Self::require_open(&incident)?;
@@ -496,8 +496,15 @@ impl Services {
     pub async fn close_incident(&self, actor: &Actor, id: &str, input: CloseInput) -> Result<Incident> {
         self.handled(actor, id).await?;
         let mut errors = Vec::new();
-        let resolution = super::incidents::text_block(&mut errors, "resolution", &input.resolution, 3, 20_000);
-        let lessons = super::incidents::text_block(&mut errors, "lessons_learned", &input.lessons_learned, 0, 20_000);
+        let resolution =
+            crate::service::incidents::intake::text_block(&mut errors, "resolution", &input.resolution, 3, 20_000);
+        let lessons = crate::service::incidents::intake::text_block(
+            &mut errors,
+            "lessons_learned",
+            &input.lessons_learned,
+            0,
+            20_000,
+        );
         finish(errors)?;
         let (tx, incident) = self.begin_act(id).await?;
         Self::require_open(&incident)?;
@@ -522,7 +529,7 @@ impl Services {
     pub async fn reject_incident(&self, actor: &Actor, id: &str, reason: &str) -> Result<Incident> {
         self.handled(actor, id).await?;
         let mut errors = Vec::new();
-        let reason = super::incidents::text_block(&mut errors, "reason", reason, 3, 5000);
+        let reason = crate::service::incidents::intake::text_block(&mut errors, "reason", reason, 3, 5000);
         finish(errors)?;
         let (tx, incident) = self.begin_act(id).await?;
         Self::require_open(&incident)?;
@@ -585,7 +592,8 @@ impl Services {
         policy::check(actor, Resource::Campaign, Action::Create, None)?;
         let mut errors = Vec::new();
         let name = text(&mut errors, "name", &input.name, 3, 200);
-        let description = super::incidents::text_block(&mut errors, "description", &input.description, 0, 20_000);
+        let description =
+            crate::service::incidents::intake::text_block(&mut errors, "description", &input.description, 0, 20_000);
         finish(errors)?;
         let now = self.now();
         let c = Campaign {

@@ -12,11 +12,11 @@
 //! An incident that changes gets a later `updated_at`, so it moves to the end: a client following `next`
 //! neither loses nor repeats an incident, and gets a changed one again, with its new version, at the end.
 
-use super::cases::{incident_from_row, INCIDENT_SELECT};
-use super::Services;
 use crate::error::Result;
 use crate::incident::Incident;
 use crate::model::Tlp;
+use crate::service::incidents::cases::{incident_from_row, INCIDENT_SELECT};
+use crate::service::Services;
 use crate::time::{self, Micros};
 use baluarte_stix as stix;
 use base64::Engine;

@@ -2,13 +2,13 @@
 //! computed by the pure `baluarte-deadlines` engine in the entity's time zone. A periodic scan turns
 //! approaching and missed deadlines into notifications, each exactly once.
 
-use super::registry::{finish, new_id};
-use super::Services;
 use crate::audit::{self, Change};
 use crate::error::{CoreError, FieldError, Result};
 use crate::incident::{Deadlines, Incident, StageDeadline};
 use crate::model::EntityKind;
 use crate::policy::{self, Action, Actor, Resource};
+use crate::service::registry::{finish, new_id};
+use crate::service::Services;
 use crate::time::{self, Micros};
 use baluarte_deadlines::{CaseFacts, DeadlineState, Profile};
 use serde::{Deserialize, Serialize};
@@ -297,13 +297,13 @@ impl Services {
         }
         let rows = sqlx::query(&format!(
             "{} WHERE i.status NOT IN ('closed', 'rejected', 'merged') AND i.profile_id IS NOT NULL",
-            super::cases::INCIDENT_SELECT
+            crate::service::incidents::cases::INCIDENT_SELECT
         ))
         .fetch_all(self.db.pool())
         .await?;
         let incidents: Vec<Incident> = rows
             .iter()
-            .map(super::cases::incident_from_row)
+            .map(crate::service::incidents::cases::incident_from_row)
             .collect::<Result<_, _>>()?;
         let all_facts = self.facts_of_many(&incidents).await?;
         let mut notes = Vec::new();

@@ -1,14 +1,14 @@
 //! API tokens: shown once, stored as SHA-256, scoped to one entity and a set of purposes, expiring and
 //! revocable.
 
-use super::registry::{finish, new_id, text};
-use super::sql::Filter;
-use super::Services;
 use crate::audit::{self, Change};
 use crate::crypto;
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{ApiToken, Page, PageRequest, Purpose};
 use crate::policy::{self, Action, Actor, ListScope, Principal, Resource};
+use crate::service::kit::sql::Filter;
+use crate::service::registry::{finish, new_id, text};
+use crate::service::Services;
 use crate::time::DAY;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;

@@ -1,11 +1,11 @@
 //! The coordinator's board: open incidents by severity, sector and class, overdue reports, and the mean
 //! times to acknowledge and to resolve, over the incidents the reader may list.
 
-use super::cases::{incident_from_row, IncidentFilter, INCIDENT_SELECT};
-use super::Services;
 use crate::error::{CoreError, Result};
 use crate::policy::Actor;
 use crate::policy::{self, ListScope, Resource};
+use crate::service::incidents::cases::{incident_from_row, IncidentFilter, INCIDENT_SELECT};
+use crate::service::Services;
 use crate::time;
 use serde::Serialize;
 use sqlx::Row;

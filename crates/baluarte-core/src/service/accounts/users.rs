@@ -1,14 +1,14 @@
 //! Users: listing, creation, role changes, deactivation and password resets.
 
-use super::registry::{email, finish, new_id, text};
-use super::sql::Filter;
-use super::Services;
 use crate::audit::{self, Change};
 use crate::crypto;
 use crate::db::flag;
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{Page, PageRequest, Role, User};
 use crate::policy::{self, Action, Actor, ListScope, Resource};
+use crate::service::kit::sql::Filter;
+use crate::service::registry::{email, finish, new_id, text};
+use crate::service::Services;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -145,7 +145,7 @@ impl Services {
     /// national authority. Only an administrator may change or deactivate them.
     async fn check_target(&self, actor: &Actor, target: &User) -> Result<()> {
         let at_authority = self.load_entity(&target.entity_id).await?.national_authority;
-        if super::accounts::is_national(target.role, at_authority) && actor.role != Some(Role::Admin) {
+        if crate::service::accounts::is_national(target.role, at_authority) && actor.role != Some(Role::Admin) {
             return Err(CoreError::forbidden("only an administrator changes national accounts"));
         }
         Ok(())
@@ -380,7 +380,7 @@ impl Services {
                     updated_at: now,
                 };
                 let mut tx = self.db.begin_write().await?;
-                super::insert_entity(&mut tx, &entity).await?;
+                crate::service::insert_entity(&mut tx, &entity).await?;
                 audit::append(
                     &mut tx,
                     &actor,

@@ -1,0 +1,3 @@
+//! The audit trail's reads.
+
+mod trail;

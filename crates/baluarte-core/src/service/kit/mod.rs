@@ -1,0 +1,3 @@
+//! The small kit every capability uses.
+
+pub(crate) mod sql;
