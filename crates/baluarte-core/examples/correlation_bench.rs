@@ -53,6 +53,7 @@ fn value(rng: &mut StdRng, i: usize) -> Observable {
 
 async fn load(svc: &Services, rows: usize) -> String {
     let admin = svc
+        .users()
         .bootstrap_admin(
             "Autoridad",
             "admin@bench.example",
@@ -135,7 +136,7 @@ async fn time_lookups(svc: &Services, actor: &Actor, label: &str, values: &[Stri
     let mut found = 0i64;
     for v in values {
         let t = Instant::now();
-        let r = svc.lookup_observable(actor, v).await.unwrap();
+        let r = svc.incidents().lookup_observable(actor, v).await.unwrap();
         times.push(t.elapsed());
         found += r.reports;
     }

@@ -301,7 +301,7 @@ pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64
     }
     tx.commit().await?;
     progress(total, total);
-    services.audit_checkpoint().await?;
+    services.audit().audit_checkpoint().await?;
     Ok(summary)
 }
 

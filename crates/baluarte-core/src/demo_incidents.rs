@@ -135,6 +135,7 @@ async fn demo_assignments(services: &Services) -> Result<()> {
         EntityKind::Autonomous,
     ] {
         services
+            .incidents()
             .assign_deadline_profile(&system, by("apf", None, Some(kind)))
             .await?;
     }
@@ -142,11 +143,13 @@ async fn demo_assignments(services: &Services) -> Result<()> {
     // the APF policy through their kind.
     for sector in ["banca", "valores", "seguros", "pagos"] {
         services
+            .incidents()
             .assign_deadline_profile(&system, by("financiero", Some(sector), None))
             .await?;
     }
     for sector in ["energia", "telecom", "transporte", "agua", "salud"] {
         services
+            .incidents()
             .assign_deadline_profile(&system, by("nis2", Some(sector), None))
             .await?;
     }
@@ -173,6 +176,7 @@ pub async fn load(services: &Services, now: Micros, progress: &(dyn Fn(u64, u64)
     let mut campaign_ids = Vec::new();
     for (name, _) in CAMPAIGNS {
         let c = services
+            .incidents()
             .create_campaign(
                 &csirt_actor(),
                 CampaignInput {
@@ -241,6 +245,7 @@ pub async fn load(services: &Services, now: Micros, progress: &(dyn Fn(u64, u64)
         };
         let channel = if rng.gen_bool(0.3) { "api" } else { "web" };
         let incident = services
+            .incidents()
             .file_report_at(&reporter, input, channel, None, received)
             .await?
             .incident;
@@ -359,8 +364,8 @@ async fn send_stages(
         ..csirt_actor()
     };
     for _ in 0..40 {
-        let inc = services.load_incident(id).await?;
-        let d = services.deadlines_at(&inc, now).await?;
+        let inc = services.incidents().load_incident(id).await?;
+        let d = services.incidents().deadlines_at(&inc, now).await?;
         let Some(st) = d
             .stages
             .iter()
@@ -407,6 +412,7 @@ async fn send_stages(
                     "summary": "Actualización del estado de contención y de los sistemas afectados.",
                 });
                 let sub = services
+                    .incidents()
                     .store_submission(&mut tx, reporter, id, &inc.reference, &st.stage_id, &body, at)
                     .await?;
                 audit::append(

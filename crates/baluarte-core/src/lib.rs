@@ -1,8 +1,9 @@
 //! Baluarte's domain and service layer.
 //!
-//! Every read and write of the platform goes through [`service::Services`]: it decides access with the
-//! one [`policy`], and for a write appends the [`audit`] entry in the same database transaction. HTTP
-//! handlers and CLI commands are thin callers of this crate.
+//! Every read and write of the platform goes through [`service::Services`] and its capability handles
+//! (`services.incidents()`, `services.registry()`, …): they decide access with the one [`policy`], and
+//! for a write append the [`audit`] entry in the same database transaction. HTTP handlers and CLI
+//! commands are thin callers of this crate.
 
 pub mod audit;
 pub mod backup;

@@ -79,7 +79,7 @@ async fn registry_round_trip(store: TestStore) -> TestResult {
     let admin = &fx.admin;
 
     // Sectors: the fixture's tree reads back with its parents.
-    let sectors = svc.list_sectors(admin).await?;
+    let sectors = svc.registry().list_sectors(admin).await?;
     let tree: BTreeSet<(String, Option<String>)> =
         sectors.iter().map(|s| (s.id.clone(), s.parent_id.clone())).collect();
     let want: BTreeSet<(String, Option<String>)> = [
@@ -98,14 +98,16 @@ async fn registry_round_trip(store: TestStore) -> TestResult {
         name_es: "Nombre".into(),
         name_en: "Name".into(),
     };
-    assert_invalid_field(svc.create_sector(admin, sector("Energía", None)).await, "id");
-    assert_invalid_field(svc.create_sector(admin, sector("energia", None)).await, "id");
+    assert_invalid_field(svc.registry().create_sector(admin, sector("Energía", None)).await, "id");
+    assert_invalid_field(svc.registry().create_sector(admin, sector("energia", None)).await, "id");
     assert_invalid_field(
-        svc.create_sector(admin, sector("agua", Some("no-existe"))).await,
+        svc.registry()
+            .create_sector(admin, sector("agua", Some("no-existe")))
+            .await,
         "parent_id",
     );
     assert_eq!(
-        svc.list_sectors(admin).await?.len(),
+        svc.registry().list_sectors(admin).await?.len(),
         4,
         "a rejected sector is not stored"
     );
@@ -114,23 +116,31 @@ async fn registry_round_trip(store: TestStore) -> TestResult {
     let entities_before = count(svc.db(), "entities").await?;
     let mut bad = entity_input("Secretaría de Prueba", Some("energia"));
     bad.time_zone = "Marte/Olympus_Mons".into();
-    assert_eq!(invalid_fields(svc.create_entity(admin, bad).await), ["time_zone"]);
+    assert_eq!(
+        invalid_fields(svc.registry().create_entity(admin, bad).await),
+        ["time_zone"]
+    );
     assert_eq!(
         invalid_fields(
-            svc.create_entity(admin, entity_input("Secretaría de Prueba", Some("no-existe")))
+            svc.registry()
+                .create_entity(admin, entity_input("Secretaría de Prueba", Some("no-existe")))
                 .await
         ),
         ["sector_id"]
     );
     assert_eq!(
-        invalid_fields(svc.create_entity(admin, entity_input("   ", Some("energia"))).await),
+        invalid_fields(
+            svc.registry()
+                .create_entity(admin, entity_input("   ", Some("energia")))
+                .await
+        ),
         ["name"]
     );
     let mut all_wrong = entity_input("", Some("no-existe"));
     all_wrong.time_zone = "UTC+25".into();
     all_wrong.state_code = Some("Jalisco".into());
     all_wrong.parent_id = Some("no-existe".into());
-    let fields: BTreeSet<String> = invalid_fields(svc.create_entity(admin, all_wrong).await)
+    let fields: BTreeSet<String> = invalid_fields(svc.registry().create_entity(admin, all_wrong).await)
         .into_iter()
         .collect();
     assert_eq!(
@@ -153,11 +163,11 @@ async fn registry_round_trip(store: TestStore) -> TestResult {
         state_code: Some("mx-cmx".into()),
         time_zone: "America/Mexico_City".into(),
     };
-    let created = svc.create_entity(admin, input.clone()).await?;
+    let created = svc.registry().create_entity(admin, input.clone()).await?;
     assert_eq!(created.name, "Petróleos Mexicanos");
     assert_eq!(created.state_code.as_deref(), Some("MX-CMX"));
     assert!(created.active && !created.national_authority);
-    let got = svc.get_entity(admin, &created.id).await?;
+    let got = svc.registry().get_entity(admin, &created.id).await?;
     assert_eq!(json(&got), json(&created));
 
     // Update.
@@ -166,8 +176,8 @@ async fn registry_round_trip(store: TestStore) -> TestResult {
     change.time_zone = "America/Cancun".into();
     change.sector_id = Some("electricidad".into());
     change.parent_id = Some(fx.a.clone());
-    let updated = svc.update_entity(admin, &created.id, change.clone()).await?;
-    let got = svc.get_entity(admin, &created.id).await?;
+    let updated = svc.registry().update_entity(admin, &created.id, change.clone()).await?;
+    let got = svc.registry().get_entity(admin, &created.id).await?;
     assert_eq!(json(&got), json(&updated));
     assert_eq!(got.name, "Petróleos Mexicanos (Pemex)");
     assert_eq!(got.time_zone, "America/Cancun");
@@ -180,25 +190,35 @@ async fn registry_round_trip(store: TestStore) -> TestResult {
     bad.time_zone = "America/Ciudad_Gotica".into();
     bad.name = "Otro nombre".into();
     assert_eq!(
-        invalid_fields(svc.update_entity(admin, &created.id, bad).await),
+        invalid_fields(svc.registry().update_entity(admin, &created.id, bad).await),
         ["time_zone"]
     );
     let mut own_parent = change.clone();
     own_parent.parent_id = Some(created.id.clone());
-    assert_invalid_field(svc.update_entity(admin, &created.id, own_parent).await, "parent_id");
-    assert_eq!(json(&svc.get_entity(admin, &created.id).await?), json(&updated));
-    assert_not_found(svc.update_entity(admin, "no-existe", change.clone()).await);
+    assert_invalid_field(
+        svc.registry().update_entity(admin, &created.id, own_parent).await,
+        "parent_id",
+    );
+    assert_eq!(
+        json(&svc.registry().get_entity(admin, &created.id).await?),
+        json(&updated)
+    );
+    assert_not_found(svc.registry().update_entity(admin, "no-existe", change.clone()).await);
 
     // Deactivate and reactivate.
-    let off = svc.set_entity_active(admin, &created.id, false).await?;
+    let off = svc.registry().set_entity_active(admin, &created.id, false).await?;
     assert!(!off.active);
-    assert!(!svc.get_entity(admin, &created.id).await?.active);
-    let listed = svc.list_entities(admin, &EntityFilter::default(), all()).await?;
+    assert!(!svc.registry().get_entity(admin, &created.id).await?.active);
+    let listed = svc
+        .registry()
+        .list_entities(admin, &EntityFilter::default(), all())
+        .await?;
     assert!(
         !ids(&listed.items, |e| &e.id).contains(&created.id),
         "inactive entities are not listed by default"
     );
     let listed = svc
+        .registry()
         .list_entities(
             admin,
             &EntityFilter {
@@ -212,14 +232,14 @@ async fn registry_round_trip(store: TestStore) -> TestResult {
         ids(&listed.items, |e| &e.id).contains(&created.id),
         "include_inactive lists them"
     );
-    assert!(svc.set_entity_active(admin, &created.id, true).await?.active);
-    assert!(svc.get_entity(admin, &created.id).await?.active);
+    assert!(svc.registry().set_entity_active(admin, &created.id, true).await?.active);
+    assert!(svc.registry().get_entity(admin, &created.id).await?.active);
     // The national authority cannot be switched off.
     assert!(matches!(
-        svc.set_entity_active(admin, &fx.national_id, false).await,
+        svc.registry().set_entity_active(admin, &fx.national_id, false).await,
         Err(CoreError::Conflict(_))
     ));
-    assert!(svc.get_entity(admin, &fx.national_id).await?.active);
+    assert!(svc.registry().get_entity(admin, &fx.national_id).await?.active);
     Ok(())
 }
 
@@ -229,13 +249,13 @@ async fn entity_search_filters_and_pages(store: TestStore) -> TestResult {
     let admin = &fx.admin;
     let mut pemex = entity_input("Petróleos Mexicanos", Some("energia"));
     pemex.acronym = Some("PEMEX".into());
-    let pemex = svc.create_entity(admin, pemex).await?.id;
+    let pemex = svc.registry().create_entity(admin, pemex).await?.id;
     let mut municipios = Vec::new();
     for i in 0..7 {
         let mut m = entity_input(&format!("Municipio de Prueba {i}"), None);
         m.kind = EntityKind::Municipal;
         m.state_code = Some(if i % 2 == 0 { "MX-JAL" } else { "MX-OAX" }.into());
-        municipios.push(svc.create_entity(admin, m).await?.id);
+        municipios.push(svc.registry().create_entity(admin, m).await?.id);
     }
 
     let find = |q: &str| EntityFilter {
@@ -243,7 +263,8 @@ async fn entity_search_filters_and_pages(store: TestStore) -> TestResult {
         ..Default::default()
     };
     let search = |f: EntityFilter| async move {
-        svc.list_entities(admin, &f, all())
+        svc.registry()
+            .list_entities(admin, &f, all())
             .await
             .map(|p| (p.total, ids(&p.items, |e| &e.id)))
     };
@@ -284,6 +305,7 @@ async fn entity_search_filters_and_pages(store: TestStore) -> TestResult {
     let mut seen = Vec::new();
     for page in 1..=4 {
         let p = svc
+            .registry()
             .list_entities(admin, &filter, PageRequest::new(Some(page), Some(3)))
             .await?;
         assert_eq!(p.total, 7, "page {page}");
@@ -302,6 +324,7 @@ async fn entity_search_filters_and_pages(store: TestStore) -> TestResult {
     assert_eq!(seen.len(), 7, "no entity on two pages");
     // Out-of-range page requests are clamped, not errors.
     let p = svc
+        .registry()
         .list_entities(admin, &filter, PageRequest::new(Some(-3), Some(100_000)))
         .await?;
     assert_eq!((p.page, p.per_page, p.items.len()), (1, PageRequest::MAX_PER_PAGE, 7));
@@ -328,15 +351,20 @@ async fn tenancy_keeps_entities_apart(store: TestStore) -> TestResult {
         purposes: vec![Purpose::RegistryRead],
         expires_in_days: None,
     };
-    let tok_a = svc.create_token(&officer_a, token(&fx.a)).await?;
-    let tok_b = svc.create_token(&officer_b, token(&fx.b)).await?;
-    svc.create_contact(&officer_b, &fx.b, contact_input("Beatriz Verde", Tlp::Green))
+    let tok_a = svc.tokens().create_token(&officer_a, token(&fx.a)).await?;
+    let tok_b = svc.tokens().create_token(&officer_b, token(&fx.b)).await?;
+    svc.registry()
+        .create_contact(&officer_b, &fx.b, contact_input("Beatriz Verde", Tlp::Green))
         .await?;
 
     // Entities: A's officer lists only A, whatever the filter asks for.
-    let page = svc.list_entities(&officer_a, &EntityFilter::default(), all()).await?;
+    let page = svc
+        .registry()
+        .list_entities(&officer_a, &EntityFilter::default(), all())
+        .await?;
     assert_eq!((page.total, ids(&page.items, |e| &e.id)), (1, set(&[&fx.a])));
     let page = svc
+        .registry()
         .list_entities(
             &officer_a,
             &EntityFilter {
@@ -348,6 +376,7 @@ async fn tenancy_keeps_entities_apart(store: TestStore) -> TestResult {
         .await?;
     assert_eq!(page.total, 0);
     let page = svc
+        .registry()
         .list_entities(
             &officer_a,
             &EntityFilter {
@@ -358,83 +387,97 @@ async fn tenancy_keeps_entities_apart(store: TestStore) -> TestResult {
         )
         .await?;
     assert_eq!(page.total, 0);
-    let counts = svc.registry_counts(&officer_a).await?;
+    let counts = svc.registry().registry_counts(&officer_a).await?;
     assert_eq!(counts.by_kind.iter().map(|(_, n)| n).sum::<i64>(), 1);
-    assert_eq!(svc.get_entity(&officer_a, &fx.a).await?.id, fx.a);
-    assert_not_found(svc.get_entity(&officer_a, &fx.b).await);
-    assert_not_found(svc.get_entity(&officer_a, &fx.national_id).await);
+    assert_eq!(svc.registry().get_entity(&officer_a, &fx.a).await?.id, fx.a);
+    assert_not_found(svc.registry().get_entity(&officer_a, &fx.b).await);
+    assert_not_found(svc.registry().get_entity(&officer_a, &fx.national_id).await);
     assert_not_found(
-        svc.update_entity(&officer_a, &fx.b, entity_input("Banco Tomado", None))
+        svc.registry()
+            .update_entity(&officer_a, &fx.b, entity_input("Banco Tomado", None))
             .await,
     );
-    assert_eq!(svc.get_entity(&fx.admin, &fx.b).await?.name, "Banco Ejemplo");
+    assert_eq!(svc.registry().get_entity(&fx.admin, &fx.b).await?.name, "Banco Ejemplo");
     // A foreign id and an unknown id answer the same.
-    assert_not_found(svc.get_entity(&officer_a, "00000000-0000-0000-0000-000000000000").await);
+    assert_not_found(
+        svc.registry()
+            .get_entity(&officer_a, "00000000-0000-0000-0000-000000000000")
+            .await,
+    );
 
     // Users.
-    let page = svc.list_users(&officer_a, &UserFilter::default(), all()).await?;
+    let page = svc
+        .users()
+        .list_users(&officer_a, &UserFilter::default(), all())
+        .await?;
     assert_eq!(
         ids(&page.items, |u| &u.id),
         set(&[&officer_a_user.id, &reporter_a_user.id])
     );
     assert_eq!(page.total, 2);
     assert_not_found(
-        svc.list_users(
-            &officer_a,
-            &UserFilter {
-                entity_id: Some(fx.b.clone()),
-                ..Default::default()
-            },
-            all(),
-        )
-        .await,
+        svc.users()
+            .list_users(
+                &officer_a,
+                &UserFilter {
+                    entity_id: Some(fx.b.clone()),
+                    ..Default::default()
+                },
+                all(),
+            )
+            .await,
     );
     assert_eq!(
-        svc.list_users(
-            &officer_a,
-            &UserFilter {
-                q: Some("banco".into()),
-                ..Default::default()
-            },
-            all()
-        )
-        .await?
-        .total,
+        svc.users()
+            .list_users(
+                &officer_a,
+                &UserFilter {
+                    q: Some("banco".into()),
+                    ..Default::default()
+                },
+                all()
+            )
+            .await?
+            .total,
         0
     );
-    assert_not_found(svc.get_user(&officer_a, &officer_b_user.id).await);
-    assert_not_found(svc.get_user(&officer_a, &fx.admin_user.id).await);
+    assert_not_found(svc.users().get_user(&officer_a, &officer_b_user.id).await);
+    assert_not_found(svc.users().get_user(&officer_a, &fx.admin_user.id).await);
     assert_not_found(
-        svc.update_user(
-            &officer_a,
-            &officer_b_user.id,
-            UserPatch {
-                name: Some("Tomado".into()),
-                role: None,
-                lang: None,
-            },
-        )
-        .await,
+        svc.users()
+            .update_user(
+                &officer_a,
+                &officer_b_user.id,
+                UserPatch {
+                    name: Some("Tomado".into()),
+                    role: None,
+                    lang: None,
+                },
+            )
+            .await,
     );
-    assert_not_found(svc.set_user_active(&officer_a, &officer_b_user.id, false).await);
-    let b_user = svc.get_user(&fx.admin, &officer_b_user.id).await?;
+    assert_not_found(svc.users().set_user_active(&officer_a, &officer_b_user.id, false).await);
+    let b_user = svc.users().get_user(&fx.admin, &officer_b_user.id).await?;
     assert!(b_user.active && b_user.name == officer_b_user.name);
 
     // Tokens.
-    let page = svc.list_tokens(&officer_a, None, all()).await?;
+    let page = svc.tokens().list_tokens(&officer_a, None, all()).await?;
     assert_eq!((page.total, ids(&page.items, |t| &t.id)), (1, set(&[&tok_a.token.id])));
-    assert_not_found(svc.list_tokens(&officer_a, Some(&fx.b), all()).await);
-    assert_not_found(svc.get_token(&officer_a, &tok_b.token.id).await);
-    assert_not_found(svc.revoke_token(&officer_a, &tok_b.token.id).await);
+    assert_not_found(svc.tokens().list_tokens(&officer_a, Some(&fx.b), all()).await);
+    assert_not_found(svc.tokens().get_token(&officer_a, &tok_b.token.id).await);
+    assert_not_found(svc.tokens().revoke_token(&officer_a, &tok_b.token.id).await);
     assert_eq!(
-        svc.authenticate_token(&tok_b.secret).await?.entity_id,
+        svc.tokens().authenticate_token(&tok_b.secret).await?.entity_id,
         fx.b,
         "B's token still works"
     );
-    assert_eq!(svc.get_token(&officer_a, &tok_a.token.id).await?.id, tok_a.token.id);
+    assert_eq!(
+        svc.tokens().get_token(&officer_a, &tok_a.token.id).await?.id,
+        tok_a.token.id
+    );
 
     // Audit trail: only A's entries, and never B's history.
-    let page = svc.list_audit(&officer_a, None, None, all()).await?;
+    let page = svc.audit().list_audit(&officer_a, None, None, all()).await?;
     assert!(
         page.total >= 4,
         "A's creation, its two people and its token: {}",
@@ -446,36 +489,47 @@ async fn tenancy_keeps_entities_apart(store: TestStore) -> TestResult {
         "only A's entries: {:?}",
         page.items.iter().map(|e| &e.entity_id).collect::<BTreeSet<_>>()
     );
-    assert_not_found(svc.list_audit(&officer_a, Some(&fx.b), None, all()).await);
-    assert_not_found(svc.object_history(&officer_a, "entity", &fx.b).await);
-    assert_not_found(svc.object_history(&officer_a, "user", &officer_b_user.id).await);
-    assert!(!svc.object_history(&officer_a, "entity", &fx.a).await?.is_empty());
-    assert_forbidden(svc.verify_audit(&officer_a).await);
+    assert_not_found(svc.audit().list_audit(&officer_a, Some(&fx.b), None, all()).await);
+    assert_not_found(svc.audit().object_history(&officer_a, "entity", &fx.b).await);
+    assert_not_found(svc.audit().object_history(&officer_a, "user", &officer_b_user.id).await);
+    assert!(!svc
+        .audit()
+        .object_history(&officer_a, "entity", &fx.a)
+        .await?
+        .is_empty());
+    assert_forbidden(svc.audit().verify_audit(&officer_a).await);
 
     // A reporter of A sees its entity but manages nothing.
-    assert_eq!(svc.get_entity(&reporter_a, &fx.a).await?.id, fx.a);
+    assert_eq!(svc.registry().get_entity(&reporter_a, &fx.a).await?.id, fx.a);
     assert_eq!(
-        svc.get_user(&reporter_a, &reporter_a_user.id).await?.id,
+        svc.users().get_user(&reporter_a, &reporter_a_user.id).await?.id,
         reporter_a_user.id,
         "one's own account"
     );
-    assert_forbidden(svc.list_users(&reporter_a, &UserFilter::default(), all()).await);
-    assert_forbidden(svc.get_user(&reporter_a, &officer_a_user.id).await);
-    assert_forbidden(svc.list_tokens(&reporter_a, None, all()).await);
-    assert_forbidden(svc.list_audit(&reporter_a, None, None, all()).await);
+    assert_forbidden(svc.users().list_users(&reporter_a, &UserFilter::default(), all()).await);
+    assert_forbidden(svc.users().get_user(&reporter_a, &officer_a_user.id).await);
+    assert_forbidden(svc.tokens().list_tokens(&reporter_a, None, all()).await);
+    assert_forbidden(svc.audit().list_audit(&reporter_a, None, None, all()).await);
     assert_forbidden(
-        svc.update_entity(&reporter_a, &fx.a, entity_input("Renombrada", None))
+        svc.registry()
+            .update_entity(&reporter_a, &fx.a, entity_input("Renombrada", None))
             .await,
     );
-    assert_not_found(svc.get_entity(&reporter_a, &fx.b).await);
+    assert_not_found(svc.registry().get_entity(&reporter_a, &fx.b).await);
 
     // A token of A acts only on A, and only through its purposes.
-    let tok = svc.authenticate_token(&tok_a.secret).await?;
-    assert_eq!(svc.get_entity(&tok, &fx.a).await?.id, fx.a);
-    assert_not_found(svc.get_entity(&tok, &fx.b).await);
-    assert_eq!(svc.list_entities(&tok, &EntityFilter::default(), all()).await?.total, 1);
-    assert_forbidden(svc.list_users(&tok, &UserFilter::default(), all()).await);
-    assert_forbidden(svc.list_audit(&tok, None, None, all()).await);
+    let tok = svc.tokens().authenticate_token(&tok_a.secret).await?;
+    assert_eq!(svc.registry().get_entity(&tok, &fx.a).await?.id, fx.a);
+    assert_not_found(svc.registry().get_entity(&tok, &fx.b).await);
+    assert_eq!(
+        svc.registry()
+            .list_entities(&tok, &EntityFilter::default(), all())
+            .await?
+            .total,
+        1
+    );
+    assert_forbidden(svc.users().list_users(&tok, &UserFilter::default(), all()).await);
+    assert_forbidden(svc.audit().list_audit(&tok, None, None, all()).await);
     Ok(())
 }
 
@@ -492,87 +546,123 @@ async fn contacts_follow_tlp(store: TestStore) -> TestResult {
         .person(svc, &fx.national_id, Role::CsirtAnalyst, "csirt@nacional.example")
         .await?;
     let a_amber = svc
+        .registry()
         .create_contact(&officer_a, &fx.a, contact_input("Ana Ambar", Tlp::Amber))
         .await?;
     let b_amber = svc
+        .registry()
         .create_contact(&officer_b, &fx.b, contact_input("Beatriz Ambar", Tlp::Amber))
         .await?;
     let b_green = svc
+        .registry()
         .create_contact(&officer_b, &fx.b, contact_input("Bruno Verde", Tlp::Green))
         .await?;
     let b_clear = svc
+        .registry()
         .create_contact(&officer_b, &fx.b, contact_input("Blanca Clara", Tlp::Clear))
         .await?;
     let b_strict = svc
+        .registry()
         .create_contact(&officer_b, &fx.b, contact_input("Berta Estricta", Tlp::AmberStrict))
         .await?;
     let b_old = svc
+        .registry()
         .create_contact(&officer_b, &fx.b, contact_input("Bernardo Antiguo", Tlp::Green))
         .await?;
-    svc.set_contact_active(&officer_b, &b_old.id, false).await?;
+    svc.registry().set_contact_active(&officer_b, &b_old.id, false).await?;
     assert_invalid_field(
-        svc.create_contact(&officer_b, &fx.b, contact_input("Rojo Prohibido", Tlp::Red))
+        svc.registry()
+            .create_contact(&officer_b, &fx.b, contact_input("Rojo Prohibido", Tlp::Red))
             .await,
         "tlp",
     );
 
     // A's officer: B's AMBER and AMBER+STRICT contacts do not exist for it; GREEN and CLEAR do.
-    assert_not_found(svc.get_contact(&officer_a, &b_amber.id).await);
-    assert_not_found(svc.get_contact(&officer_a, &b_strict.id).await);
-    assert_eq!(json(&svc.get_contact(&officer_a, &b_green.id).await?), json(&b_green));
-    assert_eq!(svc.get_contact(&officer_a, &b_clear.id).await?.id, b_clear.id);
-    assert_eq!(svc.get_contact(&officer_a, &a_amber.id).await?.id, a_amber.id);
-    assert_not_found(svc.list_contacts(&officer_a, &fx.b).await);
-    let dir = svc.contact_directory(&officer_a, None, all()).await?;
+    assert_not_found(svc.registry().get_contact(&officer_a, &b_amber.id).await);
+    assert_not_found(svc.registry().get_contact(&officer_a, &b_strict.id).await);
+    assert_eq!(
+        json(&svc.registry().get_contact(&officer_a, &b_green.id).await?),
+        json(&b_green)
+    );
+    assert_eq!(
+        svc.registry().get_contact(&officer_a, &b_clear.id).await?.id,
+        b_clear.id
+    );
+    assert_eq!(
+        svc.registry().get_contact(&officer_a, &a_amber.id).await?.id,
+        a_amber.id
+    );
+    assert_not_found(svc.registry().list_contacts(&officer_a, &fx.b).await);
+    let dir = svc.registry().contact_directory(&officer_a, None, all()).await?;
     assert_eq!(dir.total as usize, dir.items.len());
     assert_eq!(
         ids(&dir.items, |c| &c.id),
         set(&[&a_amber.id, &b_green.id, &b_clear.id]),
         "own contacts and everyone's GREEN/CLEAR, active only"
     );
-    let dir = svc.contact_directory(&officer_a, Some("BRUNO"), all()).await?;
+    let dir = svc
+        .registry()
+        .contact_directory(&officer_a, Some("BRUNO"), all())
+        .await?;
     assert_eq!(ids(&dir.items, |c| &c.id), set(&[&b_green.id]));
     assert_eq!(
-        svc.contact_directory(&officer_a, Some("beatriz"), all()).await?.total,
+        svc.registry()
+            .contact_directory(&officer_a, Some("beatriz"), all())
+            .await?
+            .total,
         0
     );
     // Seeing a GREEN contact is not a licence to edit it.
     assert!(svc
+        .registry()
         .update_contact(&officer_a, &b_green.id, contact_input("Bruno Cambiado", Tlp::Clear))
         .await
         .is_err());
-    assert!(svc.set_contact_active(&officer_a, &b_green.id, false).await.is_err());
+    assert!(svc
+        .registry()
+        .set_contact_active(&officer_a, &b_green.id, false)
+        .await
+        .is_err());
     assert_not_found(
-        svc.update_contact(&officer_a, &b_amber.id, contact_input("Beatriz Cambiada", Tlp::Clear))
+        svc.registry()
+            .update_contact(&officer_a, &b_amber.id, contact_input("Beatriz Cambiada", Tlp::Clear))
             .await,
     );
     assert_not_found(
-        svc.create_contact(&officer_a, &fx.b, contact_input("Intruso", Tlp::Green))
+        svc.registry()
+            .create_contact(&officer_a, &fx.b, contact_input("Intruso", Tlp::Green))
             .await,
     );
-    assert_eq!(json(&svc.get_contact(&officer_b, &b_green.id).await?), json(&b_green));
+    assert_eq!(
+        json(&svc.registry().get_contact(&officer_b, &b_green.id).await?),
+        json(&b_green)
+    );
 
     // B's officer does not see A's AMBER contact.
-    assert_not_found(svc.get_contact(&officer_b, &a_amber.id).await);
-    let dir = svc.contact_directory(&officer_b, None, all()).await?;
+    assert_not_found(svc.registry().get_contact(&officer_b, &a_amber.id).await);
+    let dir = svc.registry().contact_directory(&officer_b, None, all()).await?;
     assert!(!ids(&dir.items, |c| &c.id).contains(&a_amber.id));
     assert_eq!(
-        svc.list_contacts(&officer_b, &fx.b).await?.len(),
+        svc.registry().list_contacts(&officer_b, &fx.b).await?.len(),
         5,
         "all of one's own, inactive included"
     );
 
     // The national CSIRT sees AMBER and AMBER+STRICT of every entity.
-    assert_eq!(json(&svc.get_contact(&csirt, &b_strict.id).await?), json(&b_strict));
-    assert_eq!(svc.get_contact(&csirt, &b_amber.id).await?.id, b_amber.id);
-    assert_eq!(svc.list_contacts(&csirt, &fx.b).await?.len(), 5);
-    let dir = svc.contact_directory(&csirt, None, all()).await?;
+    assert_eq!(
+        json(&svc.registry().get_contact(&csirt, &b_strict.id).await?),
+        json(&b_strict)
+    );
+    assert_eq!(svc.registry().get_contact(&csirt, &b_amber.id).await?.id, b_amber.id);
+    assert_eq!(svc.registry().list_contacts(&csirt, &fx.b).await?.len(), 5);
+    let dir = svc.registry().contact_directory(&csirt, None, all()).await?;
     assert_eq!(
         ids(&dir.items, |c| &c.id),
         set(&[&a_amber.id, &b_amber.id, &b_green.id, &b_clear.id, &b_strict.id])
     );
     // and may correct a contact of any entity.
     let fixed = svc
+        .registry()
         .update_contact(
             &csirt,
             &b_strict.id,
@@ -582,10 +672,14 @@ async fn contacts_follow_tlp(store: TestStore) -> TestResult {
             },
         )
         .await?;
-    assert_eq!(svc.get_contact(&officer_b, &b_strict.id).await?.phone, fixed.phone);
+    assert_eq!(
+        svc.registry().get_contact(&officer_b, &b_strict.id).await?.phone,
+        fixed.phone
+    );
 
     // An API token reads only its own entity's contacts.
     let tok = svc
+        .tokens()
         .create_token(
             &officer_a,
             TokenInput {
@@ -596,12 +690,12 @@ async fn contacts_follow_tlp(store: TestStore) -> TestResult {
             },
         )
         .await?;
-    let tok = svc.authenticate_token(&tok.secret).await?;
-    let dir = svc.contact_directory(&tok, None, all()).await?;
+    let tok = svc.tokens().authenticate_token(&tok.secret).await?;
+    let dir = svc.registry().contact_directory(&tok, None, all()).await?;
     assert_eq!(ids(&dir.items, |c| &c.id), set(&[&a_amber.id]));
-    assert_eq!(svc.get_contact(&tok, &a_amber.id).await?.id, a_amber.id);
-    assert_not_found(svc.get_contact(&tok, &b_green.id).await);
-    assert_not_found(svc.get_contact(&tok, &b_amber.id).await);
+    assert_eq!(svc.registry().get_contact(&tok, &a_amber.id).await?.id, a_amber.id);
+    assert_not_found(svc.registry().get_contact(&tok, &b_green.id).await);
+    assert_not_found(svc.registry().get_contact(&tok, &b_amber.id).await);
     Ok(())
 }
 
@@ -631,6 +725,7 @@ async fn role_grants_stay_within_bounds(store: TestStore) -> TestResult {
     // An entity's security officer grants no national role, in its entity or elsewhere.
     for role in national_roles {
         let r = svc
+            .users()
             .create_user(&officer_a, new_user(&fx.a, &format!("{role}@cfe.example"), role))
             .await;
         assert!(
@@ -638,13 +733,15 @@ async fn role_grants_stay_within_bounds(store: TestStore) -> TestResult {
             "{role}: {r:?}"
         );
         assert_not_found(
-            svc.create_user(
-                &officer_a,
-                new_user(&fx.national_id, &format!("{role}@nacional.example"), role),
-            )
-            .await,
+            svc.users()
+                .create_user(
+                    &officer_a,
+                    new_user(&fx.national_id, &format!("{role}@nacional.example"), role),
+                )
+                .await,
         );
         let r = svc
+            .users()
             .update_user(
                 &officer_a,
                 &reporter.id,
@@ -660,9 +757,10 @@ async fn role_grants_stay_within_bounds(store: TestStore) -> TestResult {
             "{role}: {r:?}"
         );
     }
-    assert_eq!(svc.get_user(admin, &reporter.id).await?.role, Role::Reporter);
+    assert_eq!(svc.users().get_user(admin, &reporter.id).await?.role, Role::Reporter);
     // nor touches a national account,
     assert!(svc
+        .users()
         .update_user(
             &officer_a,
             &fx.admin_user.id,
@@ -674,34 +772,40 @@ async fn role_grants_stay_within_bounds(store: TestStore) -> TestResult {
         )
         .await
         .is_err());
-    assert!(svc.set_user_active(&officer_a, &fx.admin_user.id, false).await.is_err());
-    assert_forbidden(svc.reset_password(&officer_a, &reporter.id, false).await);
+    assert!(svc
+        .users()
+        .set_user_active(&officer_a, &fx.admin_user.id, false)
+        .await
+        .is_err());
+    assert_forbidden(svc.users().reset_password(&officer_a, &reporter.id, false).await);
     // nor its own role.
     assert_forbidden(
-        svc.update_user(
-            &officer_a,
-            &officer_a_id,
-            UserPatch {
-                name: None,
-                role: Some(Role::Auditor),
-                lang: None,
-            },
-        )
-        .await,
+        svc.users()
+            .update_user(
+                &officer_a,
+                &officer_a_id,
+                UserPatch {
+                    name: None,
+                    role: Some(Role::Auditor),
+                    lang: None,
+                },
+            )
+            .await,
     );
     // It does manage entity roles in its own entity.
     assert_eq!(
-        svc.update_user(
-            &officer_a,
-            &reporter.id,
-            UserPatch {
-                name: None,
-                role: Some(Role::Auditor),
-                lang: None
-            }
-        )
-        .await?
-        .role,
+        svc.users()
+            .update_user(
+                &officer_a,
+                &reporter.id,
+                UserPatch {
+                    name: None,
+                    role: Some(Role::Auditor),
+                    lang: None
+                }
+            )
+            .await?
+            .role,
         Role::Auditor
     );
 
@@ -714,56 +818,61 @@ async fn role_grants_stay_within_bounds(store: TestStore) -> TestResult {
         .await?;
     for role in national_roles.into_iter().chain([Role::Auditor]) {
         assert_forbidden(
-            svc.create_user(
-                &nat_officer,
-                new_user(&fx.national_id, &format!("{role}2@nacional.example"), role),
-            )
-            .await,
+            svc.users()
+                .create_user(
+                    &nat_officer,
+                    new_user(&fx.national_id, &format!("{role}2@nacional.example"), role),
+                )
+                .await,
         );
     }
     assert_forbidden(
-        svc.update_user(
-            &nat_officer,
-            &csirt.id,
-            UserPatch {
-                name: Some("Renombrado".into()),
-                role: None,
-                lang: None,
-            },
-        )
-        .await,
+        svc.users()
+            .update_user(
+                &nat_officer,
+                &csirt.id,
+                UserPatch {
+                    name: Some("Renombrado".into()),
+                    role: None,
+                    lang: None,
+                },
+            )
+            .await,
     );
     assert_forbidden(
-        svc.update_user(
-            &nat_officer,
-            &csirt.id,
-            UserPatch {
-                name: None,
-                role: Some(Role::Reporter),
-                lang: None,
-            },
-        )
-        .await,
+        svc.users()
+            .update_user(
+                &nat_officer,
+                &csirt.id,
+                UserPatch {
+                    name: None,
+                    role: Some(Role::Reporter),
+                    lang: None,
+                },
+            )
+            .await,
     );
-    assert_forbidden(svc.set_user_active(&nat_officer, &csirt.id, false).await);
+    assert_forbidden(svc.users().set_user_active(&nat_officer, &csirt.id, false).await);
     assert_forbidden(
-        svc.update_user(
-            &nat_officer,
-            &fx.admin_user.id,
-            UserPatch {
-                name: Some("Renombrado".into()),
-                role: None,
-                lang: None,
-            },
-        )
-        .await,
+        svc.users()
+            .update_user(
+                &nat_officer,
+                &fx.admin_user.id,
+                UserPatch {
+                    name: Some("Renombrado".into()),
+                    role: None,
+                    lang: None,
+                },
+            )
+            .await,
     );
-    let csirt_now = svc.get_user(admin, &csirt.id).await?;
+    let csirt_now = svc.users().get_user(admin, &csirt.id).await?;
     assert!(csirt_now.active && csirt_now.role == Role::CsirtAnalyst && csirt_now.name == csirt.name);
     // The national CSIRT manages no accounts at all.
     let csirt_actor = actor_of(&csirt, true);
     assert_forbidden(
-        svc.create_user(&csirt_actor, new_user(&fx.a, "x@cfe.example", Role::Reporter))
+        svc.users()
+            .create_user(&csirt_actor, new_user(&fx.a, "x@cfe.example", Role::Reporter))
             .await,
     );
 
@@ -771,7 +880,8 @@ async fn role_grants_stay_within_bounds(store: TestStore) -> TestResult {
     for role in national_roles {
         assert_eq!(
             invalid_fields(
-                svc.create_user(admin, new_user(&fx.a, &format!("{role}3@cfe.example"), role))
+                svc.users()
+                    .create_user(admin, new_user(&fx.a, &format!("{role}3@cfe.example"), role))
                     .await
             ),
             ["role"],
@@ -779,23 +889,24 @@ async fn role_grants_stay_within_bounds(store: TestStore) -> TestResult {
         );
         assert_eq!(
             invalid_fields(
-                svc.update_user(
-                    admin,
-                    &reporter.id,
-                    UserPatch {
-                        name: None,
-                        role: Some(role),
-                        lang: None
-                    }
-                )
-                .await
+                svc.users()
+                    .update_user(
+                        admin,
+                        &reporter.id,
+                        UserPatch {
+                            name: None,
+                            role: Some(role),
+                            lang: None
+                        }
+                    )
+                    .await
             ),
             ["role"],
             "{role}"
         );
     }
     assert_eq!(
-        svc.get_user(admin, &reporter.id).await?.role,
+        svc.users().get_user(admin, &reporter.id).await?.role,
         Role::Auditor,
         "rejected changes change nothing"
     );
@@ -807,6 +918,7 @@ async fn role_grants_stay_within_bounds(store: TestStore) -> TestResult {
 
     // The administrator grants them there.
     let coordinator = svc
+        .users()
         .create_user(
             admin,
             new_user(&fx.national_id, "coordinacion@nacional.example", Role::Coordinator),
@@ -843,16 +955,16 @@ async fn national_seats_are_changed_only_by_administrators(store: TestStore) -> 
         role: Some(Role::Reporter),
         lang: None,
     };
-    assert_forbidden(svc.update_user(&officer, &auditor.id, demote.clone()).await);
-    assert_forbidden(svc.set_user_active(&officer, &auditor.id, false).await);
+    assert_forbidden(svc.users().update_user(&officer, &auditor.id, demote.clone()).await);
+    assert_forbidden(svc.users().set_user_active(&officer, &auditor.id, false).await);
     assert!(
-        svc.get_user(&fx.admin, &auditor.id).await?.active,
+        svc.users().get_user(&fx.admin, &auditor.id).await?.active,
         "the auditor keeps the seat"
     );
     // The officer's own entity's ordinary people remain theirs to manage.
-    svc.set_user_active(&officer, &clerk.id, false).await?;
+    svc.users().set_user_active(&officer, &clerk.id, false).await?;
     // The administrator may.
-    let changed = svc.update_user(&fx.admin, &auditor.id, demote).await?;
+    let changed = svc.users().update_user(&fx.admin, &auditor.id, demote).await?;
     assert_eq!(changed.role, Role::Reporter);
     Ok(())
 }
@@ -866,9 +978,9 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
     let (reporter, _) = fx.person(svc, &fx.a, Role::Reporter, "reportes@cfe.example").await?;
 
     // The right password opens a full session for an entity role; the e-mail's case does not matter.
-    let ok = svc.login("  Oficial@CFE.example ", PASSWORD, IP).await?;
+    let ok = svc.accounts().login("  Oficial@CFE.example ", PASSWORD, IP).await?;
     assert_eq!(ok.stage, SessionStage::Full);
-    let s = svc.session(&ok.secret).await?;
+    let s = svc.accounts().session(&ok.secret).await?;
     assert_eq!(s.user.id, officer.id);
     assert_eq!(
         (s.actor.entity_id.as_str(), s.actor.role, s.actor.national),
@@ -885,20 +997,25 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
     );
 
     // Wrong password, unknown account: the same answer.
-    assert_unauthenticated(svc.login("oficial@cfe.example", "wrong horse battery staple", IP).await);
-    assert_unauthenticated(svc.login("nadie@cfe.example", PASSWORD, IP).await);
-    assert_unauthenticated(svc.login("oficial@cfe.example", "", IP).await);
-    assert_unauthenticated(svc.session("bls_not-a-session").await);
+    assert_unauthenticated(
+        svc.accounts()
+            .login("oficial@cfe.example", "wrong horse battery staple", IP)
+            .await,
+    );
+    assert_unauthenticated(svc.accounts().login("nadie@cfe.example", PASSWORD, IP).await);
+    assert_unauthenticated(svc.accounts().login("oficial@cfe.example", "", IP).await);
+    assert_unauthenticated(svc.accounts().session("bls_not-a-session").await);
 
     // Five failures lock the account, even against the right password, from any address.
     for _ in 0..5 {
         assert_unauthenticated(
-            svc.login(&reporter.email, "wrong horse battery staple", "198.51.100.1")
+            svc.accounts()
+                .login(&reporter.email, "wrong horse battery staple", "198.51.100.1")
                 .await,
         );
     }
     for ip in ["198.51.100.1", "198.51.100.2"] {
-        match svc.login(&reporter.email, PASSWORD, ip).await {
+        match svc.accounts().login(&reporter.email, PASSWORD, ip).await {
             Err(CoreError::TooManyAttempts { retry_after_secs }) => {
                 assert!((1..=15 * 60).contains(&retry_after_secs), "{retry_after_secs}")
             }
@@ -907,7 +1024,10 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
     }
     // Other accounts are not locked out by it.
     assert_eq!(
-        svc.login(&officer.email, PASSWORD, "198.51.100.1").await?.stage,
+        svc.accounts()
+            .login(&officer.email, PASSWORD, "198.51.100.1")
+            .await?
+            .stage,
         SessionStage::Full
     );
     // Once the window has passed (failures aged in the store), the right password works again.
@@ -915,22 +1035,22 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
         .bind(3_600_000_000_i64)
         .execute(svc.db().pool())
         .await?;
-    let back = svc.login(&reporter.email, PASSWORD, "198.51.100.1").await?;
-    assert_eq!(svc.session(&back.secret).await?.user.id, reporter.id);
+    let back = svc.accounts().login(&reporter.email, PASSWORD, "198.51.100.1").await?;
+    assert_eq!(svc.accounts().session(&back.secret).await?.user.id, reporter.id);
 
     // Logout and expiry end a session.
-    svc.logout(&back.secret).await?;
-    assert_unauthenticated(svc.session(&back.secret).await);
+    svc.accounts().logout(&back.secret).await?;
+    assert_unauthenticated(svc.accounts().session(&back.secret).await);
     sqlx::query("UPDATE sessions SET expires_at = $1")
         .bind(svc.now() - 1)
         .execute(svc.db().pool())
         .await?;
-    assert_unauthenticated(svc.session(&ok.secret).await);
+    assert_unauthenticated(svc.accounts().session(&ok.secret).await);
 
     // A national role starts at enrolment of the second factor.
-    let admin_login = svc.login("admin@nacional.example", PASSWORD, IP).await?;
+    let admin_login = svc.accounts().login("admin@nacional.example", PASSWORD, IP).await?;
     assert_eq!(admin_login.stage, SessionStage::Enrol);
-    let s = svc.session(&admin_login.secret).await?;
+    let s = svc.accounts().session(&admin_login.secret).await?;
     assert!(s.actor.national && s.actor.role == Some(Role::Admin));
     Ok(())
 }
@@ -944,72 +1064,81 @@ async fn deactivation_ends_access(store: TestStore) -> TestResult {
         .await?;
 
     // A deactivated user cannot log in, and its open sessions end.
-    let s1 = svc.login(&reporter.email, PASSWORD, IP).await?;
-    let s2 = svc.login(&reporter.email, PASSWORD, "198.51.100.9").await?;
-    svc.set_user_active(&fx.admin, &reporter.id, false).await?;
-    assert_unauthenticated(svc.session(&s1.secret).await);
-    assert_unauthenticated(svc.session(&s2.secret).await);
-    assert_unauthenticated(svc.login(&reporter.email, PASSWORD, IP).await);
+    let s1 = svc.accounts().login(&reporter.email, PASSWORD, IP).await?;
+    let s2 = svc.accounts().login(&reporter.email, PASSWORD, "198.51.100.9").await?;
+    svc.users().set_user_active(&fx.admin, &reporter.id, false).await?;
+    assert_unauthenticated(svc.accounts().session(&s1.secret).await);
+    assert_unauthenticated(svc.accounts().session(&s2.secret).await);
+    assert_unauthenticated(svc.accounts().login(&reporter.email, PASSWORD, IP).await);
     assert!(!svc
+        .users()
         .list_users(&officer_actor, &UserFilter::default(), all())
         .await?
         .items
         .iter()
         .any(|u| u.id == reporter.id));
     assert_eq!(
-        svc.list_users(
-            &officer_actor,
-            &UserFilter {
-                include_inactive: true,
-                ..Default::default()
-            },
-            all()
-        )
-        .await?
-        .total,
+        svc.users()
+            .list_users(
+                &officer_actor,
+                &UserFilter {
+                    include_inactive: true,
+                    ..Default::default()
+                },
+                all()
+            )
+            .await?
+            .total,
         2
     );
     // Reactivated, it can again.
-    svc.set_user_active(&fx.admin, &reporter.id, true).await?;
+    svc.users().set_user_active(&fx.admin, &reporter.id, true).await?;
     assert_eq!(
-        svc.session(&svc.login(&reporter.email, PASSWORD, IP).await?.secret)
+        svc.accounts()
+            .session(&svc.accounts().login(&reporter.email, PASSWORD, IP).await?.secret)
             .await?
             .user
             .id,
         reporter.id
     );
     // Nobody deactivates themselves.
-    let own = svc.set_user_active(&fx.admin, &fx.admin_user.id, false).await;
+    let own = svc.users().set_user_active(&fx.admin, &fx.admin_user.id, false).await;
     assert!(matches!(own, Err(CoreError::Conflict(_))), "{own:?}");
 
     // A password reset ends sessions; the old password stops working, the temporary one works.
-    let before_reset = svc.login(&officer.email, PASSWORD, IP).await?;
-    let temporary = svc.reset_password(&fx.admin, &officer.id, false).await?;
+    let before_reset = svc.accounts().login(&officer.email, PASSWORD, IP).await?;
+    let temporary = svc.users().reset_password(&fx.admin, &officer.id, false).await?;
     assert!(temporary.len() >= 12);
-    assert_unauthenticated(svc.session(&before_reset.secret).await);
-    assert_unauthenticated(svc.login(&officer.email, PASSWORD, IP).await);
-    let after_reset = svc.login(&officer.email, &temporary, IP).await?;
+    assert_unauthenticated(svc.accounts().session(&before_reset.secret).await);
+    assert_unauthenticated(svc.accounts().login(&officer.email, PASSWORD, IP).await);
+    let after_reset = svc.accounts().login(&officer.email, &temporary, IP).await?;
     // Changing one's own password keeps the current session and ends the others.
-    let other = svc.login(&officer.email, &temporary, "198.51.100.9").await?;
-    let me = svc.session(&after_reset.secret).await?.actor;
+    let other = svc.accounts().login(&officer.email, &temporary, "198.51.100.9").await?;
+    let me = svc.accounts().session(&after_reset.secret).await?.actor;
     assert_invalid_field(
-        svc.change_own_password(&me, "not the current one", "a brand new passphrase", None)
+        svc.accounts()
+            .change_own_password(&me, "not the current one", "a brand new passphrase", None)
             .await,
         "current_password",
     );
     assert_invalid_field(
-        svc.change_own_password(&me, &temporary, "short", None).await,
+        svc.accounts().change_own_password(&me, &temporary, "short", None).await,
         "new_password",
     );
-    svc.change_own_password(&me, &temporary, "a brand new passphrase", Some(&after_reset.secret))
+    svc.accounts()
+        .change_own_password(&me, &temporary, "a brand new passphrase", Some(&after_reset.secret))
         .await?;
-    assert!(svc.session(&after_reset.secret).await.is_ok());
-    assert_unauthenticated(svc.session(&other.secret).await);
-    assert_unauthenticated(svc.login(&officer.email, &temporary, IP).await);
-    let fresh = svc.login(&officer.email, "a brand new passphrase", IP).await?;
+    assert!(svc.accounts().session(&after_reset.secret).await.is_ok());
+    assert_unauthenticated(svc.accounts().session(&other.secret).await);
+    assert_unauthenticated(svc.accounts().login(&officer.email, &temporary, IP).await);
+    let fresh = svc
+        .accounts()
+        .login(&officer.email, "a brand new passphrase", IP)
+        .await?;
 
     // Deactivating the entity ends its people's sessions and its tokens, and stops their logins.
     let tok = svc
+        .tokens()
         .create_token(
             &officer_actor,
             TokenInput {
@@ -1020,16 +1149,17 @@ async fn deactivation_ends_access(store: TestStore) -> TestResult {
             },
         )
         .await?;
-    assert!(svc.authenticate_token(&tok.secret).await.is_ok());
-    svc.set_entity_active(&fx.admin, &fx.a, false).await?;
-    assert_unauthenticated(svc.session(&fresh.secret).await);
-    assert_unauthenticated(svc.session(&after_reset.secret).await);
-    assert_unauthenticated(svc.authenticate_token(&tok.secret).await);
-    assert_unauthenticated(svc.login(&officer.email, "a brand new passphrase", IP).await);
+    assert!(svc.tokens().authenticate_token(&tok.secret).await.is_ok());
+    svc.registry().set_entity_active(&fx.admin, &fx.a, false).await?;
+    assert_unauthenticated(svc.accounts().session(&fresh.secret).await);
+    assert_unauthenticated(svc.accounts().session(&after_reset.secret).await);
+    assert_unauthenticated(svc.tokens().authenticate_token(&tok.secret).await);
+    assert_unauthenticated(svc.accounts().login(&officer.email, "a brand new passphrase", IP).await);
     // B's people are unaffected.
     let (b_person, _) = fx.person(svc, &fx.b, Role::Reporter, "reportes@banco.example").await?;
     assert!(svc
-        .session(&svc.login(&b_person.email, PASSWORD, IP).await?.secret)
+        .accounts()
+        .session(&svc.accounts().login(&b_person.email, PASSWORD, IP).await?.secret)
         .await
         .is_ok());
     Ok(())
@@ -1048,97 +1178,114 @@ async fn totp_second_factor(store: TestStore) -> TestResult {
         .await?;
 
     // Enrolment: a wrong code confirms nothing, the authenticator's code does.
-    let enrol = svc.begin_totp_enrolment(&actor).await?;
+    let enrol = svc.accounts().begin_totp_enrolment(&actor).await?;
     assert!(enrol.url.starts_with("otpauth://totp/"), "{}", enrol.url);
     assert!(enrol.url.contains(&enrol.secret));
     assert_invalid_field(
-        svc.confirm_totp_enrolment(&actor, None, &wrong_code(svc, &enrol.secret)?)
+        svc.accounts()
+            .confirm_totp_enrolment(&actor, None, &wrong_code(svc, &enrol.secret)?)
             .await,
         "code",
     );
-    assert!(!svc.get_user(&actor, &officer.id).await?.totp_enabled);
+    assert!(!svc.users().get_user(&actor, &officer.id).await?.totp_enabled);
     assert_eq!(
-        svc.login(&officer.email, PASSWORD, IP).await?.stage,
+        svc.accounts().login(&officer.email, PASSWORD, IP).await?.stage,
         SessionStage::Full,
         "not enrolled yet"
     );
     let enrol_code = totp::code_at(&enrol.secret, svc.now())?;
-    svc.confirm_totp_enrolment(&actor, None, &enrol_code).await?;
-    assert!(svc.get_user(&actor, &officer.id).await?.totp_enabled);
+    svc.accounts().confirm_totp_enrolment(&actor, None, &enrol_code).await?;
+    assert!(svc.users().get_user(&actor, &officer.id).await?.totp_enabled);
     assert!(
-        matches!(svc.begin_totp_enrolment(&actor).await, Err(CoreError::Conflict(_))),
+        matches!(
+            svc.accounts().begin_totp_enrolment(&actor).await,
+            Err(CoreError::Conflict(_))
+        ),
         "no silent re-enrolment"
     );
 
     // The next login stops at the second factor.
-    let login = svc.login(&officer.email, PASSWORD, IP).await?;
+    let login = svc.accounts().login(&officer.email, PASSWORD, IP).await?;
     assert_eq!(login.stage, SessionStage::Totp);
-    assert_eq!(svc.session(&login.secret).await?.stage, SessionStage::Totp);
+    assert_eq!(svc.accounts().session(&login.secret).await?.stage, SessionStage::Totp);
     assert_invalid_field(
-        svc.complete_totp(&login.secret, &wrong_code(svc, &enrol.secret)?, IP)
+        svc.accounts()
+            .complete_totp(&login.secret, &wrong_code(svc, &enrol.secret)?, IP)
             .await,
         "code",
     );
-    assert_invalid_field(svc.complete_totp(&login.secret, "abcdef", IP).await, "code");
+    assert_invalid_field(svc.accounts().complete_totp(&login.secret, "abcdef", IP).await, "code");
     // The code that confirmed the enrolment is spent.
-    assert_invalid_field(svc.complete_totp(&login.secret, &enrol_code, IP).await, "code");
-    assert_eq!(svc.session(&login.secret).await?.stage, SessionStage::Totp);
+    assert_invalid_field(
+        svc.accounts().complete_totp(&login.secret, &enrol_code, IP).await,
+        "code",
+    );
+    assert_eq!(svc.accounts().session(&login.secret).await?.stage, SessionStage::Totp);
     // The authenticator's next code opens the session.
     let next = totp_code(svc, &enrol.secret, 1)?;
-    svc.complete_totp(&login.secret, &next, IP).await?;
-    assert_eq!(svc.session(&login.secret).await?.stage, SessionStage::Full);
+    svc.accounts().complete_totp(&login.secret, &next, IP).await?;
+    assert_eq!(svc.accounts().session(&login.secret).await?.stage, SessionStage::Full);
     assert!(matches!(
-        svc.complete_totp(&login.secret, &next, IP).await,
+        svc.accounts().complete_totp(&login.secret, &next, IP).await,
         Err(CoreError::Conflict(_))
     ));
     // and only that one: replayed on another login, it is refused.
-    let replay = svc.login(&officer.email, PASSWORD, IP).await?;
-    assert_invalid_field(svc.complete_totp(&replay.secret, &next, IP).await, "code");
-    assert_eq!(svc.session(&replay.secret).await?.stage, SessionStage::Totp);
+    let replay = svc.accounts().login(&officer.email, PASSWORD, IP).await?;
+    assert_invalid_field(svc.accounts().complete_totp(&replay.secret, &next, IP).await, "code");
+    assert_eq!(svc.accounts().session(&replay.secret).await?.stage, SessionStage::Totp);
 
     // Wrong codes count as failed logins.
-    let login = svc.login(&officer.email, PASSWORD, IP).await?;
+    let login = svc.accounts().login(&officer.email, PASSWORD, IP).await?;
     for _ in 0..5 {
         assert!(svc
+            .accounts()
             .complete_totp(&login.secret, &wrong_code(svc, &enrol.secret)?, IP)
             .await
             .is_err());
     }
     let r = svc
+        .accounts()
         .complete_totp(&login.secret, &totp_code(svc, &enrol.secret, 1)?, IP)
         .await;
     assert!(matches!(r, Err(CoreError::TooManyAttempts { .. })), "{r:?}");
-    assert_eq!(svc.session(&login.secret).await?.stage, SessionStage::Totp);
+    assert_eq!(svc.accounts().session(&login.secret).await?.stage, SessionStage::Totp);
     assert!(matches!(
-        svc.login(&officer.email, PASSWORD, IP).await,
+        svc.accounts().login(&officer.email, PASSWORD, IP).await,
         Err(CoreError::TooManyAttempts { .. })
     ));
 
     // A national role enrols during its first session, which then becomes full.
-    let admin_login = svc.login("admin@nacional.example", PASSWORD, IP).await?;
+    let admin_login = svc.accounts().login("admin@nacional.example", PASSWORD, IP).await?;
     assert_eq!(admin_login.stage, SessionStage::Enrol);
-    let admin = svc.session(&admin_login.secret).await?.actor;
-    let enrol = svc.begin_totp_enrolment(&admin).await?;
-    svc.confirm_totp_enrolment(
-        &admin,
-        Some(&admin_login.secret),
-        &totp::code_at(&enrol.secret, svc.now())?,
-    )
-    .await?;
-    assert_eq!(svc.session(&admin_login.secret).await?.stage, SessionStage::Full);
+    let admin = svc.accounts().session(&admin_login.secret).await?.actor;
+    let enrol = svc.accounts().begin_totp_enrolment(&admin).await?;
+    svc.accounts()
+        .confirm_totp_enrolment(
+            &admin,
+            Some(&admin_login.secret),
+            &totp::code_at(&enrol.secret, svc.now())?,
+        )
+        .await?;
     assert_eq!(
-        svc.login("admin@nacional.example", PASSWORD, IP).await?.stage,
+        svc.accounts().session(&admin_login.secret).await?.stage,
+        SessionStage::Full
+    );
+    assert_eq!(
+        svc.accounts()
+            .login("admin@nacional.example", PASSWORD, IP)
+            .await?
+            .stage,
         SessionStage::Totp
     );
 
     // A lost phone: the administrator resets password and second factor.
-    let temporary = svc.reset_password(&admin, &officer.id, true).await?;
-    assert!(!svc.get_user(&admin, &officer.id).await?.totp_enabled);
+    let temporary = svc.users().reset_password(&admin, &officer.id, true).await?;
+    assert!(!svc.users().get_user(&admin, &officer.id).await?.totp_enabled);
     sqlx::query("DELETE FROM login_attempts")
         .execute(svc.db().pool())
         .await?;
     assert_eq!(
-        svc.login(&officer.email, &temporary, IP).await?.stage,
+        svc.accounts().login(&officer.email, &temporary, IP).await?.stage,
         SessionStage::Full
     );
     Ok(())
@@ -1151,20 +1298,21 @@ async fn totp_code_is_accepted_once_even_when_raced(store: TestStore) -> TestRes
     let (officer, actor) = fx
         .person(&svc, &fx.a, Role::SecurityOfficer, "oficial@cfe.example")
         .await?;
-    let enrol = svc.begin_totp_enrolment(&actor).await?;
-    svc.confirm_totp_enrolment(&actor, None, &totp::code_at(&enrol.secret, svc.now())?)
+    let enrol = svc.accounts().begin_totp_enrolment(&actor).await?;
+    svc.accounts()
+        .confirm_totp_enrolment(&actor, None, &totp::code_at(&enrol.secret, svc.now())?)
         .await?;
     let code = totp_code(&svc, &enrol.secret, 1)?;
     let mut secrets = Vec::new();
     // Many contenders, so that the race is real on SQLite's single writer too.
     for _ in 0..16 {
-        secrets.push(svc.login(&officer.email, PASSWORD, IP).await?.secret);
+        secrets.push(svc.accounts().login(&officer.email, PASSWORD, IP).await?.secret);
     }
     let tasks: Vec<_> = secrets
         .iter()
         .map(|secret| {
             let (svc, secret, code) = (svc.clone(), secret.clone(), code.clone());
-            tokio::spawn(async move { svc.complete_totp(&secret, &code, IP).await })
+            tokio::spawn(async move { svc.accounts().complete_totp(&secret, &code, IP).await })
         })
         .collect();
     let mut accepted = 0;
@@ -1179,7 +1327,7 @@ async fn totp_code_is_accepted_once_even_when_raced(store: TestStore) -> TestRes
     assert_eq!(accepted, 1, "the code is accepted once");
     let mut full = 0;
     for secret in &secrets {
-        if svc.session(secret).await?.stage == SessionStage::Full {
+        if svc.accounts().session(secret).await?.stage == SessionStage::Full {
             full += 1;
         }
     }
@@ -1205,26 +1353,32 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
 
     // Validation names the field; a foreign entity's token cannot be made.
     assert_invalid_field(
-        svc.create_token(&officer_a, input("Sensor", vec![], None)).await,
+        svc.tokens()
+            .create_token(&officer_a, input("Sensor", vec![], None))
+            .await,
         "purposes",
     );
     assert_invalid_field(
-        svc.create_token(&officer_a, input("Sensor", vec![Purpose::EventsWrite], Some(0)))
+        svc.tokens()
+            .create_token(&officer_a, input("Sensor", vec![Purpose::EventsWrite], Some(0)))
             .await,
         "expires_in_days",
     );
     assert_invalid_field(
-        svc.create_token(&officer_a, input("Sensor", vec![Purpose::EventsWrite], Some(366)))
+        svc.tokens()
+            .create_token(&officer_a, input("Sensor", vec![Purpose::EventsWrite], Some(366)))
             .await,
         "expires_in_days",
     );
     assert_invalid_field(
-        svc.create_token(&officer_a, input(" ", vec![Purpose::EventsWrite], None))
+        svc.tokens()
+            .create_token(&officer_a, input(" ", vec![Purpose::EventsWrite], None))
             .await,
         "name",
     );
     assert_not_found(
-        svc.create_token(&officer_b, input("Sensor", vec![Purpose::EventsWrite], None))
+        svc.tokens()
+            .create_token(&officer_b, input("Sensor", vec![Purpose::EventsWrite], None))
             .await,
     );
     assert_eq!(count(svc.db(), "api_tokens").await?, 0);
@@ -1232,6 +1386,7 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
     // Created: the secret is returned once and authenticates as the entity, with its purposes.
     let before = svc.now();
     let nt = svc
+        .tokens()
         .create_token(
             &officer_a,
             input(
@@ -1253,7 +1408,7 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
     let days = (nt.token.expires_at - before) / baluarte_core::time::DAY;
     assert!((29..=30).contains(&days), "expires in 30 days, got {days}");
     assert!(!format!("{nt:?}").contains(&nt.secret), "Debug never shows the secret");
-    let actor = svc.authenticate_token(&nt.secret).await?;
+    let actor = svc.tokens().authenticate_token(&nt.secret).await?;
     assert_eq!(
         (actor.entity_id.as_str(), actor.role, actor.national),
         (fx.a.as_str(), None, false)
@@ -1264,7 +1419,11 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
     );
     assert!(actor.label.contains("SIEM central"));
     assert!(
-        svc.get_token(&officer_a, &nt.token.id).await?.last_used_at.is_some(),
+        svc.tokens()
+            .get_token(&officer_a, &nt.token.id)
+            .await?
+            .last_used_at
+            .is_some(),
         "use is recorded"
     );
 
@@ -1283,7 +1442,7 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
             "stored value {v:?} holds the secret"
         );
     }
-    let prefix = &svc.get_token(&officer_a, &nt.token.id).await?.prefix;
+    let prefix = &svc.tokens().get_token(&officer_a, &nt.token.id).await?.prefix;
     assert!(
         nt.secret.starts_with(prefix.as_str()) && prefix.len() < 16,
         "only a short prefix is kept"
@@ -1309,33 +1468,34 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
         huge.as_str(),
         upper.as_str(),
     ] {
-        assert_unauthenticated(svc.authenticate_token(bad).await);
+        assert_unauthenticated(svc.tokens().authenticate_token(bad).await);
     }
 
     // Revoked: refused from then on; revoking again changes nothing.
-    let revoked = svc.revoke_token(&officer_a, &nt.token.id).await?;
+    let revoked = svc.tokens().revoke_token(&officer_a, &nt.token.id).await?;
     assert!(revoked.revoked_at.is_some());
-    assert_unauthenticated(svc.authenticate_token(&nt.secret).await);
-    let again = svc.revoke_token(&officer_a, &nt.token.id).await?;
+    assert_unauthenticated(svc.tokens().authenticate_token(&nt.secret).await);
+    let again = svc.tokens().revoke_token(&officer_a, &nt.token.id).await?;
     assert_eq!(again.revoked_at, revoked.revoked_at);
 
     // Expired: refused.
     let nt2 = svc
+        .tokens()
         .create_token(
             &officer_a,
             input("Sensor de eventos", vec![Purpose::EventsWrite], Some(1)),
         )
         .await?;
-    assert!(svc.authenticate_token(&nt2.secret).await.is_ok());
+    assert!(svc.tokens().authenticate_token(&nt2.secret).await.is_ok());
     sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
         .bind(svc.now() - 1_000_000)
         .bind(&nt2.token.id)
         .execute(svc.db().pool())
         .await?;
-    assert_unauthenticated(svc.authenticate_token(&nt2.secret).await);
+    assert_unauthenticated(svc.tokens().authenticate_token(&nt2.secret).await);
 
     // Listed (metadata only) for the entity's officer.
-    let page = svc.list_tokens(&officer_a, Some(&fx.a), all()).await?;
+    let page = svc.tokens().list_tokens(&officer_a, Some(&fx.a), all()).await?;
     assert_eq!(ids(&page.items, |t| &t.id), set(&[&nt.token.id, &nt2.token.id]));
     Ok(())
 }
@@ -1351,6 +1511,7 @@ const ENTRY_COLUMNS_TEXT: &str =
 
 async fn newest_entry(svc: &Services) -> TestResult<Option<AuditEntry>> {
     Ok(svc
+        .audit()
         .list_audit(&Actor::system(), None, None, PageRequest::new(Some(1), Some(1)))
         .await?
         .items
@@ -1413,7 +1574,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "create",
         "sector",
-        svc.create_sector(
+        svc.registry().create_sector(
             admin,
             SectorInput {
                 id: "agua".into(),
@@ -1430,7 +1591,8 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "create",
         "entity",
-        svc.create_entity(admin, entity_input("Comisión Nacional del Agua", Some("agua"))),
+        svc.registry()
+            .create_entity(admin, entity_input("Comisión Nacional del Agua", Some("agua"))),
     )
     .await?;
     assert_eq!(
@@ -1443,7 +1605,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "update",
         "entity",
-        svc.update_entity(
+        svc.registry().update_entity(
             admin,
             &ent.id,
             entity_input("Comisión Nacional del Agua (Conagua)", Some("agua")),
@@ -1462,7 +1624,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "deactivate",
         "entity",
-        svc.set_entity_active(admin, &ent.id, false),
+        svc.registry().set_entity_active(admin, &ent.id, false),
     )
     .await?;
     audited(
@@ -1470,7 +1632,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "reactivate",
         "entity",
-        svc.set_entity_active(admin, &ent.id, true),
+        svc.registry().set_entity_active(admin, &ent.id, true),
     )
     .await?;
 
@@ -1479,7 +1641,8 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "create",
         "contact",
-        svc.create_contact(admin, &ent.id, contact_input("Carla Contacto", Tlp::Green)),
+        svc.registry()
+            .create_contact(admin, &ent.id, contact_input("Carla Contacto", Tlp::Green)),
     )
     .await?;
     assert_eq!(
@@ -1491,7 +1654,8 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "update",
         "contact",
-        svc.update_contact(admin, &contact.id, contact_input("Carla Contacto", Tlp::Amber)),
+        svc.registry()
+            .update_contact(admin, &contact.id, contact_input("Carla Contacto", Tlp::Amber)),
     )
     .await?;
     audited(
@@ -1499,7 +1663,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "deactivate",
         "contact",
-        svc.set_contact_active(admin, &contact.id, false),
+        svc.registry().set_contact_active(admin, &contact.id, false),
     )
     .await?;
 
@@ -1508,7 +1672,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "create",
         "user",
-        svc.create_user(
+        svc.users().create_user(
             admin,
             UserInput {
                 entity_id: ent.id.clone(),
@@ -1530,7 +1694,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "update",
         "user",
-        svc.update_user(
+        svc.users().update_user(
             admin,
             &nu.user.id,
             UserPatch {
@@ -1542,15 +1706,16 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
     )
     .await?;
     let ol = officer.label.as_str();
-    let (login, e) = audited(svc, ol, "login", "user", svc.login(ol, PASSWORD, IP)).await?;
+    let (login, e) = audited(svc, ol, "login", "user", svc.accounts().login(ol, PASSWORD, IP)).await?;
     assert_eq!(e.object_id, nu.user.id);
-    audited(svc, ol, "update", "user", svc.set_own_lang(&officer, "en")).await?;
+    audited(svc, ol, "update", "user", svc.accounts().set_own_lang(&officer, "en")).await?;
     audited(
         svc,
         ol,
         "change_password",
         "user",
-        svc.change_own_password(&officer, PASSWORD, "another fine passphrase", Some(&login.secret)),
+        svc.accounts()
+            .change_own_password(&officer, PASSWORD, "another fine passphrase", Some(&login.secret)),
     )
     .await?;
     let (nt, e) = audited(
@@ -1558,7 +1723,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         ol,
         "create",
         "api_token",
-        svc.create_token(
+        svc.tokens().create_token(
             &officer,
             TokenInput {
                 entity_id: ent.id.clone(),
@@ -1570,14 +1735,22 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
     )
     .await?;
     assert_eq!(e.object_id, nt.token.id);
-    audited(svc, ol, "revoke", "api_token", svc.revoke_token(&officer, &nt.token.id)).await?;
-    let enrol = svc.begin_totp_enrolment(&officer).await?;
+    audited(
+        svc,
+        ol,
+        "revoke",
+        "api_token",
+        svc.tokens().revoke_token(&officer, &nt.token.id),
+    )
+    .await?;
+    let enrol = svc.accounts().begin_totp_enrolment(&officer).await?;
     audited(
         svc,
         ol,
         "enrol_totp",
         "user",
-        svc.confirm_totp_enrolment(&officer, Some(&login.secret), &totp::code_at(&enrol.secret, svc.now())?),
+        svc.accounts()
+            .confirm_totp_enrolment(&officer, Some(&login.secret), &totp::code_at(&enrol.secret, svc.now())?),
     )
     .await?;
     let (second, e) = audited(
@@ -1585,7 +1758,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         ol,
         "login_password_step",
         "user",
-        svc.login(ol, "another fine passphrase", IP),
+        svc.accounts().login(ol, "another fine passphrase", IP),
     )
     .await?;
     assert_eq!(e.object_id, nu.user.id);
@@ -1594,16 +1767,17 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         ol,
         "login",
         "user",
-        svc.complete_totp(&second.secret, &totp_code(svc, &enrol.secret, 1)?, IP),
+        svc.accounts()
+            .complete_totp(&second.secret, &totp_code(svc, &enrol.secret, 1)?, IP),
     )
     .await?;
-    audited(svc, ol, "logout", "user", svc.logout(&second.secret)).await?;
+    audited(svc, ol, "logout", "user", svc.accounts().logout(&second.secret)).await?;
     audited(
         svc,
         al,
         "reset_password_and_totp",
         "user",
-        svc.reset_password(admin, &nu.user.id, true),
+        svc.users().reset_password(admin, &nu.user.id, true),
     )
     .await?;
     audited(
@@ -1611,7 +1785,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "deactivate",
         "user",
-        svc.set_user_active(admin, &nu.user.id, false),
+        svc.users().set_user_active(admin, &nu.user.id, false),
     )
     .await?;
     audited(
@@ -1619,22 +1793,28 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         al,
         "reactivate",
         "user",
-        svc.set_user_active(admin, &nu.user.id, true),
+        svc.users().set_user_active(admin, &nu.user.id, true),
     )
     .await?;
 
     // Refused writes and failed logins leave no entry.
-    not_audited(svc, svc.create_entity(admin, entity_input("", None))).await?;
-    not_audited(svc, svc.update_entity(&officer, &fx.a, entity_input("Ajena", None))).await?;
-    not_audited(svc, svc.login(ol, "wrong horse battery staple", IP)).await?;
+    not_audited(svc, svc.registry().create_entity(admin, entity_input("", None))).await?;
     not_audited(
         svc,
-        svc.create_contact(&officer, &fx.b, contact_input("Intruso", Tlp::Green)),
+        svc.registry()
+            .update_entity(&officer, &fx.a, entity_input("Ajena", None)),
+    )
+    .await?;
+    not_audited(svc, svc.accounts().login(ol, "wrong horse battery staple", IP)).await?;
+    not_audited(
+        svc,
+        svc.registry()
+            .create_contact(&officer, &fx.b, contact_input("Intruso", Tlp::Green)),
     )
     .await?;
 
     // The object's history tells the story, newest first.
-    let history = svc.object_history(admin, "entity", &ent.id).await?;
+    let history = svc.audit().object_history(admin, "entity", &ent.id).await?;
     assert_eq!(
         history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
         ["reactivate", "deactivate", "update", "create"]
@@ -1646,10 +1826,10 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
     assert_eq!(report.broken, None);
     assert_eq!(report.entries, count(svc.db(), "audit_log").await?);
     assert_eq!(report.head_seq, report.entries);
-    let seq = svc.audit_checkpoint().await?.ok_or("checkpoint")?;
+    let seq = svc.audit().audit_checkpoint().await?.ok_or("checkpoint")?;
     assert_eq!(seq, report.head_seq);
-    assert_eq!(svc.audit_checkpoint().await?, None, "nothing new to sign");
-    let report = svc.verify_audit(admin).await?;
+    assert_eq!(svc.audit().audit_checkpoint().await?, None, "nothing new to sign");
+    let report = svc.audit().verify_audit(admin).await?;
     assert_eq!((report.broken, report.checkpoints), (None, 1));
     // Verifying against another key fails at the checkpoint.
     let other = audit::verify(svc.db(), &ServerKey::generate().public_hex()).await?;
@@ -1660,6 +1840,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
 /// A fresh store with more than ten entries and a signed checkpoint at its tip. Returns the tip.
 async fn chain_with_checkpoint(svc: &Services) -> TestResult<i64> {
     let admin_user = svc
+        .users()
         .bootstrap_admin(
             "Agencia Nacional de Ciberseguridad",
             "admin@nacional.example",
@@ -1668,30 +1849,34 @@ async fn chain_with_checkpoint(svc: &Services) -> TestResult<i64> {
         )
         .await?;
     let admin = actor_of(&admin_user, true);
-    svc.create_sector(
-        &admin,
-        SectorInput {
-            id: "salud".into(),
-            parent_id: None,
-            name_es: "Salud".into(),
-            name_en: "Health".into(),
-        },
-    )
-    .await?;
-    for i in 0..3 {
-        let e = svc
-            .create_entity(&admin, entity_input(&format!("Hospital General {i}"), Some("salud")))
-            .await?;
-        svc.create_contact(&admin, &e.id, contact_input(&format!("Guardia {i}"), Tlp::Green))
-            .await?;
-        svc.update_entity(
+    svc.registry()
+        .create_sector(
             &admin,
-            &e.id,
-            entity_input(&format!("Hospital General de Zona {i}"), Some("salud")),
+            SectorInput {
+                id: "salud".into(),
+                parent_id: None,
+                name_es: "Salud".into(),
+                name_en: "Health".into(),
+            },
         )
         .await?;
+    for i in 0..3 {
+        let e = svc
+            .registry()
+            .create_entity(&admin, entity_input(&format!("Hospital General {i}"), Some("salud")))
+            .await?;
+        svc.registry()
+            .create_contact(&admin, &e.id, contact_input(&format!("Guardia {i}"), Tlp::Green))
+            .await?;
+        svc.registry()
+            .update_entity(
+                &admin,
+                &e.id,
+                entity_input(&format!("Hospital General de Zona {i}"), Some("salud")),
+            )
+            .await?;
     }
-    let tip = svc.audit_checkpoint().await?.ok_or("no checkpoint")?;
+    let tip = svc.audit().audit_checkpoint().await?.ok_or("no checkpoint")?;
     assert!(tip >= 10, "{tip} entries");
     let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
     assert_eq!((report.broken, report.entries, report.checkpoints), (None, tip, 1));
@@ -1990,7 +2175,7 @@ async fn audit_chain_of_v1_then_v2_entries_verifies(store: TestStore) -> TestRes
     let old = 3;
     write_v1_entries(svc, old).await?;
     Fixture::new(svc).await?;
-    let tip = svc.audit_checkpoint().await?.ok_or("no checkpoint")?;
+    let tip = svc.audit().audit_checkpoint().await?.ok_or("no checkpoint")?;
     assert!(tip > old + 3, "{tip} entries");
     let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
     assert_eq!((report.broken, report.entries), (None, tip));
@@ -2050,7 +2235,8 @@ async fn audit_chain_holds_under_concurrent_writes(store: TestStore) -> TestResu
         );
         tasks.push(tokio::spawn(async move {
             for i in 0..per_writer {
-                svc.create_contact(&admin, &entity, contact_input(&format!("Guardia {w} {i}"), Tlp::Green))
+                svc.registry()
+                    .create_contact(&admin, &entity, contact_input(&format!("Guardia {w} {i}"), Tlp::Green))
                     .await?;
             }
             Ok::<_, CoreError>(())
@@ -2142,7 +2328,7 @@ async fn backup_restore_round_trip(store: TestStore) -> TestResult {
         .ok_or("no admin account")?
         .email
         .clone();
-    svc.login(&admin_email, DEMO_PASSWORD, IP).await?;
+    svc.accounts().login(&admin_email, DEMO_PASSWORD, IP).await?;
     let before = snapshot(svc.db()).await?;
     assert!(before
         .counts
@@ -2185,9 +2371,12 @@ async fn backup_restore_round_trip(store: TestStore) -> TestResult {
         before.counts.iter().find(|(t, _)| *t == "audit_log")
     );
     // The restored store works: its people log in and its chain grows and verifies.
-    let login = restored.login(&admin_email, DEMO_PASSWORD, IP).await?;
-    assert_eq!(restored.session(&login.secret).await?.user.email, admin_email);
-    assert_eq!(restored.verify_audit(&Actor::system()).await?.broken, None);
+    let login = restored.accounts().login(&admin_email, DEMO_PASSWORD, IP).await?;
+    assert_eq!(
+        restored.accounts().session(&login.secret).await?.user.email,
+        admin_email
+    );
+    assert_eq!(restored.audit().verify_audit(&Actor::system()).await?.broken, None);
     // The original is untouched by all this.
     assert_eq!(
         audit::verify(svc.db(), &svc.server_key().public_hex()).await?.broken,
@@ -2200,7 +2389,8 @@ async fn backup_restore_round_trip(store: TestStore) -> TestResult {
 async fn backup_refuses_bad_targets_and_tampered_files(store: TestStore) -> TestResult {
     let svc = &store.svc;
     let fx = Fixture::new(svc).await?;
-    svc.create_contact(&fx.admin, &fx.a, contact_input("Guardia Nocturna", Tlp::Amber))
+    svc.registry()
+        .create_contact(&fx.admin, &fx.a, contact_input("Guardia Nocturna", Tlp::Amber))
         .await?;
     let out = store.scratch("backup");
     backup::backup(svc.db(), &store.data_dir, &out).await?;
@@ -2298,15 +2488,16 @@ async fn hostile_strings_are_stored_verbatim(store: TestStore) -> TestResult {
     for name in HOSTILE {
         let mut input = entity_input(name, Some("energia"));
         input.acronym = Some(name.chars().take(30).collect());
-        let e = svc.create_entity(admin, input).await?;
+        let e = svc.registry().create_entity(admin, input).await?;
         assert_eq!(e.name, *name);
-        let got = svc.get_entity(admin, &e.id).await?;
+        let got = svc.registry().get_entity(admin, &e.id).await?;
         assert_eq!(got.name, *name, "read back verbatim");
         assert_eq!(
             got.acronym.as_deref(),
             Some(name.chars().take(30).collect::<String>().as_str())
         );
         let c = svc
+            .registry()
             .create_contact(
                 admin,
                 &e.id,
@@ -2320,7 +2511,7 @@ async fn hostile_strings_are_stored_verbatim(store: TestStore) -> TestResult {
                 },
             )
             .await?;
-        let got = svc.get_contact(admin, &c.id).await?;
+        let got = svc.registry().get_contact(admin, &c.id).await?;
         assert_eq!(
             (got.name.as_str(), got.title.as_str(), got.email.as_str()),
             (*name, *name, "o'brien+guardia@ejemplo.example")
@@ -2329,6 +2520,7 @@ async fn hostile_strings_are_stored_verbatim(store: TestStore) -> TestResult {
     }
     // The listing returns them verbatim too, and every table is still there.
     let page = svc
+        .registry()
         .list_entities(
             admin,
             &EntityFilter {
@@ -2346,6 +2538,7 @@ async fn hostile_strings_are_stored_verbatim(store: TestStore) -> TestResult {
         assert!(count(svc.db(), table).await? > 0, "{table} survived");
     }
     let person = svc
+        .users()
         .create_user(
             admin,
             UserInput {
@@ -2357,11 +2550,12 @@ async fn hostile_strings_are_stored_verbatim(store: TestStore) -> TestResult {
             },
         )
         .await?;
-    assert_eq!(svc.get_user(admin, &person.user.id).await?.name, HOSTILE[2]);
+    assert_eq!(svc.users().get_user(admin, &person.user.id).await?.name, HOSTILE[2]);
 
     // Searching for them finds exactly them: quotes and LIKE wildcards are literal.
     let search = |q: &'static str| async move {
         let p = svc
+            .registry()
             .list_entities(
                 admin,
                 &EntityFilter {
@@ -2390,7 +2584,7 @@ async fn hostile_strings_are_stored_verbatim(store: TestStore) -> TestResult {
     assert_eq!(search("institución ñandú").await?, set(&[HOSTILE[4]]));
     assert_eq!(search("ÑANDÚ").await?, set(&[HOSTILE[4]]));
     assert_eq!(search("áéíóú üñ").await?, set(&[HOSTILE[5]]));
-    let dir = svc.contact_directory(admin, Some("Ñandú"), all()).await?;
+    let dir = svc.registry().contact_directory(admin, Some("Ñandú"), all()).await?;
     assert_eq!(
         dir.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
         [HOSTILE[4]]
@@ -2418,25 +2612,30 @@ async fn control_characters_are_rejected(store: TestStore) -> TestResult {
         "Sig\u{85}uiente",
     ] {
         assert_eq!(
-            invalid_fields(svc.create_entity(admin, entity_input(bad, None)).await),
+            invalid_fields(svc.registry().create_entity(admin, entity_input(bad, None)).await),
             ["name"],
             "{bad:?}"
         );
         let mut input = entity_input("Nombre válido", None);
         input.acronym = Some(bad.into());
         assert_eq!(
-            invalid_fields(svc.create_entity(admin, input).await),
+            invalid_fields(svc.registry().create_entity(admin, input).await),
             ["acronym"],
             "{bad:?}"
         );
         assert_eq!(
-            invalid_fields(svc.update_entity(admin, &fx.a, entity_input(bad, None)).await),
+            invalid_fields(
+                svc.registry()
+                    .update_entity(admin, &fx.a, entity_input(bad, None))
+                    .await
+            ),
             ["name"],
             "{bad:?}"
         );
         assert_eq!(
             invalid_fields(
-                svc.create_contact(admin, &fx.a, contact_input(bad, Tlp::Green))
+                svc.registry()
+                    .create_contact(admin, &fx.a, contact_input(bad, Tlp::Green))
                     .await
                     .map(|c| c.id)
             )
@@ -2448,7 +2647,7 @@ async fn control_characters_are_rejected(store: TestStore) -> TestResult {
         let mut c = contact_input("Nombre Valido", Tlp::Green);
         c.title = bad.into();
         assert_eq!(
-            invalid_fields(svc.create_contact(admin, &fx.a, c).await),
+            invalid_fields(svc.registry().create_contact(admin, &fx.a, c).await),
             ["title"],
             "{bad:?}"
         );
@@ -2459,14 +2658,22 @@ async fn control_characters_are_rejected(store: TestStore) -> TestResult {
             role: Role::Reporter,
             password: Some(PASSWORD.into()),
         };
-        assert_eq!(invalid_fields(svc.create_user(admin, u).await), ["name"], "{bad:?}");
+        assert_eq!(
+            invalid_fields(svc.users().create_user(admin, u).await),
+            ["name"],
+            "{bad:?}"
+        );
         let t = TokenInput {
             entity_id: fx.a.clone(),
             name: bad.into(),
             purposes: vec![Purpose::EventsWrite],
             expires_in_days: None,
         };
-        assert_eq!(invalid_fields(svc.create_token(admin, t).await), ["name"], "{bad:?}");
+        assert_eq!(
+            invalid_fields(svc.tokens().create_token(admin, t).await),
+            ["name"],
+            "{bad:?}"
+        );
         let s = SectorInput {
             id: "agua".into(),
             parent_id: None,
@@ -2474,13 +2681,13 @@ async fn control_characters_are_rejected(store: TestStore) -> TestResult {
             name_en: "Water".into(),
         };
         assert_eq!(
-            invalid_fields(svc.create_sector(admin, s).await),
+            invalid_fields(svc.registry().create_sector(admin, s).await),
             ["name_es"],
             "{bad:?}"
         );
     }
     assert_eq!(
-        svc.get_entity(admin, &fx.a).await?.name,
+        svc.registry().get_entity(admin, &fx.a).await?.name,
         "Comisión Federal de Electricidad"
     );
     let after = (

@@ -86,26 +86,28 @@ async fn people(svc: &Services) -> TestResult<People> {
 }
 
 async fn report_and_receipt(svc: &Services, actor: &Actor, incident_id: &str) -> TestResult<(String, String)> {
-    let case = svc.case_file(actor, incident_id).await?;
+    let case = svc.incidents().case_file(actor, incident_id).await?;
     let sub = case.submissions.first().ok_or("no submission")?;
-    Ok(svc.submission_files(actor, incident_id, &sub.id).await?)
+    Ok(svc.incidents().submission_files(actor, incident_id, &sub.id).await?)
 }
 
 async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
     let svc = &store.svc;
     let p = people(svc).await?;
-    svc.assign_deadline_profile(
-        &p.fx.admin,
-        DeadlineAssignment {
-            id: String::new(),
-            profile_id: "apf".into(),
-            entity_id: None,
-            sector_id: None,
-            entity_kind: Some(EntityKind::Federal),
-        },
-    )
-    .await?;
+    svc.incidents()
+        .assign_deadline_profile(
+            &p.fx.admin,
+            DeadlineAssignment {
+                id: String::new(),
+                profile_id: "apf".into(),
+                entity_id: None,
+                sector_id: None,
+                entity_kind: Some(EntityKind::Federal),
+            },
+        )
+        .await?;
     let filed = svc
+        .incidents()
         .file_report(
             &p.reporter_a,
             report("Ransomware en nómina", Tlp::Amber, &["198.51.100.7", "evil[.]example"]),
@@ -135,7 +137,7 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
     );
 
     // The initial notification was the filing itself: met on time; the final report waits for the CSIRT.
-    let case = svc.case_file(&p.reporter_a, &id).await?;
+    let case = svc.incidents().case_file(&p.reporter_a, &id).await?;
     let states: Vec<(String, String)> = case
         .deadlines
         .stages
@@ -153,6 +155,7 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
 
     // The analyst triages, assigns, adds a task and asks for information; the reporter answers.
     let t = svc
+        .incidents()
         .triage(
             &p.analyst,
             &id,
@@ -169,37 +172,47 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
         (Status::Triage, Severity::Critical, Tlp::Green)
     );
     assert!(t.acknowledged_at.is_some());
-    svc.assign(&p.analyst, &id, Some(&p.analyst_id)).await?;
+    svc.incidents().assign(&p.analyst, &id, Some(&p.analyst_id)).await?;
     assert_invalid_field(
-        svc.assign(&p.analyst, &id, Some(&p.fx.admin_user.id)).await,
+        svc.incidents().assign(&p.analyst, &id, Some(&p.fx.admin_user.id)).await,
         "assignee_id",
     );
     let task = svc
+        .incidents()
         .add_task(&p.analyst, &id, "Aislar servidores afectados", None)
         .await?;
-    svc.set_task_done(&p.analyst, &id, &task, true).await?;
+    svc.incidents().set_task_done(&p.analyst, &id, &task, true).await?;
     let rid = svc
+        .incidents()
         .request_info(&p.analyst, &id, "¿Qué variante de ransomware?")
         .await?;
-    assert_forbidden(svc.request_info(&p.reporter_a, &id, "¿Puedo preguntar?").await);
-    assert_forbidden(svc.add_task(&p.reporter_a, &id, "Tarea", None).await);
-    svc.answer_request(&p.reporter_a, &id, &rid, "LockBit 3.0").await?;
+    assert_forbidden(
+        svc.incidents()
+            .request_info(&p.reporter_a, &id, "¿Puedo preguntar?")
+            .await,
+    );
+    assert_forbidden(svc.incidents().add_task(&p.reporter_a, &id, "Tarea", None).await);
+    svc.incidents()
+        .answer_request(&p.reporter_a, &id, &rid, "LockBit 3.0")
+        .await?;
     assert!(matches!(
-        svc.answer_request(&p.reporter_a, &id, &rid, "otra vez").await,
+        svc.incidents()
+            .answer_request(&p.reporter_a, &id, &rid, "otra vez")
+            .await,
         Err(CoreError::Conflict(_))
     ));
     // The reporter sees the request and its answer, but not the CSIRT's tasks.
-    let case = svc.case_file(&p.reporter_a, &id).await?;
+    let case = svc.incidents().case_file(&p.reporter_a, &id).await?;
     assert_eq!(case.requests[0].answer.as_deref(), Some("LockBit 3.0"));
     assert!(case.tasks.is_empty());
     assert!(case.journal.iter().all(|j| j.shared));
-    let case = svc.case_file(&p.analyst, &id).await?;
+    let case = svc.incidents().case_file(&p.analyst, &id).await?;
     assert_eq!(case.tasks.len(), 1);
     assert!(case.tasks[0].done);
 
     // The CSIRT asks for the final report: the stage's clock starts and it is pending; the reporter sends it.
-    svc.request_stage(&p.analyst, &id, "final").await?;
-    let case = svc.case_file(&p.reporter_a, &id).await?;
+    svc.incidents().request_stage(&p.analyst, &id, "final").await?;
+    let case = svc.incidents().case_file(&p.reporter_a, &id).await?;
     let fin = case
         .deadlines
         .stages
@@ -208,6 +221,7 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
         .ok_or("no final stage")?;
     assert!(matches!(fin.state.as_str(), "pending" | "due_soon"), "{}", fin.state);
     let r = svc
+        .incidents()
         .submit_stage(
             &p.reporter_a,
             &id,
@@ -221,12 +235,13 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
         )
         .await?;
     assert_eq!(r.stage_id, "final");
-    let case = svc.case_file(&p.reporter_a, &id).await?;
+    let case = svc.incidents().case_file(&p.reporter_a, &id).await?;
     assert_eq!(case.deadlines.state, "met_on_time");
     assert_eq!(case.submissions.len(), 2);
 
     // Close with resolution and lessons learned; a closed incident refuses new work until reopened.
     let closed = svc
+        .incidents()
         .close_incident(
             &p.analyst,
             &id,
@@ -239,10 +254,10 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
     assert_eq!(closed.status, Status::Closed);
     assert!(closed.closed_at.is_some());
     assert!(matches!(
-        svc.add_task(&p.analyst, &id, "Otra", None).await,
+        svc.incidents().add_task(&p.analyst, &id, "Otra", None).await,
         Err(CoreError::Conflict(_))
     ));
-    let reopened = svc.set_status(&p.analyst, &id, Status::InProgress).await?;
+    let reopened = svc.incidents().set_status(&p.analyst, &id, Status::InProgress).await?;
     assert_eq!((reopened.status, reopened.closed_at), (Status::InProgress, None));
 
     // Every write is in the audit trail, and the chain holds.
@@ -261,9 +276,9 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
         .is_none());
 
     // Notifications reached the analyst (assignment) and the reporter (request for information).
-    let notes = svc.notifications(&p.analyst, false).await?;
+    let notes = svc.notifications().notifications(&p.analyst, false).await?;
     assert!(notes.iter().any(|n| n.kind == "incident.assigned"), "{notes:?}");
-    let notes = svc.notifications(&p.reporter_a, false).await?;
+    let notes = svc.notifications().notifications(&p.reporter_a, false).await?;
     assert!(notes.iter().any(|n| n.kind == "incident.request"), "{notes:?}");
     Ok(())
 }
@@ -275,13 +290,14 @@ async fn idempotent_submissions_under_concurrency(store: TestStore) -> TestResul
     for _ in 0..20 {
         let (svc, actor) = (svc.clone(), p.reporter_a.clone());
         tasks.push(tokio::spawn(async move {
-            svc.file_report(
-                &actor,
-                report("Phishing masivo", Tlp::Green, &["https://login-sat.example/x"]),
-                "api",
-                Some("k-2026-0001"),
-            )
-            .await
+            svc.incidents()
+                .file_report(
+                    &actor,
+                    report("Phishing masivo", Tlp::Green, &["https://login-sat.example/x"]),
+                    "api",
+                    Some("k-2026-0001"),
+                )
+                .await
         }));
     }
     let mut ids = std::collections::BTreeSet::new();
@@ -297,6 +313,7 @@ async fn idempotent_submissions_under_concurrency(store: TestStore) -> TestResul
     assert_eq!(count(svc.db(), "incident_submissions").await?, 1);
     // The same key for another report is a conflict; another caller's same key is its own.
     let other = svc
+        .incidents()
         .file_report(
             &p.reporter_a,
             report("Otro asunto", Tlp::Green, &[]),
@@ -305,13 +322,14 @@ async fn idempotent_submissions_under_concurrency(store: TestStore) -> TestResul
         )
         .await;
     assert!(matches!(other, Err(CoreError::Conflict(_))), "{other:?}");
-    svc.file_report(
-        &p.reporter_b,
-        report("Phishing masivo", Tlp::Green, &[]),
-        "api",
-        Some("k-2026-0001"),
-    )
-    .await?;
+    svc.incidents()
+        .file_report(
+            &p.reporter_b,
+            report("Phishing masivo", Tlp::Green, &[]),
+            "api",
+            Some("k-2026-0001"),
+        )
+        .await?;
     assert_eq!(count(svc.db(), "incidents").await?, 2);
     Ok(())
 }
@@ -323,6 +341,7 @@ async fn tenancy_of_incidents_and_correlation_within_tlp(store: TestStore) -> Te
         p.fx.person(svc, &p.fx.b, Role::SecurityOfficer, "oficial@banco.example")
             .await?;
     let a = svc
+        .incidents()
         .file_report(
             &p.reporter_a,
             report(
@@ -336,6 +355,7 @@ async fn tenancy_of_incidents_and_correlation_within_tlp(store: TestStore) -> Te
         .await?
         .incident;
     let b = svc
+        .incidents()
         .file_report(
             &p.reporter_b,
             report("Intrusión", Tlp::AmberStrict, &["203.0.113.0/24", "malo.example"]),
@@ -346,20 +366,26 @@ async fn tenancy_of_incidents_and_correlation_within_tlp(store: TestStore) -> Te
         .incident;
 
     // B never sees A's incident, its report or its receipt, and its lists hold only its own.
-    assert_not_found(svc.get_incident(&p.reporter_b, &a.id).await);
-    assert_not_found(svc.case_file(&officer_b, &a.id).await);
-    let sub = svc.case_file(&p.reporter_a, &a.id).await?.submissions[0].id.clone();
-    assert_not_found(svc.submission_files(&p.reporter_b, &a.id, &sub).await);
+    assert_not_found(svc.incidents().get_incident(&p.reporter_b, &a.id).await);
+    assert_not_found(svc.incidents().case_file(&officer_b, &a.id).await);
+    let sub = svc.incidents().case_file(&p.reporter_a, &a.id).await?.submissions[0]
+        .id
+        .clone();
+    assert_not_found(svc.incidents().submission_files(&p.reporter_b, &a.id, &sub).await);
     let all = IncidentFilter {
         status: Some("all".into()),
         ..Default::default()
     };
-    let page = svc.list_incidents(&p.reporter_b, &all, PageRequest::default()).await?;
+    let page = svc
+        .incidents()
+        .list_incidents(&p.reporter_b, &all, PageRequest::default())
+        .await?;
     assert_eq!(
         page.items.iter().map(|i| i.incident.id.as_str()).collect::<Vec<_>>(),
         vec![b.id.as_str()]
     );
     let page = svc
+        .incidents()
         .list_incidents(
             &p.reporter_b,
             &IncidentFilter {
@@ -370,33 +396,33 @@ async fn tenancy_of_incidents_and_correlation_within_tlp(store: TestStore) -> Te
         )
         .await?;
     assert_eq!(page.total, 0);
-    assert_not_found(svc.set_status(&p.reporter_b, &a.id, Status::Triage).await);
+    assert_not_found(svc.incidents().set_status(&p.reporter_b, &a.id, Status::Triage).await);
 
     // The CSIRT sees both reports linked: the address is inside B's network, the URL's host is B's domain.
-    let case = svc.case_file(&p.analyst, &a.id).await?;
+    let case = svc.incidents().case_file(&p.analyst, &a.id).await?;
     assert_eq!(case.correlations.len(), 2, "{:?}", case.correlations);
     assert!(case
         .correlations
         .iter()
         .all(|h| h.other_entities == 1 && h.incidents.iter().any(|r| r.id == b.id)));
     // A learns nothing of B's AMBER+STRICT report…
-    let case = svc.case_file(&p.reporter_a, &a.id).await?;
+    let case = svc.incidents().case_file(&p.reporter_a, &a.id).await?;
     assert!(case.correlations.is_empty(), "{:?}", case.correlations);
     // …while B learns A's GREEN report exists (a count, never A's name or incident).
-    let case = svc.case_file(&p.reporter_b, &b.id).await?;
+    let case = svc.incidents().case_file(&p.reporter_b, &b.id).await?;
     assert_eq!(case.correlations.len(), 2, "{:?}", case.correlations);
     assert!(case
         .correlations
         .iter()
         .all(|h| h.other_reports == 1 && h.incidents.is_empty()));
     // The national board is the CSIRT's; an entity's board counts only its own incidents.
-    assert_forbidden(svc.national_incident_board(&p.reporter_b).await);
-    assert_eq!(svc.national_incident_board(&p.analyst).await?.open, 2);
-    assert_eq!(svc.incident_board(&p.reporter_b).await?.open, 1);
+    assert_forbidden(svc.incidents().national_incident_board(&p.reporter_b).await);
+    assert_eq!(svc.incidents().national_incident_board(&p.analyst).await?.open, 2);
+    assert_eq!(svc.incidents().incident_board(&p.reporter_b).await?.open, 1);
     // Lookups by any spelling follow the same rules.
-    let l = svc.lookup_observable(&p.analyst, "malo[.]example").await?;
+    let l = svc.incidents().lookup_observable(&p.analyst, "malo[.]example").await?;
     assert_eq!((l.reports, l.entities), (2, 2));
-    let l = svc.lookup_observable(&p.reporter_a, "malo.example").await?;
+    let l = svc.incidents().lookup_observable(&p.reporter_a, "malo.example").await?;
     assert_eq!(
         l.incidents.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
         vec![a.id.as_str()]
@@ -414,61 +440,80 @@ async fn deadline_profiles_follow_assignments(store: TestStore) -> TestResult {
         sector_id: Some(sector.into()),
         entity_kind: None,
     };
-    svc.assign_deadline_profile(&p.fx.admin, assign("nis2", "energia"))
+    svc.incidents()
+        .assign_deadline_profile(&p.fx.admin, assign("nis2", "energia"))
         .await?;
-    svc.assign_deadline_profile(&p.fx.admin, assign("financiero", "banca"))
+    svc.incidents()
+        .assign_deadline_profile(&p.fx.admin, assign("financiero", "banca"))
         .await?;
-    assert_forbidden(svc.assign_deadline_profile(&p.analyst, assign("apf", "banca")).await);
+    assert_forbidden(
+        svc.incidents()
+            .assign_deadline_profile(&p.analyst, assign("apf", "banca"))
+            .await,
+    );
     assert_invalid_field(
-        svc.assign_deadline_profile(&p.fx.admin, assign("gdpr", "banca")).await,
+        svc.incidents()
+            .assign_deadline_profile(&p.fx.admin, assign("gdpr", "banca"))
+            .await,
         "profile_id",
     );
 
     // A (electricidad, a subsector of energía) gets NIS2 through its parent sector; B the financial profile.
     let a = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Corte", Tlp::Green, &[]), "web", None)
         .await?
         .incident;
     assert_eq!(a.profile_id.as_deref(), Some("nis2"));
     let mut short = report("Caída breve", Tlp::Green, &[]);
     short.interruption_minutes = Some(20);
-    let b = svc.file_report(&p.reporter_b, short, "web", None).await?.incident;
+    let b = svc
+        .incidents()
+        .file_report(&p.reporter_b, short, "web", None)
+        .await?
+        .incident;
     assert_eq!(b.profile_id.as_deref(), Some("financiero"));
-    let d = svc.case_file(&p.reporter_b, &b.id).await?.deadlines;
+    let d = svc.incidents().case_file(&p.reporter_b, &b.id).await?.deadlines;
     assert!(!d.applicable);
     assert_eq!(d.state, "not_applicable");
     // NIS2: the early warning was the report (on time); the incident notification is due 72 h after
     // detection, and pending until then.
-    let d = svc.case_file(&p.reporter_a, &a.id).await?.deadlines;
+    let d = svc.incidents().case_file(&p.reporter_a, &a.id).await?.deadlines;
     assert_eq!(d.stages[0].state, "met_on_time");
     assert_eq!(d.stages[1].due_at, Some(a.detected_at + 72 * baluarte_core::time::HOUR));
     assert_eq!(d.stages[1].state, "pending");
     store.clock().advance(69 * baluarte_core::time::HOUR);
-    let d = svc.case_file(&p.reporter_a, &a.id).await?.deadlines;
+    let d = svc.incidents().case_file(&p.reporter_a, &a.id).await?.deadlines;
     assert_eq!(d.stages[1].state, "due_soon");
     store.clock().advance(2 * baluarte_core::time::HOUR);
-    let d = svc.case_file(&p.reporter_a, &a.id).await?.deadlines;
+    let d = svc.incidents().case_file(&p.reporter_a, &a.id).await?.deadlines;
     assert_eq!(d.stages[1].state, "overdue");
     // An entity assignment beats the sector's.
-    svc.assign_deadline_profile(
-        &p.fx.admin,
-        DeadlineAssignment {
-            id: String::new(),
-            profile_id: "apf".into(),
-            entity_id: Some(p.fx.a.clone()),
-            sector_id: None,
-            entity_kind: None,
-        },
-    )
-    .await?;
+    svc.incidents()
+        .assign_deadline_profile(
+            &p.fx.admin,
+            DeadlineAssignment {
+                id: String::new(),
+                profile_id: "apf".into(),
+                entity_id: Some(p.fx.a.clone()),
+                sector_id: None,
+                entity_kind: None,
+            },
+        )
+        .await?;
     let a2 = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Otro", Tlp::Green, &[]), "web", None)
         .await?
         .incident;
     assert_eq!(a2.profile_id.as_deref(), Some("apf"));
     // A filed incident keeps the profile it was filed under.
     assert_eq!(
-        svc.get_incident(&p.reporter_a, &a.id).await?.profile_id.as_deref(),
+        svc.incidents()
+            .get_incident(&p.reporter_a, &a.id)
+            .await?
+            .profile_id
+            .as_deref(),
         Some("nis2")
     );
     Ok(())
@@ -479,25 +524,41 @@ async fn bad_reports_are_refused_and_store_nothing(store: TestStore) -> TestResu
     let p = people(svc).await?;
     let mut r = report("Algo", Tlp::Green, &[]);
     r.rsit_type = "ddos".into();
-    assert_invalid_field(svc.file_report(&p.reporter_a, r, "api", None).await, "rsit_type");
+    assert_invalid_field(
+        svc.incidents().file_report(&p.reporter_a, r, "api", None).await,
+        "rsit_type",
+    );
     let mut r = report("Algo", Tlp::Green, &[]);
     r.rsit_class = "made-up".into();
-    assert_invalid_field(svc.file_report(&p.reporter_a, r, "api", None).await, "rsit_class");
+    assert_invalid_field(
+        svc.incidents().file_report(&p.reporter_a, r, "api", None).await,
+        "rsit_class",
+    );
     let r = report("Algo", Tlp::Green, &["198.51.100.1", "010.0.0.1"]);
-    let fields = invalid_fields(svc.file_report(&p.reporter_a, r, "api", None).await);
+    let fields = invalid_fields(svc.incidents().file_report(&p.reporter_a, r, "api", None).await);
     assert_eq!(fields, vec!["observables[1]".to_string()]);
     let r = report("Algo", Tlp::Green, &["0.0.0.0/0"]);
-    assert_invalid_field(svc.file_report(&p.reporter_a, r, "api", None).await, "observables[0]");
+    assert_invalid_field(
+        svc.incidents().file_report(&p.reporter_a, r, "api", None).await,
+        "observables[0]",
+    );
     let mut r = report("Algo", Tlp::Green, &[]);
     r.detected_at = "2099-01-01T00:00:00Z".into();
-    assert_invalid_field(svc.file_report(&p.reporter_a, r, "api", None).await, "detected_at");
+    assert_invalid_field(
+        svc.incidents().file_report(&p.reporter_a, r, "api", None).await,
+        "detected_at",
+    );
     let mut r = report("Algo", Tlp::Green, &[]);
     r.detected_at = "ayer".into();
-    assert_invalid_field(svc.file_report(&p.reporter_a, r, "api", None).await, "detected_at");
+    assert_invalid_field(
+        svc.incidents().file_report(&p.reporter_a, r, "api", None).await,
+        "detected_at",
+    );
     let mut r = report("Algo", Tlp::Green, &[]);
     r.entity_id = Some(p.fx.b.clone());
-    assert_not_found(svc.file_report(&p.reporter_a, r, "api", None).await);
+    assert_not_found(svc.incidents().file_report(&p.reporter_a, r, "api", None).await);
     assert!(svc
+        .incidents()
         .file_report(&p.fx.admin, report("Algo", Tlp::Green, &[]), "api", None)
         .await
         .is_err());
@@ -507,7 +568,11 @@ async fn bad_reports_are_refused_and_store_nothing(store: TestStore) -> TestResu
     let mut r = report("Hora local", Tlp::Green, &[]);
     let civil = baluarte_test_support::clock::local_hours_ago(5, "America/Mexico_City");
     r.detected_at = civil.clone();
-    let i = svc.file_report(&p.reporter_a, r, "web", None).await?.incident;
+    let i = svc
+        .incidents()
+        .file_report(&p.reporter_a, r, "web", None)
+        .await?
+        .incident;
     let utc: jiff::civil::DateTime = civil.parse()?;
     let utc = utc.to_zoned(jiff::tz::TimeZone::UTC)? + jiff::SignedDuration::from_hours(6);
     assert_eq!(i.detected_at, utc.timestamp().as_microsecond());
@@ -518,40 +583,47 @@ async fn attachments_are_content_addressed_and_limited(store: TestStore) -> Test
     let svc = &store.svc;
     let p = people(svc).await?;
     let a = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Uno", Tlp::Green, &[]), "web", None)
         .await?
         .incident;
     let a2 = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Dos", Tlp::Green, &[]), "web", None)
         .await?
         .incident;
     let log = b"2026-11-20 09:31 cifrado de /srv/nomina\n".to_vec();
     let x = svc
+        .incidents()
         .add_attachment(&p.reporter_a, &a.id, "../../etc/bitácora.log", "text/plain", &log)
         .await?;
-    svc.add_attachment(&p.reporter_a, &a2.id, "copia.log", "text/plain", &log)
+    svc.incidents()
+        .add_attachment(&p.reporter_a, &a2.id, "copia.log", "text/plain", &log)
         .await?;
     assert_eq!(x.filename, "bitácora.log");
     assert_eq!(count(svc.db(), "blobs").await?, 1);
     assert_eq!(count(svc.db(), "attachments").await?, 2);
-    let (meta, content) = svc.attachment(&p.reporter_a, &a.id, &x.id).await?;
+    let (meta, content) = svc.incidents().attachment(&p.reporter_a, &a.id, &x.id).await?;
     assert_eq!(
         (meta.sha256.as_str(), content),
         (baluarte_core::crypto::sha256_hex(&log).as_str(), log.clone())
     );
-    assert_not_found(svc.attachment(&p.reporter_b, &a.id, &x.id).await);
+    assert_not_found(svc.incidents().attachment(&p.reporter_b, &a.id, &x.id).await);
     assert_not_found(
-        svc.add_attachment(&p.reporter_b, &a.id, "x.log", "text/plain", &log)
+        svc.incidents()
+            .add_attachment(&p.reporter_b, &a.id, "x.log", "text/plain", &log)
             .await,
     );
     let big = vec![0u8; baluarte_core::service::MAX_ATTACHMENT + 1];
     assert_invalid_field(
-        svc.add_attachment(&p.reporter_a, &a.id, "big.bin", "application/octet-stream", &big)
+        svc.incidents()
+            .add_attachment(&p.reporter_a, &a.id, "big.bin", "application/octet-stream", &big)
             .await,
         "file",
     );
     assert_invalid_field(
-        svc.add_attachment(&p.reporter_a, &a.id, "vacío.txt", "text/plain", &[])
+        svc.incidents()
+            .add_attachment(&p.reporter_a, &a.id, "vacío.txt", "text/plain", &[])
             .await,
         "file",
     );
@@ -563,10 +635,12 @@ async fn merge_and_campaigns(store: TestStore) -> TestResult {
     let svc = &store.svc;
     let p = people(svc).await?;
     let a = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Uno", Tlp::Green, &["bad.example"]), "web", None)
         .await?
         .incident;
     let dup = svc
+        .incidents()
         .file_report(
             &p.reporter_a,
             report("Uno otra vez", Tlp::Green, &["bad.example"]),
@@ -575,14 +649,15 @@ async fn merge_and_campaigns(store: TestStore) -> TestResult {
         )
         .await?
         .incident;
-    let merged = svc.merge_incident(&p.analyst, &dup.id, &a.id).await?;
+    let merged = svc.incidents().merge_incident(&p.analyst, &dup.id, &a.id).await?;
     assert_eq!(
         (merged.status, merged.merged_into.as_deref()),
         (Status::Merged, Some(a.id.as_str()))
     );
-    assert_eq!(svc.case_file(&p.analyst, &a.id).await?.merged[0].id, dup.id);
-    assert_invalid_field(svc.merge_incident(&p.analyst, &a.id, &a.id).await, "into");
+    assert_eq!(svc.incidents().case_file(&p.analyst, &a.id).await?.merged[0].id, dup.id);
+    assert_invalid_field(svc.incidents().merge_incident(&p.analyst, &a.id, &a.id).await, "into");
     let c = svc
+        .incidents()
         .create_campaign(
             &p.analyst,
             baluarte_core::service::CampaignInput {
@@ -592,10 +667,11 @@ async fn merge_and_campaigns(store: TestStore) -> TestResult {
             },
         )
         .await?;
-    svc.set_campaign(&p.analyst, &a.id, Some(&c.id)).await?;
-    assert_eq!(svc.get_campaign(&p.analyst, &c.id).await?.incident_count, 1);
-    assert_forbidden(svc.list_campaigns(&p.reporter_a).await);
+    svc.incidents().set_campaign(&p.analyst, &a.id, Some(&c.id)).await?;
+    assert_eq!(svc.incidents().get_campaign(&p.analyst, &c.id).await?.incident_count, 1);
+    assert_forbidden(svc.incidents().list_campaigns(&p.reporter_a).await);
     let page = svc
+        .incidents()
         .list_incidents(
             &p.analyst,
             &IncidentFilter {
@@ -628,10 +704,13 @@ async fn demo_history(store: TestStore) -> TestResult {
         role: Some(Role::Coordinator),
         ..Actor::system()
     };
-    let board = svc.incident_board(&system).await?;
+    let board = svc.incidents().incident_board(&system).await?;
     assert!(board.open > 0 && board.mean_hours_to_acknowledge.is_some() && board.mean_hours_to_resolve.is_some());
     assert!(board.open_by_sector.len() >= 5, "{:?}", board.open_by_sector);
-    let l = svc.lookup_observable(&system, "sat-devoluciones[.]example").await?;
+    let l = svc
+        .incidents()
+        .lookup_observable(&system, "sat-devoluciones[.]example")
+        .await?;
     assert!(l.entities >= 3, "{l:?}");
     assert!(baluarte_core::audit::verify(svc.db(), &svc.server_key().public_hex())
         .await?
@@ -661,23 +740,25 @@ async fn sharing_follows_tlp(store: TestStore) -> TestResult {
         (Tlp::Amber, "amber.example"),
     ] {
         let i = svc
+            .incidents()
             .file_report(&p.reporter_a, report("Phishing", tlp, &[value]), "web", None)
             .await?
             .incident;
-        svc.triage(&p.analyst, &i.id, triage(tlp)).await?;
+        svc.incidents().triage(&p.analyst, &i.id, triage(tlp)).await?;
         ids.push(i.id);
     }
     // Export: a bundle with the incident, its indicator and the TLP marking; entities may not export.
-    let bundle = svc.export_incident_stix(&p.analyst, &ids[0]).await?;
+    let bundle = svc.incidents().export_incident_stix(&p.analyst, &ids[0]).await?;
     let objects = bundle["objects"].as_array().ok_or("no objects")?;
     assert!(objects.iter().any(|o| o["type"] == "incident"));
     assert!(objects
         .iter()
         .any(|o| o["type"] == "indicator" && o["pattern"].as_str().is_some_and(|p| p.contains("phish.example"))));
-    assert_forbidden(svc.export_incident_stix(&p.reporter_a, &ids[0]).await);
+    assert_forbidden(svc.incidents().export_incident_stix(&p.reporter_a, &ids[0]).await);
 
     // TAXII: B's token reads GREEN (A's incident) but neither AMBER+STRICT nor A's AMBER.
     let token = svc
+        .tokens()
         .create_token(
             &officer_b,
             TokenInput {
@@ -688,8 +769,8 @@ async fn sharing_follows_tlp(store: TestStore) -> TestResult {
             },
         )
         .await?;
-    let reader = svc.authenticate_token(&token.secret).await?;
-    let cols = svc.taxii_collections(&reader);
+    let reader = svc.tokens().authenticate_token(&token.secret).await?;
+    let cols = svc.incidents().taxii_collections(&reader);
     let readable: Vec<&str> = cols.iter().filter(|c| c.can_read).map(|c| c.title).collect();
     assert_eq!(readable, vec!["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER"]);
     let green = cols.iter().find(|c| c.title == "TLP:GREEN").ok_or("no green")?.id;
@@ -700,30 +781,41 @@ async fn sharing_follows_tlp(store: TestStore) -> TestResult {
         .ok_or("no strict")?
         .id;
     let any = TaxiiFilter::default();
-    let page = svc.taxii_objects(&reader, green, &any, 1000, None).await?;
+    let page = svc.incidents().taxii_objects(&reader, green, &any, 1000, None).await?;
     let text = serde_json::to_string(&page.objects)?;
     assert!(text.contains("phish.example") && !text.contains("secret.example"));
-    assert!(
-        !serde_json::to_string(&svc.taxii_objects(&reader, amber, &any, 1000, None).await?.objects)?
-            .contains("amber.example")
-    );
-    assert_forbidden(svc.taxii_objects(&reader, strict, &any, 10, None).await);
+    assert!(!serde_json::to_string(
+        &svc.incidents()
+            .taxii_objects(&reader, amber, &any, 1000, None)
+            .await?
+            .objects
+    )?
+    .contains("amber.example"));
+    assert_forbidden(svc.incidents().taxii_objects(&reader, strict, &any, 10, None).await);
     // Paging: pages of 2 cover the collection exactly once.
     let mut seen = Vec::new();
     let mut next = None;
     loop {
-        let page = svc.taxii_objects(&reader, green, &any, 2, next.as_ref()).await?;
+        let page = svc
+            .incidents()
+            .taxii_objects(&reader, green, &any, 2, next.as_ref())
+            .await?;
         seen.extend(page.objects.iter().map(|o| o["id"].to_string()));
         if !page.more {
             break;
         }
         next = page.next;
     }
-    let all = svc.taxii_objects(&reader, green, &any, 1000, None).await?.objects;
+    let all = svc
+        .incidents()
+        .taxii_objects(&reader, green, &any, 1000, None)
+        .await?
+        .objects;
     assert_eq!(seen.len(), all.len());
 
     // Import a partner's bundle (our own export, as a partner would send it): its indicators correlate.
     let summary = svc
+        .incidents()
         .import_stix(
             &p.analyst,
             serde_json::to_string(&bundle)?.as_bytes(),
@@ -732,9 +824,10 @@ async fn sharing_follows_tlp(store: TestStore) -> TestResult {
         )
         .await?;
     assert!(summary.observables >= 1, "{summary:?}");
-    let l = svc.lookup_observable(&p.analyst, "phish.example").await?;
+    let l = svc.incidents().lookup_observable(&p.analyst, "phish.example").await?;
     assert_eq!(l.reports, 2, "{l:?}");
     let bad = svc
+        .incidents()
         .import_stix(&p.analyst, b"{\"type\": \"bundle\"", "partner", Tlp::Amber)
         .await;
     assert_invalid_field(bad, "bundle");
@@ -757,6 +850,7 @@ async fn taxii_paging_survives_updates_between_pages(store: TestStore) -> TestRe
         svc.clock().advance(baluarte_core::time::MINUTE);
         let value = format!("paging-{n:02}.example");
         let i = svc
+            .incidents()
             .file_report(
                 &p.reporter_a,
                 report(&format!("Paginación {n:02}"), Tlp::Green, &[&value]),
@@ -765,17 +859,18 @@ async fn taxii_paging_survives_updates_between_pages(store: TestStore) -> TestRe
             )
             .await?
             .incident;
-        svc.triage(
-            &p.analyst,
-            &i.id,
-            TriageInput {
-                rsit_class: "fraud".into(),
-                rsit_type: "phishing".into(),
-                severity: Severity::Medium,
-                tlp: Tlp::Green,
-            },
-        )
-        .await?;
+        svc.incidents()
+            .triage(
+                &p.analyst,
+                &i.id,
+                TriageInput {
+                    rsit_class: "fraud".into(),
+                    rsit_type: "phishing".into(),
+                    severity: Severity::Medium,
+                    tlp: Tlp::Green,
+                },
+            )
+            .await?;
         refs.push((i.id, i.reference));
     }
     let any = TaxiiFilter::default();
@@ -785,6 +880,7 @@ async fn taxii_paging_survives_updates_between_pages(store: TestStore) -> TestRe
     let mut updated: Option<(String, String)> = None;
     for _ in 0..500 {
         let page = svc
+            .incidents()
             .taxii_objects(&p.analyst, TAXII_GREEN, &any, 2, next.as_ref())
             .await?;
         assert!(page.objects.len() <= 2, "a page holds at most `limit` objects");
@@ -809,8 +905,12 @@ async fn taxii_paging_survives_updates_between_pages(store: TestStore) -> TestRe
                 .ok_or("unread")?
                 .clone();
             svc.clock().advance(baluarte_core::time::MINUTE);
-            svc.set_status(&p.analyst, &read.0, Status::InProgress).await?;
-            svc.set_status(&p.analyst, &unread.0, Status::InProgress).await?;
+            svc.incidents()
+                .set_status(&p.analyst, &read.0, Status::InProgress)
+                .await?;
+            svc.incidents()
+                .set_status(&p.analyst, &unread.0, Status::InProgress)
+                .await?;
             updated = Some((read.1, unread.1));
         }
         if !page.more {
@@ -856,13 +956,16 @@ async fn taxii_paging_survives_updates_between_pages(store: TestStore) -> TestRe
         .iter()
         .map(|o| o["id"].as_str().unwrap_or("").to_string())
         .collect();
-    let now = svc.taxii_objects(&p.analyst, TAXII_GREEN, &any, 1000, None).await?;
+    let now = svc
+        .incidents()
+        .taxii_objects(&p.analyst, TAXII_GREEN, &any, 1000, None)
+        .await?;
     for o in &now.objects {
         let id = o["id"].as_str().unwrap_or("");
         assert!(walked_ids.iter().any(|w| w == id), "{id} was never paged");
     }
     let read_id = &refs.iter().find(|(_, r)| *r == read).ok_or("read")?.0;
-    let read_bundle = svc.export_incident_stix(&p.analyst, read_id).await?;
+    let read_bundle = svc.incidents().export_incident_stix(&p.analyst, read_id).await?;
     let read_group: Vec<&str> = read_bundle["objects"]
         .as_array()
         .ok_or("objects")?
@@ -891,6 +994,7 @@ async fn taxii_walk(
     let mut next = None;
     for _ in 0..1000 {
         let page = svc
+            .incidents()
             .taxii_objects(actor, TAXII_GREEN, filter, limit, next.as_ref())
             .await?;
         assert!(page.objects.len() <= limit);
@@ -939,6 +1043,7 @@ async fn taxii_pages_share_objects_once_and_filter(store: TestStore) -> TestResu
     for (n, (who, values)) in plan.iter().enumerate() {
         svc.clock().advance(baluarte_core::time::MINUTE);
         let i = svc
+            .incidents()
             .file_report(who, report(&format!("Compartido {n}"), Tlp::Green, values), "web", None)
             .await?
             .incident;
@@ -948,16 +1053,19 @@ async fn taxii_pages_share_objects_once_and_filter(store: TestStore) -> TestResu
             severity: Severity::Medium,
             tlp: Tlp::Green,
         };
-        svc.triage(&p.analyst, &i.id, triage).await?;
+        svc.incidents().triage(&p.analyst, &i.id, triage).await?;
         ids.push(i.id);
     }
     let any = TaxiiFilter::default();
-    let whole = svc.taxii_objects(&p.analyst, TAXII_GREEN, &any, 1000, None).await?;
+    let whole = svc
+        .incidents()
+        .taxii_objects(&p.analyst, TAXII_GREEN, &any, 1000, None)
+        .await?;
     assert!(!whole.more);
     let whole_ids = stix_ids(&whole.objects);
     let mut expected = Vec::new();
     for id in &ids {
-        let bundle = svc.export_incident_stix(&p.analyst, id).await?;
+        let bundle = svc.incidents().export_incident_stix(&p.analyst, id).await?;
         for o in bundle["objects"].as_array().ok_or("objects")? {
             let oid = o["id"].as_str().unwrap_or("").to_string();
             if !expected.contains(&oid) {
@@ -1051,7 +1159,10 @@ async fn taxii_pages_share_objects_once_and_filter(store: TestStore) -> TestResu
         added_after: Some(whole.added[third]),
         ..Default::default()
     };
-    let later = svc.taxii_objects(&p.analyst, TAXII_GREEN, &after, 1000, None).await?;
+    let later = svc
+        .incidents()
+        .taxii_objects(&p.analyst, TAXII_GREEN, &after, 1000, None)
+        .await?;
     let later_incidents: Vec<&serde_json::Value> = later.objects.iter().filter(|o| o["type"] == "incident").collect();
     assert_eq!(later_incidents.len(), 2, "{:?}", stix_ids(&later.objects));
     assert!(later.added.iter().all(|a| *a > whole.added[third]));
@@ -1077,48 +1188,57 @@ async fn deadline_reminders_fire_once(store: TestStore) -> TestResult {
     let svc = &store.svc;
     let clock = svc.clock();
     let p = people(svc).await?;
-    svc.assign_deadline_profile(
-        &p.fx.admin,
-        DeadlineAssignment {
-            id: String::new(),
-            profile_id: "nis2".into(),
-            entity_id: None,
-            sector_id: Some("energia".into()),
-            entity_kind: None,
-        },
-    )
-    .await?;
+    svc.incidents()
+        .assign_deadline_profile(
+            &p.fx.admin,
+            DeadlineAssignment {
+                id: String::new(),
+                profile_id: "nis2".into(),
+                entity_id: None,
+                sector_id: Some("energia".into()),
+                entity_kind: None,
+            },
+        )
+        .await?;
     // Detected 71 h ago: NIS2's 72 h incident notification is due in an hour.
     let t0 = svc.now();
     let mut r = report("Corte de suministro", Tlp::Green, &[]);
     r.detected_at = rfc3339(t0 - 71 * HOUR);
-    let i = svc.file_report(&p.reporter_a, r, "web", None).await?.incident;
+    let i = svc
+        .incidents()
+        .file_report(&p.reporter_a, r, "web", None)
+        .await?
+        .incident;
     let missed = |svc: &Services, actor: Actor| {
         let svc = svc.clone();
         async move {
-            let n = svc.notifications(&actor, false).await?;
+            let n = svc.notifications().notifications(&actor, false).await?;
             Ok::<usize, CoreError>(n.iter().filter(|n| n.kind == "deadline.missed").count())
         }
     };
-    assert_eq!(svc.scan_deadlines().await?, 0, "the first scan only sets its bookmark");
+    assert_eq!(
+        svc.incidents().scan_deadlines().await?,
+        0,
+        "the first scan only sets its bookmark"
+    );
     clock.set(t0 + HOUR / 2);
-    assert_eq!(svc.scan_deadlines().await?, 0, "nothing is due yet");
+    assert_eq!(svc.incidents().scan_deadlines().await?, 0, "nothing is due yet");
     assert_eq!(missed(svc, p.reporter_a.clone()).await?, 0);
     // Read half an hour after filing (half an hour before the due time): the early warning went in
     // late (71 h for a 24 h deadline) and the notification is due soon.
-    let d = svc.case_file(&p.reporter_a, &i.id).await?.deadlines;
+    let d = svc.incidents().case_file(&p.reporter_a, &i.id).await?.deadlines;
     let states: Vec<&str> = d.stages.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(states, vec!["met_late", "due_soon", "pending"], "{d:?}");
     assert_eq!(d.state, "due_soon");
     // The scan that covers the due time emits the missed notice once, to the entity and to the CSIRT.
     clock.set(t0 + 2 * HOUR);
-    assert_eq!(svc.scan_deadlines().await?, 1);
+    assert_eq!(svc.incidents().scan_deadlines().await?, 1);
     assert_eq!(missed(svc, p.reporter_a.clone()).await?, 1);
     assert_eq!(missed(svc, p.analyst.clone()).await?, 1);
     clock.set(t0 + 3 * HOUR);
-    assert_eq!(svc.scan_deadlines().await?, 0);
+    assert_eq!(svc.incidents().scan_deadlines().await?, 0);
     assert_eq!(missed(svc, p.reporter_a.clone()).await?, 1);
-    let d = svc.case_file(&p.reporter_a, &i.id).await?.deadlines;
+    let d = svc.incidents().case_file(&p.reporter_a, &i.id).await?.deadlines;
     let states: Vec<&str> = d.stages.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(states, vec!["met_late", "overdue", "pending"], "{d:?}");
     assert_eq!(d.state, "overdue");
@@ -1156,7 +1276,7 @@ async fn incident_audit(svc: &Services, id: &str) -> TestResult<Vec<(String, Str
 
 /// The incident's journal, oldest first, as (kind, body), as the CSIRT sees it.
 async fn journal_lines(svc: &Services, actor: &Actor, id: &str) -> TestResult<Vec<(String, String)>> {
-    let case = svc.case_file(actor, id).await?;
+    let case = svc.incidents().case_file(actor, id).await?;
     Ok(case.journal.into_iter().map(|j| (j.kind, j.body)).collect())
 }
 
@@ -1197,25 +1317,36 @@ async fn final_acts_race_to_one_winner(store: TestStore) -> TestResult {
     let svc = store.svc.clone();
     let p = people(&svc).await?;
     let survivor = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Original", Tlp::Green, &[]), "web", None)
         .await?
         .incident;
     let id = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Duplicado", Tlp::Green, &[]), "web", None)
         .await?
         .incident
         .id;
-    let before = svc.get_incident(&p.analyst, &id).await?;
+    let before = svc.incidents().get_incident(&p.analyst, &id).await?;
     let outcomes = race(20, |i| {
         let (svc, actor, id, into) = (svc.clone(), p.analyst.clone(), id.clone(), survivor.id.clone());
         async move {
             match i % 3 {
-                0 => svc.close_incident(&actor, &id, close_input(i)).await.map(|_| "close"),
+                0 => svc
+                    .incidents()
+                    .close_incident(&actor, &id, close_input(i))
+                    .await
+                    .map(|_| "close"),
                 1 => svc
+                    .incidents()
                     .reject_incident(&actor, &id, &format!("No es un incidente ({i})."))
                     .await
                     .map(|_| "reject"),
-                _ => svc.merge_incident(&actor, &id, &into).await.map(|_| "merge"),
+                _ => svc
+                    .incidents()
+                    .merge_incident(&actor, &id, &into)
+                    .await
+                    .map(|_| "merge"),
             }
         }
     })
@@ -1265,7 +1396,7 @@ async fn final_acts_race_to_one_winner(store: TestStore) -> TestResult {
         "reject" => Status::Rejected,
         _ => Status::Merged,
     };
-    assert_eq!(svc.get_incident(&p.analyst, &id).await?.status, status);
+    assert_eq!(svc.incidents().get_incident(&p.analyst, &id).await?.status, status);
     assert!(baluarte_core::audit::verify(svc.db(), &svc.server_key().public_hex())
         .await?
         .broken
@@ -1279,15 +1410,16 @@ async fn reopens_race_to_one_reopen(store: TestStore) -> TestResult {
     let svc = store.svc.clone();
     let p = people(&svc).await?;
     let id = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Reabierto", Tlp::Green, &[]), "web", None)
         .await?
         .incident
         .id;
-    svc.close_incident(&p.analyst, &id, close_input(0)).await?;
-    let closed = svc.get_incident(&p.analyst, &id).await?;
+    svc.incidents().close_incident(&p.analyst, &id, close_input(0)).await?;
+    let closed = svc.incidents().get_incident(&p.analyst, &id).await?;
     let outcomes = race(20, |_| {
         let (svc, actor, id) = (svc.clone(), p.analyst.clone(), id.clone());
-        async move { svc.set_status(&actor, &id, Status::InProgress).await }
+        async move { svc.incidents().set_status(&actor, &id, Status::InProgress).await }
     })
     .await?;
     for o in outcomes {
@@ -1327,20 +1459,29 @@ async fn reopen_and_close_race_serialises(store: TestStore) -> TestResult {
     let svc = store.svc.clone();
     let p = people(&svc).await?;
     let id = svc
+        .incidents()
         .file_report(&p.reporter_a, report("Vaivén", Tlp::Green, &[]), "web", None)
         .await?
         .incident
         .id;
-    svc.close_incident(&p.analyst, &id, close_input(100)).await?;
+    svc.incidents()
+        .close_incident(&p.analyst, &id, close_input(100))
+        .await?;
     let audit_start = incident_audit(&svc, &id).await?.len();
     let journal_start = journal_lines(&svc, &p.analyst, &id).await?.len();
     let outcomes = race(20, |i| {
         let (svc, actor, id) = (svc.clone(), p.analyst.clone(), id.clone());
         async move {
             if i % 2 == 0 {
-                svc.set_status(&actor, &id, Status::InProgress).await.map(|_| "reopen")
+                svc.incidents()
+                    .set_status(&actor, &id, Status::InProgress)
+                    .await
+                    .map(|_| "reopen")
             } else {
-                svc.close_incident(&actor, &id, close_input(i)).await.map(|_| "close")
+                svc.incidents()
+                    .close_incident(&actor, &id, close_input(i))
+                    .await
+                    .map(|_| "close")
             }
         }
     })
@@ -1382,7 +1523,7 @@ async fn reopen_and_close_race_serialises(store: TestStore) -> TestResult {
         closes,
         "{journal_acts:?}"
     );
-    let last = svc.get_incident(&p.analyst, &id).await?;
+    let last = svc.incidents().get_incident(&p.analyst, &id).await?;
     let expected = if acts.last() == Some(&"close") {
         Status::Closed
     } else {
@@ -1400,6 +1541,7 @@ async fn crossed_merges_leave_no_cycle(store: TestStore) -> TestResult {
     let mut ids = Vec::new();
     for title in ["Uno", "Dos"] {
         let filed = svc
+            .incidents()
             .file_report(&p.reporter_a, report(title, Tlp::Green, &[]), "web", None)
             .await?;
         ids.push(filed.incident.id);
@@ -1407,7 +1549,7 @@ async fn crossed_merges_leave_no_cycle(store: TestStore) -> TestResult {
     let outcomes = race(20, |i| {
         let (svc, actor) = (svc.clone(), p.analyst.clone());
         let (dup, into) = (ids[i % 2].clone(), ids[1 - i % 2].clone());
-        async move { svc.merge_incident(&actor, &dup, &into).await }
+        async move { svc.incidents().merge_incident(&actor, &dup, &into).await }
     })
     .await?;
     let mut won = 0;
@@ -1419,8 +1561,8 @@ async fn crossed_merges_leave_no_cycle(store: TestStore) -> TestResult {
         }
     }
     assert_eq!(won, 1);
-    let a = svc.get_incident(&p.analyst, &ids[0]).await?;
-    let b = svc.get_incident(&p.analyst, &ids[1]).await?;
+    let a = svc.incidents().get_incident(&p.analyst, &ids[0]).await?;
+    let b = svc.incidents().get_incident(&p.analyst, &ids[1]).await?;
     let merged: Vec<_> = [&a, &b]
         .iter()
         .filter(|i| i.status == Status::Merged)

@@ -164,6 +164,7 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
     let (bad_port, _bad_rx) = webhook_receiver(500).await;
     let events = vec!["incident.reported".to_string()];
     let good = svc
+        .notifications()
         .create_webhook(
             &fx.admin,
             &fx.national_id,
@@ -174,36 +175,42 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
         )
         .await
         .unwrap();
-    svc.create_webhook(
-        &fx.admin,
-        &fx.national_id,
-        WebhookInput {
-            url: format!("http://127.0.0.1:{bad_port}/hook"),
-            events,
-        },
-    )
-    .await
-    .unwrap();
-    assert_invalid_field(
-        svc.create_webhook(
+    svc.notifications()
+        .create_webhook(
             &fx.admin,
             &fx.national_id,
             WebhookInput {
-                url: "ftp://x.example".into(),
-                events: vec!["incident.reported".into()],
+                url: format!("http://127.0.0.1:{bad_port}/hook"),
+                events,
             },
         )
-        .await,
+        .await
+        .unwrap();
+    assert_invalid_field(
+        svc.notifications()
+            .create_webhook(
+                &fx.admin,
+                &fx.national_id,
+                WebhookInput {
+                    url: "ftp://x.example".into(),
+                    events: vec!["incident.reported".into()],
+                },
+            )
+            .await,
         "url",
     );
 
     // A refused report sends nothing.
     let mut bad = report();
     bad.rsit_type = "nope".into();
-    assert!(svc.file_report(&reporter, bad, "web", None).await.is_err());
+    assert!(svc.incidents().file_report(&reporter, bad, "web", None).await.is_err());
     assert_eq!(count(svc.db(), "outbox").await.unwrap(), 0);
 
-    let filed = svc.file_report(&reporter, report(), "web", None).await.unwrap();
+    let filed = svc
+        .incidents()
+        .file_report(&reporter, report(), "web", None)
+        .await
+        .unwrap();
 
     // Deliver through a real SMTP server.
     let mail_dir = TempDir::new("mail").unwrap();
@@ -229,7 +236,7 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
         mailer: Some(baluarte_notify::Mailer::new(&smtp).unwrap()),
         http: baluarte_notify::webhook::client().unwrap(),
     };
-    let report = svc.deliver_outbox(&deliverer, 100).await.unwrap();
+    let report = svc.notifications().deliver_outbox(&deliverer, 100).await.unwrap();
     assert_eq!(
         (report.delivered, report.retried, report.failed),
         (2, 1, 0),
@@ -272,7 +279,7 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
     assert_eq!(payload["incident_id"], filed.incident.id.as_str());
 
     // The failing endpoint waits for its retry: nothing is due now, and the row keeps the error.
-    let again = svc.deliver_outbox(&deliverer, 100).await.unwrap();
+    let again = svc.notifications().deliver_outbox(&deliverer, 100).await.unwrap();
     assert_eq!((again.delivered, again.retried, again.failed), (0, 0, 0));
     let rows = text_rows(
         svc.db(),
@@ -299,6 +306,7 @@ conformance!(
 /// A webhook of the national authority for `incident.reported`, to a loopback listener.
 async fn national_hook(svc: &Services, fx: &Fixture, port: u16, path: &str) -> TestResult<NewWebhook> {
     Ok(svc
+        .notifications()
         .create_webhook(
             &fx.admin,
             &fx.national_id,
@@ -372,13 +380,13 @@ async fn non_retryable_failures_stop_at_once(store: TestStore) -> TestResult {
     let h400 = national_hook(svc, &fx, p400, "bad-request").await?.webhook.id;
     let h301 = national_hook(svc, &fx, p301, "moved").await?.webhook.id;
     let h500 = national_hook(svc, &fx, p500, "broken").await?.webhook.id;
-    svc.file_report(&reporter, report(), "web", None).await?;
+    svc.incidents().file_report(&reporter, report(), "web", None).await?;
 
     let deliverer = webhook_deliverer()?;
-    let first = svc.deliver_outbox(&deliverer, 100).await?;
+    let first = svc.notifications().deliver_outbox(&deliverer, 100).await?;
     assert_eq!((first.delivered, first.retried, first.failed), (0, 1, 2), "{first:?}");
     make_pending_due(svc).await?;
-    let second = svc.deliver_outbox(&deliverer, 100).await?;
+    let second = svc.notifications().deliver_outbox(&deliverer, 100).await?;
     assert_eq!(
         (second.delivered, second.retried, second.failed),
         (0, 1, 0),
@@ -410,11 +418,11 @@ async fn a_deactivated_webhook_is_sent_nothing(store: TestStore) -> TestResult {
     let (port, mut rx) = webhook_receiver(204).await;
     let by_api = national_hook(svc, &fx, port, "by-api").await?.webhook.id;
     let in_flight = national_hook(svc, &fx, port, "in-flight").await?.webhook.id;
-    svc.file_report(&reporter, report(), "web", None).await?;
+    svc.incidents().file_report(&reporter, report(), "web", None).await?;
     assert_eq!(count(svc.db(), "outbox").await?, 2);
 
     // Deactivating cancels the pending delivery in the same transaction, and is audited.
-    svc.deactivate_webhook(&fx.admin, &by_api).await?;
+    svc.notifications().deactivate_webhook(&fx.admin, &by_api).await?;
     let (attempts, failed_at, error, _) = outbox_row(svc, &by_api).await?;
     assert_eq!((attempts, failed_at.is_some()), (0, true), "{error}");
     assert!(error.contains("webhook deactivated"), "{error}");
@@ -435,7 +443,7 @@ async fn a_deactivated_webhook_is_sent_nothing(store: TestStore) -> TestResult {
         .bind(&in_flight)
         .execute(svc.db().pool())
         .await?;
-    let report = svc.deliver_outbox(&webhook_deliverer()?, 100).await?;
+    let report = svc.notifications().deliver_outbox(&webhook_deliverer()?, 100).await?;
     assert_eq!(received(&mut rx), Vec::<String>::new(), "{report:?}");
     assert_eq!(
         (report.delivered, report.retried, report.failed, report.cancelled),
@@ -459,7 +467,7 @@ async fn two_workers_deliver_each_message_once(store: TestStore) -> TestResult {
         national_hook(svc, &fx, port, &format!("hook-{i}")).await?;
     }
     for _ in 0..3 {
-        svc.file_report(&reporter, report(), "web", None).await?;
+        svc.incidents().file_report(&reporter, report(), "web", None).await?;
     }
     let total = 24;
     assert_eq!(count(svc.db(), "outbox").await?, total);
@@ -467,7 +475,10 @@ async fn two_workers_deliver_each_message_once(store: TestStore) -> TestResult {
     let (mine, theirs) = (webhook_deliverer()?, webhook_deliverer()?);
     let mut delivered = 0;
     for _ in 0..10 {
-        let (a, b) = tokio::join!(svc.deliver_outbox(&mine, 4), other.deliver_outbox(&theirs, 4));
+        let (a, b) = tokio::join!(
+            svc.notifications().deliver_outbox(&mine, 4),
+            other.notifications().deliver_outbox(&theirs, 4)
+        );
         let (a, b) = (a?, b?);
         assert_eq!((a.retried, a.failed, b.retried, b.failed), (0, 0, 0, 0), "{a:?} {b:?}");
         delivered += a.delivered + b.delivered;
@@ -488,7 +499,7 @@ async fn a_crashed_workers_lease_expires(store: TestStore) -> TestResult {
     let (_, reporter) = fx.person(svc, &fx.a, Role::Reporter, "reportes@cfe.example").await?;
     let (port, mut rx) = webhook_receiver(204).await;
     national_hook(svc, &fx, port, "hook").await?;
-    svc.file_report(&reporter, report(), "web", None).await?;
+    svc.incidents().file_report(&reporter, report(), "web", None).await?;
 
     // Another worker claimed the row a minute ago and died: its ten-minute lease keeps the row from us.
     sqlx::query("UPDATE outbox SET claimed_by = 'crashed-worker', lease_until = $1")
@@ -496,15 +507,19 @@ async fn a_crashed_workers_lease_expires(store: TestStore) -> TestResult {
         .execute(svc.db().pool())
         .await?;
     let deliverer = webhook_deliverer()?;
-    let held = svc.deliver_outbox(&deliverer, 100).await?;
+    let held = svc.notifications().deliver_outbox(&deliverer, 100).await?;
     assert_eq!(held.delivered, 0, "{held:?}");
     assert!(received(&mut rx).is_empty());
 
     svc.clock().advance(8 * MINUTE);
-    assert_eq!(svc.deliver_outbox(&deliverer, 100).await?.delivered, 0, "still leased");
+    assert_eq!(
+        svc.notifications().deliver_outbox(&deliverer, 100).await?.delivered,
+        0,
+        "still leased"
+    );
     // Once the lease has run out the row is claimed again and delivered.
     svc.clock().advance(MINUTE);
-    let freed = svc.deliver_outbox(&deliverer, 100).await?;
+    let freed = svc.notifications().deliver_outbox(&deliverer, 100).await?;
     assert_eq!(freed.delivered, 1, "{freed:?}");
     assert_eq!(received(&mut rx).len(), 1);
     let rows = text_rows(

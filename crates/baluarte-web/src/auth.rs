@@ -89,7 +89,7 @@ pub fn removal(name: &'static str) -> Cookie<'static> {
 pub async fn load_session(State(state): State<AppState>, jar: CookieJar, req: Request, next: Next) -> Response {
     let secret = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
     let session = match &secret {
-        Some(s) => state.services.session(s).await.ok(),
+        Some(s) => state.services.accounts().session(s).await.ok(),
         None => None,
     };
     let mut new_anon = None;
@@ -110,7 +110,9 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, req: Re
         .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
         .unwrap_or_default();
     let unread = match &session {
-        Some(s) if s.stage == SessionStage::Full => state.services.unread_notifications(&s.actor).await.ok(),
+        Some(s) if s.stage == SessionStage::Full => {
+            state.services.notifications().unread_notifications(&s.actor).await.ok()
+        }
         _ => None,
     };
     let ctx = PageSession {
@@ -245,9 +247,9 @@ impl FromRequestParts<AppState> for ApiCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let secret = bearer(parts).ok_or(CoreError::Unauthenticated)?;
         if secret.starts_with("blt_") {
-            return Ok(ApiCaller(state.services.authenticate_token(secret).await?));
+            return Ok(ApiCaller(state.services.tokens().authenticate_token(secret).await?));
         }
-        let s = state.services.session(secret).await?;
+        let s = state.services.accounts().session(secret).await?;
         if s.stage != SessionStage::Full {
             return Err(ApiError::Http(
                 StatusCode::FORBIDDEN,
@@ -271,7 +273,7 @@ impl FromRequestParts<AppState> for ApiPerson {
         let secret = bearer(parts)
             .filter(|s| s.starts_with("bls_"))
             .ok_or(CoreError::Unauthenticated)?;
-        let info = state.services.session(secret).await?;
+        let info = state.services.accounts().session(secret).await?;
         Ok(ApiPerson {
             info,
             secret: secret.to_string(),

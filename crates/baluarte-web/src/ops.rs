@@ -131,7 +131,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     state.metrics.render(&mut out);
     // Registry sizes, read at scrape time.
-    match state.services.platform_gauges().await {
+    match state.services.registry().platform_gauges().await {
         Ok(gauges) => {
             for (name, help, n) in gauges {
                 let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {n}");

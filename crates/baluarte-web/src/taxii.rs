@@ -158,9 +158,9 @@ impl FromRequestParts<AppState> for TaxiiCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let secret = credential(&parts.headers).ok_or(CoreError::Unauthenticated)?;
         if secret.starts_with("blt_") {
-            return Ok(TaxiiCaller(state.services.authenticate_token(&secret).await?));
+            return Ok(TaxiiCaller(state.services.tokens().authenticate_token(&secret).await?));
         }
-        let s = state.services.session(&secret).await?;
+        let s = state.services.accounts().session(&secret).await?;
         if s.stage != SessionStage::Full {
             return Err(TaxiiError::new(
                 StatusCode::FORBIDDEN,
@@ -309,6 +309,7 @@ fn collection_json(c: &Collection) -> Value {
 async fn collections(State(state): State<AppState>, TaxiiCaller(actor): TaxiiCaller) -> TaxiiResult<Taxii> {
     let list: Vec<Value> = state
         .services
+        .incidents()
         .taxii_collections(&actor)
         .iter()
         .map(collection_json)
@@ -321,7 +322,7 @@ async fn collection(
     TaxiiCaller(actor): TaxiiCaller,
     Path(id): Path<String>,
 ) -> TaxiiResult<Taxii> {
-    let c = state.services.taxii_collection(&actor, &id)?;
+    let c = state.services.incidents().taxii_collection(&actor, &id)?;
     Ok(Taxii::new(collection_json(&c)))
 }
 
@@ -516,6 +517,7 @@ fn paged(mut body: serde_json::Map<String, Value>, page: &ObjectPage, items: Vec
 async fn fetch(state: &AppState, actor: &Actor, id: &str, args: &PageArgs) -> TaxiiResult<ObjectPage> {
     Ok(state
         .services
+        .incidents()
         .taxii_objects(actor, id, &args.filter, args.limit, args.next.as_ref())
         .await?)
 }

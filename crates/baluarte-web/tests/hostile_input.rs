@@ -472,6 +472,7 @@ async fn pages_refuse_forged_forms_and_escape_markup() {
     // No token, a wrong token: refused with a page, nothing written.
     let before = srv
         .svc
+        .audit()
         .list_audit(&baluarte_core::policy::Actor::system(), None, None, Default::default())
         .await
         .unwrap()
@@ -486,6 +487,7 @@ async fn pages_refuse_forged_forms_and_escape_markup() {
     }
     let after = srv
         .svc
+        .audit()
         .list_audit(&baluarte_core::policy::Actor::system(), None, None, Default::default())
         .await
         .unwrap()
@@ -542,6 +544,7 @@ async fn pages_refuse_forged_forms_and_escape_markup() {
     // Markup in a name is escaped on the page.
     let officer = srv
         .svc
+        .accounts()
         .session(&api_login(base, "seguridad@sat.example", PASSWORD).await)
         .await
         .unwrap()
@@ -555,7 +558,11 @@ async fn pages_refuse_forged_forms_and_escape_markup() {
         is_24_7: false,
         tlp: baluarte_core::model::Tlp::Amber,
     };
-    srv.svc.create_contact(&officer, &entity, input).await.unwrap();
+    srv.svc
+        .registry()
+        .create_contact(&officer, &entity, input)
+        .await
+        .unwrap();
     let html = c
         .get(format!("{base}/entities/{entity}"))
         .send()

@@ -240,6 +240,7 @@ async fn a_report_goes_from_the_form_through_the_csirt_to_closure() {
     assert!(html.contains(r#"value="malicious-code/infected-system" selected"#));
     let reporter = srv
         .svc
+        .accounts()
         .session(&api_login(base, "reportes@sat.example", PASSWORD).await)
         .await
         .unwrap()
@@ -250,6 +251,7 @@ async fn a_report_goes_from_the_form_through_the_csirt_to_closure() {
     };
     let stored = srv
         .svc
+        .incidents()
         .list_incidents(&reporter, &all, PageRequest::default())
         .await
         .unwrap();
@@ -271,7 +273,7 @@ async fn a_report_goes_from_the_form_through_the_csirt_to_closure() {
         .to_string();
     let (s, html) = get_text(&rep, &format!("{base}{to}")).await;
     assert_eq!(s, 200);
-    let incident = srv.svc.get_incident(&reporter, &id).await.unwrap();
+    let incident = srv.svc.incidents().get_incident(&reporter, &id).await.unwrap();
     let reference = incident.reference.clone();
     assert!(
         html.contains(&format!("Reporte recibido: {reference}")),

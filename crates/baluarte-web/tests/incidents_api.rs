@@ -372,6 +372,7 @@ async fn serve(svc: Services) -> String {
 async fn idempotency_under_concurrency(svc: Services) {
     let system = Actor::system();
     let entity = svc
+        .registry()
         .create_entity(
             &system,
             EntityInput {
@@ -387,6 +388,7 @@ async fn idempotency_under_concurrency(svc: Services) {
         .await
         .expect("entity");
     let secret = svc
+        .tokens()
         .create_token(
             &system,
             TokenInput {

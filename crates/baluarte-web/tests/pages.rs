@@ -13,6 +13,7 @@ async fn entity_form_errors_inline_and_history_shows_the_change() {
     let (c, csrf) = page_login(base, "seguridad@sat.example", PASSWORD).await;
     let officer = srv
         .svc
+        .accounts()
         .session(&api_login(base, "seguridad@sat.example", PASSWORD).await)
         .await
         .unwrap()
@@ -43,7 +44,13 @@ async fn entity_form_errors_inline_and_history_shows_the_change() {
     assert!(html.contains(r#"aria-invalid="true""#));
     assert!(html.contains("SAT-X"), "what was typed is kept");
     assert_eq!(
-        srv.svc.get_entity(&officer, &id).await.unwrap().acronym.as_deref(),
+        srv.svc
+            .registry()
+            .get_entity(&officer, &id)
+            .await
+            .unwrap()
+            .acronym
+            .as_deref(),
         Some("SAT"),
         "nothing was saved"
     );

@@ -217,10 +217,10 @@ fn spawn_workers(services: Services, config: &Config) -> Result<tokio::task::Joi
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            if let Err(e) = services.scan_deadlines().await {
+            if let Err(e) = services.incidents().scan_deadlines().await {
                 tracing::warn!(error = %e.chain(), "deadline scan failed");
             }
-            match services.deliver_outbox(&deliverer, 200).await {
+            match services.notifications().deliver_outbox(&deliverer, 200).await {
                 Ok(r) if !r.is_empty() => {
                     tracing::info!(
                         delivered = r.delivered,
@@ -328,6 +328,7 @@ async fn main() -> Result<()> {
                 )
             };
             let user = services
+                .users()
                 .bootstrap_admin(&authority, &email, &name, &password)
                 .await
                 .map_err(describe)?;
@@ -343,7 +344,7 @@ async fn main() -> Result<()> {
             match command {
                 AuditCommand::Verify => audit_verify(&services).await,
                 AuditCommand::Checkpoint => {
-                    match services.audit_checkpoint().await? {
+                    match services.audit().audit_checkpoint().await? {
                         Some(seq) => println!("signed checkpoint at entry {seq}"),
                         None => println!("nothing new to sign"),
                     }
@@ -353,7 +354,7 @@ async fn main() -> Result<()> {
         }
         Command::Backup { out } => {
             let services = open(&config).await?;
-            services.audit_checkpoint().await?;
+            services.audit().audit_checkpoint().await?;
             let m = backup::backup(services.db(), &config.data_dir, &out)
                 .await
                 .map_err(describe)?;
@@ -416,6 +417,7 @@ async fn run_demo(mut config: Config, listen: SocketAddr, no_serve: bool) -> Res
     config.listen = listen;
     let services = open(&config).await?;
     let has_data = !services
+        .registry()
         .list_sectors(&baluarte_core::policy::Actor::system())
         .await?
         .is_empty();
@@ -447,7 +449,7 @@ async fn run_demo(mut config: Config, listen: SocketAddr, no_serve: bool) -> Res
         })
         .await?;
         bar.finish();
-        services.audit_checkpoint().await?;
+        services.audit().audit_checkpoint().await?;
         eprintln!(
             "loaded {} sectors, {} entities, {} contacts, {} users, {} incidents",
             summary.sectors, summary.entities, summary.contacts, summary.users, incidents
@@ -467,6 +469,7 @@ async fn print_accounts(services: &Services, config: &Config) -> Result<()> {
     let system = baluarte_core::policy::Actor::system();
     for role in baluarte_core::model::Role::ALL {
         let page = services
+            .users()
             .list_users(
                 &system,
                 &baluarte_core::service::UserFilter {
@@ -482,6 +485,7 @@ async fn print_accounts(services: &Services, config: &Config) -> Result<()> {
             .find(|u| u.role == *role && u.email.starts_with(demo_local(*role)))
         {
             let national = services
+                .registry()
                 .get_entity(&system, &u.entity_id)
                 .await
                 .is_ok_and(|e| e.national_authority);
@@ -529,7 +533,7 @@ async fn serve(services: Services, config: &Config) -> Result<()> {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                if let Err(e) = services.audit_checkpoint().await {
+                if let Err(e) = services.audit().audit_checkpoint().await {
                     tracing::warn!(error = %e.chain(), "audit checkpoint failed");
                 }
             }
@@ -542,7 +546,7 @@ async fn serve(services: Services, config: &Config) -> Result<()> {
     checkpointer.abort();
     workers.abort();
     // Sign what was written until the end, then close the pool cleanly.
-    services.audit_checkpoint().await?;
+    services.audit().audit_checkpoint().await?;
     services.db().close().await;
     tracing::info!("stopped");
     Ok(())

@@ -344,6 +344,7 @@ pub struct Fixture {
 impl Fixture {
     pub async fn new(svc: &Services) -> TestResult<Self> {
         let admin_user = svc
+            .users()
             .bootstrap_admin(
                 "Agencia Nacional de Ciberseguridad",
                 "admin@nacional.example",
@@ -359,18 +360,20 @@ impl Fixture {
             ("finanzas", None, "Servicios financieros", "Financial services"),
             ("banca", Some("finanzas"), "Banca", "Banking"),
         ] {
-            svc.create_sector(
-                &admin,
-                SectorInput {
-                    id: id.into(),
-                    parent_id: parent.map(Into::into),
-                    name_es: es.into(),
-                    name_en: en.into(),
-                },
-            )
-            .await?;
+            svc.registry()
+                .create_sector(
+                    &admin,
+                    SectorInput {
+                        id: id.into(),
+                        parent_id: parent.map(Into::into),
+                        name_es: es.into(),
+                        name_en: en.into(),
+                    },
+                )
+                .await?;
         }
         let a = svc
+            .registry()
             .create_entity(
                 &admin,
                 entity_input("Comisión Federal de Electricidad", Some("electricidad")),
@@ -378,6 +381,7 @@ impl Fixture {
             .await?
             .id;
         let b = svc
+            .registry()
             .create_entity(&admin, entity_input("Banco Ejemplo", Some("banca")))
             .await?
             .id;
@@ -393,6 +397,7 @@ impl Fixture {
     /// A person created by the administrator, with [`PASSWORD`], and their actor.
     pub async fn person(&self, svc: &Services, entity_id: &str, role: Role, email: &str) -> TestResult<(User, Actor)> {
         let user = svc
+            .users()
             .create_user(
                 &self.admin,
                 UserInput {

@@ -31,6 +31,7 @@ pub async fn list_audit(
     Ok(Json(
         state
             .services
+            .audit()
             .list_audit(&actor, q.entity_id.as_deref(), q.object_type.as_deref(), page)
             .await?,
     ))
@@ -46,12 +47,16 @@ pub async fn object_history(
     Path((object_type, object_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     Ok(Json(
-        state.services.object_history(&actor, &object_type, &object_id).await?,
+        state
+            .services
+            .audit()
+            .object_history(&actor, &object_type, &object_id)
+            .await?,
     ))
 }
 
 /// Verify the whole hash chain and its signed checkpoints (national auditors and administrators).
 #[utoipa::path(get, path = "/audit/verify", tag = "audit", responses((status = 200, body = VerifyReport), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, ApiCaller(actor): ApiCaller) -> ApiResult<Json<VerifyReport>> {
-    Ok(Json(state.services.verify_audit(&actor).await?))
+    Ok(Json(state.services.audit().verify_audit(&actor).await?))
 }

@@ -16,7 +16,7 @@ pub async fn list_campaigns(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,
 ) -> ApiResult<Json<Vec<Campaign>>> {
-    Ok(Json(state.services.list_campaigns(&actor).await?))
+    Ok(Json(state.services.incidents().list_campaigns(&actor).await?))
 }
 
 /// Start a campaign.
@@ -29,7 +29,7 @@ pub async fn create_campaign(
 ) -> ApiResult<(StatusCode, Json<Campaign>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_campaign(&actor, input).await?),
+        Json(state.services.incidents().create_campaign(&actor, input).await?),
     ))
 }
 
@@ -41,5 +41,5 @@ pub async fn get_campaign(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(state.services.get_campaign(&actor, &id).await?))
+    Ok(Json(state.services.incidents().get_campaign(&actor, &id).await?))
 }

@@ -26,7 +26,9 @@ pub async fn list_assignments(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,
 ) -> ApiResult<Json<Vec<DeadlineAssignment>>> {
-    Ok(Json(state.services.list_deadline_assignments(&actor).await?))
+    Ok(Json(
+        state.services.incidents().list_deadline_assignments(&actor).await?,
+    ))
 }
 
 /// A new assignment: the profile and exactly one target.
@@ -60,7 +62,13 @@ pub async fn create_assignment(
     };
     Ok((
         StatusCode::CREATED,
-        Json(state.services.assign_deadline_profile(&actor, input).await?),
+        Json(
+            state
+                .services
+                .incidents()
+                .assign_deadline_profile(&actor, input)
+                .await?,
+        ),
     ))
 }
 
@@ -72,6 +80,10 @@ pub async fn delete_assignment(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.services.remove_deadline_assignment(&actor, &id).await?;
+    state
+        .services
+        .incidents()
+        .remove_deadline_assignment(&actor, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -35,7 +35,9 @@ pub async fn set_status(
     Path(id): Path<String>,
     Json(input): Json<StatusInput>,
 ) -> ApiResult<Json<Incident>> {
-    Ok(Json(state.services.set_status(&actor, &id, input.status).await?))
+    Ok(Json(
+        state.services.incidents().set_status(&actor, &id, input.status).await?,
+    ))
 }
 
 /// Classify: RSIT class and type, severity, TLP.
@@ -47,7 +49,7 @@ pub async fn triage(
     Path(id): Path<String>,
     Json(input): Json<TriageInput>,
 ) -> ApiResult<Json<Incident>> {
-    Ok(Json(state.services.triage(&actor, &id, input).await?))
+    Ok(Json(state.services.incidents().triage(&actor, &id, input).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -67,7 +69,11 @@ pub async fn assign(
     Json(input): Json<AssignInput>,
 ) -> ApiResult<Json<Incident>> {
     Ok(Json(
-        state.services.assign(&actor, &id, input.assignee_id.as_deref()).await?,
+        state
+            .services
+            .incidents()
+            .assign(&actor, &id, input.assignee_id.as_deref())
+            .await?,
     ))
 }
 
@@ -89,7 +95,11 @@ pub async fn add_note(
     Path(id): Path<String>,
     Json(input): Json<NoteInput>,
 ) -> ApiResult<StatusCode> {
-    state.services.add_note(&actor, &id, &input.body, input.shared).await?;
+    state
+        .services
+        .incidents()
+        .add_note(&actor, &id, &input.body, input.shared)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,6 +122,7 @@ pub async fn add_task(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let id = state
         .services
+        .incidents()
         .add_task(&actor, &id, &input.title, input.assignee_id.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
@@ -133,7 +144,11 @@ pub async fn set_task_done(
     Path((id, task_id)): Path<(String, String)>,
     Json(input): Json<TaskPatch>,
 ) -> ApiResult<StatusCode> {
-    state.services.set_task_done(&actor, &id, &task_id, input.done).await?;
+    state
+        .services
+        .incidents()
+        .set_task_done(&actor, &id, &task_id, input.done)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -152,7 +167,11 @@ pub async fn request_info(
     Path(id): Path<String>,
     Json(input): Json<QuestionInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = state.services.request_info(&actor, &id, &input.question).await?;
+    let id = state
+        .services
+        .incidents()
+        .request_info(&actor, &id, &input.question)
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -172,7 +191,11 @@ pub async fn request_stage(
     Path(id): Path<String>,
     Json(input): Json<StageRequestInput>,
 ) -> ApiResult<StatusCode> {
-    state.services.request_stage(&actor, &id, &input.stage_id).await?;
+    state
+        .services
+        .incidents()
+        .request_stage(&actor, &id, &input.stage_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -185,7 +208,9 @@ pub async fn close(
     Path(id): Path<String>,
     Json(input): Json<CloseInput>,
 ) -> ApiResult<Json<Incident>> {
-    Ok(Json(state.services.close_incident(&actor, &id, input).await?))
+    Ok(Json(
+        state.services.incidents().close_incident(&actor, &id, input).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -203,7 +228,13 @@ pub async fn reject(
     Path(id): Path<String>,
     Json(input): Json<RejectInput>,
 ) -> ApiResult<Json<Incident>> {
-    Ok(Json(state.services.reject_incident(&actor, &id, &input.reason).await?))
+    Ok(Json(
+        state
+            .services
+            .incidents()
+            .reject_incident(&actor, &id, &input.reason)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -222,7 +253,13 @@ pub async fn merge(
     Path(id): Path<String>,
     Json(input): Json<MergeInput>,
 ) -> ApiResult<Json<Incident>> {
-    Ok(Json(state.services.merge_incident(&actor, &id, &input.into).await?))
+    Ok(Json(
+        state
+            .services
+            .incidents()
+            .merge_incident(&actor, &id, &input.into)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -244,6 +281,7 @@ pub async fn set_campaign(
     Ok(Json(
         state
             .services
+            .incidents()
             .set_campaign(&actor, &id, input.campaign_id.as_deref())
             .await?,
     ))

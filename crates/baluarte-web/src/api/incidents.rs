@@ -50,7 +50,11 @@ pub async fn file_report(
         ),
         None => None,
     };
-    let filed = state.services.file_report(&actor, input, "api", key).await?;
+    let filed = state
+        .services
+        .incidents()
+        .file_report(&actor, input, "api", key)
+        .await?;
     let status = if filed.replayed {
         StatusCode::OK
     } else {
@@ -103,14 +107,16 @@ pub async fn list_incidents(
         per_page: q.per_page,
     }
     .request();
-    Ok(Json(state.services.list_incidents(&actor, &filter, page).await?))
+    Ok(Json(
+        state.services.incidents().list_incidents(&actor, &filter, page).await?,
+    ))
 }
 
 /// Counts for the incident board: open by severity, sector and class, deadlines missed, response times.
 #[utoipa::path(get, path = "/incidents/board", tag = "incidents",
     responses((status = 200, body = Board), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn board(State(state): State<AppState>, ApiCaller(actor): ApiCaller) -> ApiResult<Json<Board>> {
-    Ok(Json(state.services.incident_board(&actor).await?))
+    Ok(Json(state.services.incidents().incident_board(&actor).await?))
 }
 
 /// The case file: the incident, its deadlines, submissions, observables, correlations, attachments,
@@ -122,7 +128,7 @@ pub async fn case_file(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CaseFile>> {
-    Ok(Json(state.services.case_file(&actor, &id).await?))
+    Ok(Json(state.services.incidents().case_file(&actor, &id).await?))
 }
 
 /// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): an ASCII fallback and the exact name.
@@ -179,7 +185,7 @@ async fn submission(
     id: &str,
     sid: &str,
 ) -> ApiResult<(String, String, Receipt)> {
-    let (report, receipt_text) = state.services.submission_files(actor, id, sid).await?;
+    let (report, receipt_text) = state.services.incidents().submission_files(actor, id, sid).await?;
     let receipt: Receipt = serde_json::from_str(&receipt_text)
         .map_err(|e| ApiError::Core(CoreError::internal_from(format!("stored receipt of {sid}"), e)))?;
     Ok((report, receipt_text, receipt))
@@ -226,7 +232,7 @@ pub async fn submit_stage(
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.submit_stage(&actor, &id, input).await?),
+        Json(state.services.incidents().submit_stage(&actor, &id, input).await?),
     ))
 }
 
@@ -248,6 +254,7 @@ pub async fn answer_request(
 ) -> ApiResult<StatusCode> {
     state
         .services
+        .incidents()
         .answer_request(&actor, &id, &request_id, &input.answer)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -284,6 +291,7 @@ pub async fn add_attachment(
         .unwrap_or("application/octet-stream");
     let att = state
         .services
+        .incidents()
         .add_attachment(&actor, &id, &q.filename, media_type, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(att)))
@@ -298,7 +306,7 @@ pub async fn get_attachment(
     ApiCaller(actor): ApiCaller,
     Path((id, aid)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let (att, bytes) = state.services.attachment(&actor, &id, &aid).await?;
+    let (att, bytes) = state.services.incidents().attachment(&actor, &id, &aid).await?;
     let mut res = download(bytes, "application/octet-stream", &att.filename);
     if let Ok(v) = HeaderValue::from_str(&att.sha256) {
         res.headers_mut().insert("x-content-sha256", v);
@@ -321,7 +329,9 @@ pub async fn lookup_observable(
     ApiCaller(actor): ApiCaller,
     Query(q): Query<LookupQuery>,
 ) -> ApiResult<Json<ObservableLookup>> {
-    Ok(Json(state.services.lookup_observable(&actor, &q.value).await?))
+    Ok(Json(
+        state.services.incidents().lookup_observable(&actor, &q.value).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

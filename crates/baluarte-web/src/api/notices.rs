@@ -27,14 +27,16 @@ pub async fn list_notifications(
     ApiCaller(actor): ApiCaller,
     Query(q): Query<NotificationQuery>,
 ) -> ApiResult<Json<Vec<Notification>>> {
-    Ok(Json(state.services.notifications(&actor, q.unread).await?))
+    Ok(Json(
+        state.services.notifications().notifications(&actor, q.unread).await?,
+    ))
 }
 
 /// Mark all of the caller's notifications read.
 #[utoipa::path(post, path = "/notifications/read", tag = "notifications",
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn mark_read(State(state): State<AppState>, ApiCaller(actor): ApiCaller) -> ApiResult<StatusCode> {
-    state.services.mark_notifications_read(&actor).await?;
+    state.services.notifications().mark_notifications_read(&actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -46,7 +48,7 @@ pub async fn list_webhooks(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Webhook>>> {
-    Ok(Json(state.services.list_webhooks(&actor, &id).await?))
+    Ok(Json(state.services.notifications().list_webhooks(&actor, &id).await?))
 }
 
 /// Register a webhook; its signing secret is in this response only.
@@ -60,7 +62,13 @@ pub async fn create_webhook(
 ) -> ApiResult<(StatusCode, Json<NewWebhook>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_webhook(&actor, &id, input).await?),
+        Json(
+            state
+                .services
+                .notifications()
+                .create_webhook(&actor, &id, input)
+                .await?,
+        ),
     ))
 }
 
@@ -72,6 +80,6 @@ pub async fn deactivate_webhook(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.services.deactivate_webhook(&actor, &id).await?;
+    state.services.notifications().deactivate_webhook(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 /// All sectors and subsectors.
 #[utoipa::path(get, path = "/sectors", tag = "registry", responses((status = 200, body = Vec<Sector>), (status = 401, body = Problem)))]
 pub async fn list_sectors(State(state): State<AppState>, ApiCaller(actor): ApiCaller) -> ApiResult<Json<Vec<Sector>>> {
-    Ok(Json(state.services.list_sectors(&actor).await?))
+    Ok(Json(state.services.registry().list_sectors(&actor).await?))
 }
 
 /// Add a sector or subsector (administrators and coordinators).
@@ -28,7 +28,7 @@ pub async fn create_sector(
 ) -> ApiResult<(StatusCode, Json<Sector>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_sector(&actor, input).await?),
+        Json(state.services.registry().create_sector(&actor, input).await?),
     ))
 }
 
@@ -67,7 +67,9 @@ pub async fn list_entities(
         per_page: q.per_page,
     }
     .request();
-    Ok(Json(state.services.list_entities(&actor, &filter, page).await?))
+    Ok(Json(
+        state.services.registry().list_entities(&actor, &filter, page).await?,
+    ))
 }
 
 /// Register an entity (administrators and coordinators).
@@ -80,7 +82,7 @@ pub async fn create_entity(
 ) -> ApiResult<(StatusCode, Json<Entity>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_entity(&actor, input).await?),
+        Json(state.services.registry().create_entity(&actor, input).await?),
     ))
 }
 
@@ -92,7 +94,7 @@ pub async fn get_entity(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Entity>> {
-    Ok(Json(state.services.get_entity(&actor, &id).await?))
+    Ok(Json(state.services.registry().get_entity(&actor, &id).await?))
 }
 
 /// Replace an entity's details.
@@ -104,7 +106,7 @@ pub async fn update_entity(
     Path(id): Path<String>,
     Json(input): Json<EntityInput>,
 ) -> ApiResult<Json<Entity>> {
-    Ok(Json(state.services.update_entity(&actor, &id, input).await?))
+    Ok(Json(state.services.registry().update_entity(&actor, &id, input).await?))
 }
 
 /// Deactivate an entity: its people can no longer sign in; nothing is deleted.
@@ -115,7 +117,9 @@ pub async fn deactivate_entity(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Entity>> {
-    Ok(Json(state.services.set_entity_active(&actor, &id, false).await?))
+    Ok(Json(
+        state.services.registry().set_entity_active(&actor, &id, false).await?,
+    ))
 }
 
 /// Reactivate an entity.
@@ -126,7 +130,9 @@ pub async fn reactivate_entity(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Entity>> {
-    Ok(Json(state.services.set_entity_active(&actor, &id, true).await?))
+    Ok(Json(
+        state.services.registry().set_entity_active(&actor, &id, true).await?,
+    ))
 }
 
 /// An entity's contacts, as far as TLP lets the caller see them.
@@ -137,7 +143,7 @@ pub async fn list_entity_contacts(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Contact>>> {
-    Ok(Json(state.services.list_contacts(&actor, &id).await?))
+    Ok(Json(state.services.registry().list_contacts(&actor, &id).await?))
 }
 
 /// Add a contact to an entity.
@@ -151,7 +157,7 @@ pub async fn create_contact(
 ) -> ApiResult<(StatusCode, Json<Contact>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_contact(&actor, &id, input).await?),
+        Json(state.services.registry().create_contact(&actor, &id, input).await?),
     ))
 }
 
@@ -177,7 +183,11 @@ pub async fn contact_directory(
     }
     .request();
     Ok(Json(
-        state.services.contact_directory(&actor, q.q.as_deref(), page).await?,
+        state
+            .services
+            .registry()
+            .contact_directory(&actor, q.q.as_deref(), page)
+            .await?,
     ))
 }
 
@@ -188,7 +198,7 @@ pub async fn get_contact(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Contact>> {
-    Ok(Json(state.services.get_contact(&actor, &id).await?))
+    Ok(Json(state.services.registry().get_contact(&actor, &id).await?))
 }
 
 /// Replace a contact's details.
@@ -200,7 +210,9 @@ pub async fn update_contact(
     Path(id): Path<String>,
     Json(input): Json<ContactInput>,
 ) -> ApiResult<Json<Contact>> {
-    Ok(Json(state.services.update_contact(&actor, &id, input).await?))
+    Ok(Json(
+        state.services.registry().update_contact(&actor, &id, input).await?,
+    ))
 }
 
 /// Deactivate a contact.
@@ -211,5 +223,7 @@ pub async fn deactivate_contact(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Contact>> {
-    Ok(Json(state.services.set_contact_active(&actor, &id, false).await?))
+    Ok(Json(
+        state.services.registry().set_contact_active(&actor, &id, false).await?,
+    ))
 }

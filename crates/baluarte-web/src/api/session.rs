@@ -47,18 +47,23 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionToken>)> {
-    let outcome = state.services.login(&req.email, &req.password, &ip).await?;
+    let outcome = state.services.accounts().login(&req.email, &req.password, &ip).await?;
     let mut stage = outcome.stage;
     if stage == SessionStage::Totp {
         let Some(code) = req.totp_code.as_deref() else {
-            state.services.logout(&outcome.secret).await?;
+            state.services.accounts().logout(&outcome.secret).await?;
             return Err(ApiError::Http(
                 StatusCode::UNAUTHORIZED,
                 "this account requires totp_code".into(),
             ));
         };
-        if let Err(e) = state.services.complete_totp(&outcome.secret, code, &ip).await {
-            state.services.logout(&outcome.secret).await?;
+        if let Err(e) = state
+            .services
+            .accounts()
+            .complete_totp(&outcome.secret, code, &ip)
+            .await
+        {
+            state.services.accounts().logout(&outcome.secret).await?;
             return Err(e.into());
         }
         stage = SessionStage::Full;
@@ -76,7 +81,7 @@ pub async fn login(
 /// End the session of the presented token.
 #[utoipa::path(delete, path = "/session", tag = "session", responses((status = 204), (status = 401, body = Problem)))]
 pub async fn logout(State(state): State<AppState>, p: ApiPerson) -> ApiResult<StatusCode> {
-    state.services.logout(&p.secret).await?;
+    state.services.accounts().logout(&p.secret).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,7 +119,11 @@ pub async fn update_me(
     Json(patch): Json<MePatch>,
 ) -> ApiResult<StatusCode> {
     full(&p)?;
-    state.services.set_own_lang(&p.info.actor, &patch.lang).await?;
+    state
+        .services
+        .accounts()
+        .set_own_lang(&p.info.actor, &patch.lang)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -135,6 +144,7 @@ pub async fn change_password(
     full(&p)?;
     state
         .services
+        .accounts()
         .change_own_password(&p.info.actor, &req.current_password, &req.new_password, Some(&p.secret))
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -155,7 +165,7 @@ fn full(p: &ApiPerson) -> ApiResult<()> {
 pub async fn begin_totp(State(state): State<AppState>, p: ApiPerson) -> ApiResult<(StatusCode, Json<TotpEnrolment>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.begin_totp_enrolment(&p.info.actor).await?),
+        Json(state.services.accounts().begin_totp_enrolment(&p.info.actor).await?),
     ))
 }
 
@@ -174,6 +184,7 @@ pub async fn confirm_totp(
 ) -> ApiResult<StatusCode> {
     state
         .services
+        .accounts()
         .confirm_totp_enrolment(&p.info.actor, Some(&p.secret), &req.code)
         .await?;
     Ok(StatusCode::NO_CONTENT)

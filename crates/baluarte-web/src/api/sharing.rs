@@ -39,7 +39,7 @@ pub async fn incident_stix(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let b = state.services.export_incident_stix(&actor, &id).await?;
+    let b = state.services.incidents().export_incident_stix(&actor, &id).await?;
     Ok(bundle(&b, &format!("incident-{id}.stix.json")))
 }
 
@@ -52,7 +52,7 @@ pub async fn campaign_stix(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let b = state.services.export_campaign_stix(&actor, &id).await?;
+    let b = state.services.incidents().export_campaign_stix(&actor, &id).await?;
     Ok(bundle(&b, &format!("campaign-{id}.stix.json")))
 }
 
@@ -83,6 +83,10 @@ pub async fn import(
             .ok_or_else(|| CoreError::invalid("tlp", "must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED"))?,
     };
     let source = q.source.unwrap_or_else(|| format!("api:{}", actor.label));
-    let summary = state.services.import_stix(&actor, &body, &source, tlp).await?;
+    let summary = state
+        .services
+        .incidents()
+        .import_stix(&actor, &body, &source, tlp)
+        .await?;
     Ok((StatusCode::CREATED, Json(summary)))
 }

@@ -29,6 +29,7 @@ pub async fn list_tokens(
     Ok(Json(
         state
             .services
+            .tokens()
             .list_tokens(&actor, q.entity_id.as_deref(), PageRequest::new(q.page, q.per_page))
             .await?,
     ))
@@ -44,7 +45,7 @@ pub async fn create_token(
 ) -> ApiResult<(StatusCode, Json<NewToken>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_token(&actor, input).await?),
+        Json(state.services.tokens().create_token(&actor, input).await?),
     ))
 }
 
@@ -55,7 +56,7 @@ pub async fn get_token(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiToken>> {
-    Ok(Json(state.services.get_token(&actor, &id).await?))
+    Ok(Json(state.services.tokens().get_token(&actor, &id).await?))
 }
 
 /// Revoke a token at once.
@@ -66,5 +67,5 @@ pub async fn revoke_token(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiToken>> {
-    Ok(Json(state.services.revoke_token(&actor, &id).await?))
+    Ok(Json(state.services.tokens().revoke_token(&actor, &id).await?))
 }

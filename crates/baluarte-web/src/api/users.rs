@@ -38,6 +38,7 @@ pub async fn list_users(
     Ok(Json(
         state
             .services
+            .users()
             .list_users(&actor, &filter, PageRequest::new(q.page, q.per_page))
             .await?,
     ))
@@ -53,7 +54,7 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<NewUser>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_user(&actor, input).await?),
+        Json(state.services.users().create_user(&actor, input).await?),
     ))
 }
 
@@ -64,7 +65,7 @@ pub async fn get_user(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.services.get_user(&actor, &id).await?))
+    Ok(Json(state.services.users().get_user(&actor, &id).await?))
 }
 
 /// Change a user's name, role or language.
@@ -76,7 +77,7 @@ pub async fn update_user(
     Path(id): Path<String>,
     Json(patch): Json<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.services.update_user(&actor, &id, patch).await?))
+    Ok(Json(state.services.users().update_user(&actor, &id, patch).await?))
 }
 
 /// Deactivate a user; their sessions end.
@@ -87,7 +88,7 @@ pub async fn deactivate_user(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.services.set_user_active(&actor, &id, false).await?))
+    Ok(Json(state.services.users().set_user_active(&actor, &id, false).await?))
 }
 
 /// Reactivate a user.
@@ -98,7 +99,7 @@ pub async fn reactivate_user(
     ApiCaller(actor): ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.services.set_user_active(&actor, &id, true).await?))
+    Ok(Json(state.services.users().set_user_active(&actor, &id, true).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -124,6 +125,10 @@ pub async fn reset_password(
     Path(id): Path<String>,
     Json(req): Json<ResetRequest>,
 ) -> ApiResult<Json<TemporaryPassword>> {
-    let temporary_password = state.services.reset_password(&actor, &id, req.reset_totp).await?;
+    let temporary_password = state
+        .services
+        .users()
+        .reset_password(&actor, &id, req.reset_totp)
+        .await?;
     Ok(Json(TemporaryPassword { temporary_password }))
 }

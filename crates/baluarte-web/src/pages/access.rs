@@ -63,7 +63,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let l = Layout::anonymous(&ctx, "login.title");
-    let outcome = match state.services.login(&form.email, &form.password, &ip).await {
+    let outcome = match state.services.accounts().login(&form.email, &form.password, &ip).await {
         Ok(o) => o,
         Err(e) => {
             let key = match e {
@@ -92,7 +92,7 @@ async fn login(
     };
     // A new session replaces any old one in this browser.
     if let Some(old) = ctx.secret {
-        let _ = state.services.logout(&old).await;
+        let _ = state.services.accounts().logout(&old).await;
     }
     (
         jar.add(session_cookie(state.config.cookie_secure, outcome.secret)),
@@ -130,7 +130,7 @@ async fn totp(
     Form(form): Form<CodeForm>,
 ) -> Response {
     let secret = s.ctx.secret.clone().unwrap_or_default();
-    match state.services.complete_totp(&secret, &form.code, &ip).await {
+    match state.services.accounts().complete_totp(&secret, &form.code, &ip).await {
         Ok(()) => Redirect::to("/").into_response(),
         Err(e) => {
             let l = Layout::anonymous(&s.ctx, "totp.title");
@@ -149,7 +149,7 @@ async fn totp(
 
 async fn logout(State(state): State<AppState>, ctx: PageSession, jar: CookieJar) -> Response {
     if let Some(secret) = &ctx.secret {
-        if let Err(e) = state.services.logout(secret).await {
+        if let Err(e) = state.services.accounts().logout(secret).await {
             tracing::warn!(error = %e, "logout failed");
         }
     }

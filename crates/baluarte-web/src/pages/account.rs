@@ -80,6 +80,7 @@ async fn change_password(
     }
     match state
         .services
+        .accounts()
         .change_own_password(
             s.actor(),
             &form.current_password,
@@ -128,7 +129,12 @@ fn qr_svg(url: &str) -> String {
 
 async fn enrol_page(state: &AppState, s: &AnyStage, message: Option<String>) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let enrolment = state.services.begin_totp_enrolment(&s.info.actor).await.page(lang)?;
+    let enrolment = state
+        .services
+        .accounts()
+        .begin_totp_enrolment(&s.info.actor)
+        .await
+        .page(lang)?;
     let l = Layout::anonymous(&s.ctx, "enrol.title");
     let failed = message.is_some();
     let mut res = render(EnrolPage {
@@ -165,6 +171,7 @@ async fn enrol(State(state): State<AppState>, s: AnyStage, Form(form): Form<Code
     }
     match state
         .services
+        .accounts()
         .confirm_totp_enrolment(&s.info.actor, s.ctx.secret.as_deref(), &form.code)
         .await
     {

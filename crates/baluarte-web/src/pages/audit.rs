@@ -90,6 +90,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     let (object_type, entity_id) = (text(&q.object_type), text(&q.entity_id));
     let page = state
         .services
+        .audit()
         .list_audit(
             actor,
             (!entity_id.is_empty()).then_some(entity_id.as_str()),
@@ -157,7 +158,7 @@ struct VerifyPage {
 }
 
 async fn verify(State(state): State<AppState>, s: SignedIn) -> Result<Response, PageError> {
-    let report = state.services.verify_audit(s.actor()).await.page(s.ctx.lang)?;
+    let report = state.services.audit().verify_audit(s.actor()).await.page(s.ctx.lang)?;
     let l = Layout::signed_in(&s, "audit.verify_title", "audit", "/audit");
     let broken = report.broken.map(|b| (b.seq, b.reason));
     Ok(render(VerifyPage {

@@ -82,7 +82,12 @@ fn links(rows: &[(String, i64)], counts: &[Count], param: &str) -> Vec<BarLink> 
 async fn board(State(state): State<AppState>, s: SignedIn) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let b = state.services.national_incident_board(actor).await.page(lang)?;
+    let b = state
+        .services
+        .incidents()
+        .national_incident_board(actor)
+        .await
+        .page(lang)?;
     let l = Layout::signed_in(&s, "board.title", "board", "/board");
     let t = l.t;
     let sev_rows: Vec<(String, i64)> = b
@@ -261,8 +266,13 @@ async fn deadlines_page(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let assignments = state.services.list_deadline_assignments(actor).await.page(lang)?;
-    let sectors = state.services.list_sectors(actor).await.page(lang)?;
+    let assignments = state
+        .services
+        .incidents()
+        .list_deadline_assignments(actor)
+        .await
+        .page(lang)?;
+    let sectors = state.services.registry().list_sectors(actor).await.page(lang)?;
     let mut l = Layout::signed_in(s, "deadlines.title", "deadlines", "/deadlines");
     match done {
         Some("assigned") => l = l.with_flash("flash.deadline_assigned"),
@@ -383,7 +393,12 @@ async fn assign(
         sector_id: non_empty(&form.sector_id),
         entity_kind: EntityKind::parse(form.entity_kind.trim()),
     };
-    match state.services.assign_deadline_profile(s.actor(), input).await {
+    match state
+        .services
+        .incidents()
+        .assign_deadline_profile(s.actor(), input)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/deadlines?done=assigned").into_response()),
         Err(CoreError::Invalid(errors)) => {
             deadlines_page(&state, &s, None, String::new(), form, FormErrors(errors)).await
@@ -395,6 +410,7 @@ async fn assign(
 async fn remove(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
     state
         .services
+        .incidents()
         .remove_deadline_assignment(s.actor(), &id)
         .await
         .page(s.ctx.lang)?;

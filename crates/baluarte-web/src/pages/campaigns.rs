@@ -66,7 +66,7 @@ async fn list_page(
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let campaigns = state.services.list_campaigns(s.actor()).await.page(lang)?;
+    let campaigns = state.services.incidents().list_campaigns(s.actor()).await.page(lang)?;
     let mut l = Layout::signed_in(s, "campaigns.title", "campaigns", "/campaigns");
     if done == Some("created") {
         l = l.with_flash("flash.campaign_created");
@@ -127,7 +127,7 @@ async fn create(
         description: form.description.clone(),
         tlp,
     };
-    match state.services.create_campaign(s.actor(), input).await {
+    match state.services.incidents().create_campaign(s.actor(), input).await {
         Ok(c) => Ok(Redirect::to(&format!("/campaigns/{}?done=created", c.id)).into_response()),
         Err(CoreError::Invalid(errors)) => list_page(&state, &s, None, form, FormErrors(errors)).await,
         Err(e) => Err(e).page(s.ctx.lang),
@@ -154,7 +154,12 @@ async fn show(
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let c = state.services.get_campaign(s.actor(), &id).await.page(lang)?;
+    let c = state
+        .services
+        .incidents()
+        .get_campaign(s.actor(), &id)
+        .await
+        .page(lang)?;
     let filter = IncidentFilter {
         status: Some("all".into()),
         campaign_id: Some(c.id.clone()),
@@ -162,6 +167,7 @@ async fn show(
     };
     let page = state
         .services
+        .incidents()
         .list_incidents(
             s.actor(),
             &filter,

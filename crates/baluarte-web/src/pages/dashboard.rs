@@ -23,8 +23,8 @@ struct DashboardPage {
 pub async fn show(State(state): State<AppState>, s: SignedIn) -> Result<Response, super::PageError> {
     let lang = s.ctx.lang;
     let l = Layout::signed_in(&s, "dash.title", "dashboard", "/");
-    let counts = state.services.registry_counts(s.actor()).await.page(lang)?;
-    let sectors = state.services.list_sectors(s.actor()).await.page(lang)?;
+    let counts = state.services.registry().registry_counts(s.actor()).await.page(lang)?;
+    let sectors = state.services.registry().list_sectors(s.actor()).await.page(lang)?;
     let sector_name = |id: &str| {
         sectors
             .iter()

@@ -147,7 +147,12 @@ async fn set_status(
     Form(f): Pairs,
 ) -> Result<Response, PageError> {
     let result = match Status::parse(value(&f, "status")) {
-        Some(st) => state.services.set_status(s.actor(), &id, st).await.map(|_| ()),
+        Some(st) => state
+            .services
+            .incidents()
+            .set_status(s.actor(), &id, st)
+            .await
+            .map(|_| ()),
         None => Err(CoreError::invalid("status", "is required")),
     };
     after(&state, &s, &id, "status", f, result, "status", "handling").await
@@ -168,7 +173,12 @@ async fn triage(
                 severity,
                 tlp,
             };
-            state.services.triage(s.actor(), &id, input).await.map(|_| ())
+            state
+                .services
+                .incidents()
+                .triage(s.actor(), &id, input)
+                .await
+                .map(|_| ())
         }
         (None, _) => Err(CoreError::invalid("severity", "is required")),
         (_, None) => Err(CoreError::invalid("tlp", "is required")),
@@ -197,7 +207,7 @@ async fn assign(
 ) -> Result<Response, PageError> {
     let who = value(&f, "assignee_id").trim();
     let who = (!who.is_empty()).then_some(who);
-    let result = state.services.assign(s.actor(), &id, who).await.map(|_| ());
+    let result = state.services.incidents().assign(s.actor(), &id, who).await.map(|_| ());
     after(&state, &s, &id, "assign", f.clone(), result, "assigned", "handling").await
 }
 
@@ -209,6 +219,7 @@ async fn add_task(
 ) -> Result<Response, PageError> {
     let result = state
         .services
+        .incidents()
         .add_task(s.actor(), &id, value(&f, "title"), None)
         .await
         .map(|_| ());
@@ -222,7 +233,11 @@ async fn task_done(
     Form(f): Pairs,
 ) -> Result<Response, PageError> {
     let done = value(&f, "done") == "1";
-    let result = state.services.set_task_done(s.actor(), &id, &task, done).await;
+    let result = state
+        .services
+        .incidents()
+        .set_task_done(s.actor(), &id, &task, done)
+        .await;
     after(&state, &s, &id, "task", f, result, "task_done", "tasks").await
 }
 
@@ -233,7 +248,11 @@ async fn add_note(
     Form(f): Pairs,
 ) -> Result<Response, PageError> {
     let shared = !value(&f, "shared").is_empty();
-    let result = state.services.add_note(s.actor(), &id, value(&f, "body"), shared).await;
+    let result = state
+        .services
+        .incidents()
+        .add_note(s.actor(), &id, value(&f, "body"), shared)
+        .await;
     after(&state, &s, &id, "note", f.clone(), result, "note_added", "timeline").await
 }
 
@@ -245,6 +264,7 @@ async fn request_info(
 ) -> Result<Response, PageError> {
     let result = state
         .services
+        .incidents()
         .request_info(s.actor(), &id, value(&f, "question"))
         .await
         .map(|_| ());
@@ -259,6 +279,7 @@ async fn answer(
 ) -> Result<Response, PageError> {
     let result = state
         .services
+        .incidents()
         .answer_request(s.actor(), &id, &rid, value(&f, "answer"))
         .await;
     let form = format!("answer-{rid}");
@@ -273,6 +294,7 @@ async fn request_stage(
 ) -> Result<Response, PageError> {
     let result = state
         .services
+        .incidents()
         .request_stage(s.actor(), &id, value(&f, "stage_id"))
         .await;
     after(
@@ -317,7 +339,12 @@ async fn send_stage(
             interruption_minutes: minutes,
             people_affected: people,
         };
-        state.services.submit_stage(s.actor(), &id, input).await.map(|_| ())
+        state
+            .services
+            .incidents()
+            .submit_stage(s.actor(), &id, input)
+            .await
+            .map(|_| ())
     } else {
         Err(CoreError::Invalid(errors))
     };
@@ -340,6 +367,7 @@ async fn resolve_incident(state: &AppState, s: &SignedIn, into: &str) -> Result<
     };
     let page = state
         .services
+        .incidents()
         .list_incidents(s.actor(), &filter, PageRequest::new(Some(1), Some(20)))
         .await?;
     page.items
@@ -356,7 +384,12 @@ async fn merge(
     Form(f): Pairs,
 ) -> Result<Response, PageError> {
     let result = match resolve_incident(&state, &s, value(&f, "into")).await {
-        Ok(into) => state.services.merge_incident(s.actor(), &id, &into).await.map(|_| ()),
+        Ok(into) => state
+            .services
+            .incidents()
+            .merge_incident(s.actor(), &id, &into)
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     after(&state, &s, &id, "merge", f.clone(), result, "merged", "handling").await
@@ -370,7 +403,12 @@ async fn campaign(
 ) -> Result<Response, PageError> {
     let c = value(&f, "campaign_id").trim();
     let c = (!c.is_empty()).then_some(c);
-    let result = state.services.set_campaign(s.actor(), &id, c).await.map(|_| ());
+    let result = state
+        .services
+        .incidents()
+        .set_campaign(s.actor(), &id, c)
+        .await
+        .map(|_| ());
     after(&state, &s, &id, "campaign", f.clone(), result, "campaign", "handling").await
 }
 
@@ -384,7 +422,12 @@ async fn close(
         resolution: value(&f, "resolution").to_string(),
         lessons_learned: value(&f, "lessons_learned").to_string(),
     };
-    let result = state.services.close_incident(s.actor(), &id, input).await.map(|_| ());
+    let result = state
+        .services
+        .incidents()
+        .close_incident(s.actor(), &id, input)
+        .await
+        .map(|_| ());
     after(&state, &s, &id, "close", f, result, "closed", "top").await
 }
 
@@ -396,6 +439,7 @@ async fn reject(
 ) -> Result<Response, PageError> {
     let result = state
         .services
+        .incidents()
         .reject_incident(s.actor(), &id, value(&f, "reason"))
         .await
         .map(|_| ());
@@ -451,6 +495,7 @@ async fn submission_file(
 ) -> Result<Response, PageError> {
     let (report, receipt) = state
         .services
+        .incidents()
         .submission_files(s.actor(), id, sid)
         .await
         .page(s.ctx.lang)?;
@@ -480,7 +525,12 @@ async fn attachment_file(
     s: SignedIn,
     Path((id, aid)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (att, content) = state.services.attachment(s.actor(), &id, &aid).await.page(s.ctx.lang)?;
+    let (att, content) = state
+        .services
+        .incidents()
+        .attachment(s.actor(), &id, &aid)
+        .await
+        .page(s.ctx.lang)?;
     Ok(download(content, "application/octet-stream", &att.filename))
 }
 
@@ -498,7 +548,7 @@ pub(super) struct Upload {
 pub(super) async fn upload_session(state: &AppState, jar: &CookieJar) -> Result<SignedIn, Response> {
     let secret = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
     let info = match &secret {
-        Some(sec) => state.services.session(sec).await.ok(),
+        Some(sec) => state.services.accounts().session(sec).await.ok(),
         None => None,
     };
     let Some(info) = info else {
@@ -512,7 +562,12 @@ pub(super) async fn upload_session(state: &AppState, jar: &CookieJar) -> Result<
     let lang = Lang::parse(&info.user.lang)
         .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
         .unwrap_or_default();
-    let unread = state.services.unread_notifications(&info.actor).await.ok();
+    let unread = state
+        .services
+        .notifications()
+        .unread_notifications(&info.actor)
+        .await
+        .ok();
     let ctx = PageSession {
         session: Some(info.clone()),
         secret,
@@ -594,6 +649,7 @@ async fn upload_attachment(
     let result = match upload {
         Some(u) => state
             .services
+            .incidents()
             .add_attachment(s.actor(), &id, &u.filename, &u.media_type, &u.bytes)
             .await
             .map(|_| ()),

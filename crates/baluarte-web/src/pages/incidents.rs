@@ -366,6 +366,7 @@ async fn queue(State(state): State<AppState>, s: SignedIn, Query(q): Query<Queue
     let national = matches!(policy::list_scope(actor, Resource::Incident), Ok(ListScope::All));
     let page = state
         .services
+        .incidents()
         .list_incidents(
             actor,
             &q.filter(national),
@@ -375,7 +376,7 @@ async fn queue(State(state): State<AppState>, s: SignedIn, Query(q): Query<Queue
         .page(lang)?;
     let l = Layout::signed_in(&s, "incidents.title", "incidents", "/incidents");
     let sectors = if national {
-        let all = state.services.list_sectors(actor).await.page(lang)?;
+        let all = state.services.registry().list_sectors(actor).await.page(lang)?;
         sector_options(&all, q.sector.trim(), lang)
     } else {
         Vec::new()
@@ -457,6 +458,7 @@ async fn queue_csv(
     loop {
         let page = state
             .services
+            .incidents()
             .list_incidents(
                 actor,
                 &filter,
@@ -831,7 +833,7 @@ async fn file_report_as(
         }
         Err(e) => return Err(page_err(PageError { lang, err: e })),
     };
-    let filed = match state.services.file_report(actor, input, "web", None).await {
+    let filed = match state.services.incidents().file_report(actor, input, "web", None).await {
         Ok(f) => f,
         Err(CoreError::Invalid(errors)) => {
             let errors = form_errors(t, errors, &lines);
@@ -846,6 +848,7 @@ async fn file_report_as(
     if let Some(u) = upload {
         if let Err(e) = state
             .services
+            .incidents()
             .add_attachment(actor, &id, &u.filename, &u.media_type, &u.bytes)
             .await
         {
@@ -1158,9 +1161,13 @@ async fn case_parts(state: &AppState, s: &SignedIn, cf: &CaseFile) -> Result<Cas
     let i = &cf.incident;
     let z = &i.time_zone;
     let campaign = match &i.campaign_id {
-        Some(c) if handles(s.actor(), &i.entity_id) => {
-            state.services.get_campaign(s.actor(), c).await.ok().map(|c| c.name)
-        }
+        Some(c) if handles(s.actor(), &i.entity_id) => state
+            .services
+            .incidents()
+            .get_campaign(s.actor(), c)
+            .await
+            .ok()
+            .map(|c| c.name),
         _ => None,
     };
     let obs = cf
@@ -1333,6 +1340,7 @@ async fn case_choices(state: &AppState, s: &SignedIn, cf: &CaseFile, can: &CaseC
     let selected = i.assignee_id.clone().unwrap_or_default();
     let users = state
         .services
+        .users()
         .list_users(
             actor,
             &baluarte_core::service::UserFilter {
@@ -1372,6 +1380,7 @@ async fn case_choices(state: &AppState, s: &SignedIn, cf: &CaseFile, can: &CaseC
     let current = i.campaign_id.clone().unwrap_or_default();
     ch.campaigns = state
         .services
+        .incidents()
         .list_campaigns(actor)
         .await
         .page(lang)?
@@ -1440,7 +1449,7 @@ pub(super) async fn case_page(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let cf = state.services.case_file(actor, id).await.page(lang)?;
+    let cf = state.services.incidents().case_file(actor, id).await.page(lang)?;
     let entity = cf.incident.entity_id.clone();
     let can = CaseCan {
         handle: handles(actor, &entity),
@@ -1482,7 +1491,7 @@ struct PrintPage {
 
 async fn print(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let cf = state.services.case_file(s.actor(), &id).await.page(lang)?;
+    let cf = state.services.incidents().case_file(s.actor(), &id).await.page(lang)?;
     let handler = handles(s.actor(), &cf.incident.entity_id);
     let p = case_parts(&state, &s, &cf).await?;
     let l = Layout::signed_in(&s, "print.title", "incidents", &format!("/incidents/{id}/print"))

@@ -286,7 +286,7 @@ async fn switch_lang(
         return error_page(ctx.lang, StatusCode::UNPROCESSABLE_ENTITY, "error.invalid");
     };
     if let Some(s) = &ctx.session {
-        if let Err(e) = state.services.set_own_lang(&s.actor, lang.code()).await {
+        if let Err(e) = state.services.accounts().set_own_lang(&s.actor, lang.code()).await {
             return PageError { lang: ctx.lang, err: e }.into_response();
         }
     }

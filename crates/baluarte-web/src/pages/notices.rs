@@ -64,7 +64,12 @@ fn kind_key(kind: &str) -> Option<&'static str> {
 
 async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<DoneQuery>) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let notices = state.services.notifications(s.actor(), false).await.page(lang)?;
+    let notices = state
+        .services
+        .notifications()
+        .notifications(s.actor(), false)
+        .await
+        .page(lang)?;
     let mut l = Layout::signed_in(&s, "notices.title", "notices", "/notifications");
     if q.done.as_deref() == Some("read") {
         l = l.with_flash("flash.notices_read");
@@ -94,6 +99,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<DoneQu
 async fn mark_read(State(state): State<AppState>, s: SignedIn) -> Result<Response, PageError> {
     state
         .services
+        .notifications()
         .mark_notifications_read(s.actor())
         .await
         .page(s.ctx.lang)?;

@@ -51,7 +51,7 @@ async fn search(
     let value = q.value.unwrap_or_default().trim().to_string();
     let (mut found, mut error) = (None, None);
     if !value.is_empty() {
-        match state.services.lookup_observable(s.actor(), &value).await {
+        match state.services.incidents().lookup_observable(s.actor(), &value).await {
             Ok(r) => found = Some(r),
             Err(CoreError::Invalid(fields)) => error = fields.first().map(|f| f.message.clone()),
             Err(e) => return Err(e).page(s.ctx.lang),

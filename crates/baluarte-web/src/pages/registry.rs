@@ -188,10 +188,11 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     };
     let page = state
         .services
+        .registry()
         .list_entities(actor, &filter, page_request(&q.page, &q.per_page))
         .await
         .page(lang)?;
-    let sectors = state.services.list_sectors(actor).await.page(lang)?;
+    let sectors = state.services.registry().list_sectors(actor).await.page(lang)?;
     let rows = page
         .items
         .iter()
@@ -306,7 +307,7 @@ async fn entity_form_page(
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let sectors = state.services.list_sectors(s.actor()).await.page(lang)?;
+    let sectors = state.services.registry().list_sectors(s.actor()).await.page(lang)?;
     let (title, action, cancel, path) = match id {
         Some(id) => (
             "entities.edit_title",
@@ -348,7 +349,7 @@ async fn create(
     Form(form): Form<EntityForm>,
 ) -> Result<Response, PageError> {
     let result = match form.input() {
-        Ok(input) => state.services.create_entity(s.actor(), input).await,
+        Ok(input) => state.services.registry().create_entity(s.actor(), input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -360,7 +361,7 @@ async fn create(
 
 async fn edit_form(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let e = state.services.get_entity(s.actor(), &id).await.page(lang)?;
+    let e = state.services.registry().get_entity(s.actor(), &id).await.page(lang)?;
     policy::check(s.actor(), Resource::Entity, Action::Update, Some(&id)).page(lang)?;
     entity_form_page(&state, &s, Some(&id), EntityForm::of(&e), FormErrors::default()).await
 }
@@ -372,7 +373,7 @@ async fn update(
     Form(form): Form<EntityForm>,
 ) -> Result<Response, PageError> {
     let result = match form.input() {
-        Ok(input) => state.services.update_entity(s.actor(), &id, input).await,
+        Ok(input) => state.services.registry().update_entity(s.actor(), &id, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -385,6 +386,7 @@ async fn update(
 async fn deactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
     state
         .services
+        .registry()
         .set_entity_active(s.actor(), &id, false)
         .await
         .page(s.ctx.lang)?;
@@ -394,6 +396,7 @@ async fn deactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<S
 async fn reactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
     state
         .services
+        .registry()
         .set_entity_active(s.actor(), &id, true)
         .await
         .page(s.ctx.lang)?;
@@ -552,9 +555,9 @@ async fn entity_page(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let e = state.services.get_entity(actor, id).await.page(lang)?;
-    let contacts = state.services.list_contacts(actor, id).await.page(lang)?;
-    let sectors = state.services.list_sectors(actor).await.page(lang)?;
+    let e = state.services.registry().get_entity(actor, id).await.page(lang)?;
+    let contacts = state.services.registry().list_contacts(actor, id).await.page(lang)?;
+    let sectors = state.services.registry().list_sectors(actor).await.page(lang)?;
     let mut names = EntityNames::default();
     let parent = match &e.parent_id {
         Some(p) => names
@@ -615,7 +618,7 @@ async fn add_contact(
     Form(form): Form<ContactForm>,
 ) -> Result<Response, PageError> {
     let result = match form.input() {
-        Ok(input) => state.services.create_contact(s.actor(), &id, input).await,
+        Ok(input) => state.services.registry().create_contact(s.actor(), &id, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -678,7 +681,7 @@ async fn contact_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let c = state.services.get_contact(s.actor(), &id).await.page(lang)?;
+    let c = state.services.registry().get_contact(s.actor(), &id).await.page(lang)?;
     policy::check(s.actor(), Resource::Contact, Action::Update, Some(&c.entity_id)).page(lang)?;
     contact_form_page(&state, &s, &c, ContactForm::of(&c), FormErrors::default()).await
 }
@@ -691,13 +694,13 @@ async fn update_contact(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let result = match form.input() {
-        Ok(input) => state.services.update_contact(s.actor(), &id, input).await,
+        Ok(input) => state.services.registry().update_contact(s.actor(), &id, input).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(c) => Ok(Redirect::to(&format!("/entities/{}?done=contact_saved#contacts", c.entity_id)).into_response()),
         Err(CoreError::Invalid(errors)) => {
-            let c = state.services.get_contact(s.actor(), &id).await.page(lang)?;
+            let c = state.services.registry().get_contact(s.actor(), &id).await.page(lang)?;
             contact_form_page(&state, &s, &c, form, FormErrors(errors)).await
         }
         Err(e) => Err(e).page(lang),
@@ -711,6 +714,7 @@ async fn deactivate_contact(
 ) -> Result<Response, PageError> {
     let c = state
         .services
+        .registry()
         .set_contact_active(s.actor(), &id, false)
         .await
         .page(s.ctx.lang)?;
@@ -724,6 +728,7 @@ async fn reactivate_contact(
 ) -> Result<Response, PageError> {
     let c = state
         .services
+        .registry()
         .set_contact_active(s.actor(), &id, true)
         .await
         .page(s.ctx.lang)?;
@@ -766,6 +771,7 @@ async fn directory(
     let query = q.q.as_deref().map(str::trim).unwrap_or_default().to_string();
     let page = state
         .services
+        .registry()
         .contact_directory(actor, non_empty(&query).as_deref(), page_request(&q.page, &q.per_page))
         .await
         .page(lang)?;
@@ -849,7 +855,7 @@ async fn sectors_page(
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let sectors = state.services.list_sectors(s.actor()).await.page(lang)?;
+    let sectors = state.services.registry().list_sectors(s.actor()).await.page(lang)?;
     let l = Layout::signed_in(s, "sectors.title", "sectors", "/sectors").with_done(done);
     let parents = sectors
         .iter()
@@ -894,7 +900,7 @@ async fn create_sector(
         name_es: form.name_es.clone(),
         name_en: form.name_en.clone(),
     };
-    match state.services.create_sector(s.actor(), input).await {
+    match state.services.registry().create_sector(s.actor(), input).await {
         Ok(_) => Ok(Redirect::to("/sectors?done=sector_created").into_response()),
         Err(CoreError::Invalid(errors)) => sectors_page(&state, &s, None, form, FormErrors(errors)).await,
         Err(e) => Err(e).page(s.ctx.lang),
@@ -1022,7 +1028,7 @@ impl EntityNames {
         if let Some(v) = self.0.get(id) {
             return Ok(v.clone());
         }
-        let v = match state.services.get_entity(actor, id).await {
+        let v = match state.services.registry().get_entity(actor, id).await {
             Ok(e) => Some((e.name, e.time_zone)),
             Err(CoreError::NotFound | CoreError::Forbidden(_)) => None,
             Err(e) => return Err(e),
@@ -1045,6 +1051,7 @@ pub(super) async fn entity_choices(
     };
     let page = state
         .services
+        .registry()
         .list_entities(
             actor,
             &filter,
@@ -1057,7 +1064,7 @@ pub(super) async fn entity_choices(
         .map(|e| Opt::new(&e.id, entity_label(e), selected))
         .collect();
     if !selected.is_empty() && !opts.iter().any(|o| o.selected) {
-        if let Ok(e) = state.services.get_entity(actor, selected).await {
+        if let Ok(e) = state.services.registry().get_entity(actor, selected).await {
             opts.insert(0, Opt::new(&e.id, entity_label(&e), selected));
         }
     }
@@ -1125,7 +1132,7 @@ pub(super) async fn history(
     zone: &str,
 ) -> Result<Option<Vec<HistoryRow>>, PageError> {
     let lang = s.ctx.lang;
-    match state.services.object_history(s.actor(), object_type, id).await {
+    match state.services.audit().object_history(s.actor(), object_type, id).await {
         Ok(entries) => Ok(Some(
             entries.iter().map(|e| history_row(Tr::new(lang), e, zone)).collect(),
         )),

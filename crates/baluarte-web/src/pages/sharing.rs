@@ -44,10 +44,16 @@ async fn incident_bundle(
 ) -> Result<Response, PageError> {
     let bundle = state
         .services
+        .incidents()
         .export_incident_stix(s.actor(), &id)
         .await
         .page(s.ctx.lang)?;
-    let incident = state.services.get_incident(s.actor(), &id).await.page(s.ctx.lang)?;
+    let incident = state
+        .services
+        .incidents()
+        .get_incident(s.actor(), &id)
+        .await
+        .page(s.ctx.lang)?;
     Ok(bundle_download(&bundle, &incident.reference))
 }
 
@@ -58,6 +64,7 @@ async fn campaign_bundle(
 ) -> Result<Response, PageError> {
     let bundle = state
         .services
+        .incidents()
         .export_campaign_stix(s.actor(), &id)
         .await
         .page(s.ctx.lang)?;
@@ -131,6 +138,7 @@ async fn import(State(state): State<AppState>, jar: CookieJar, mp: Multipart) ->
     };
     match state
         .services
+        .incidents()
         .import_stix(s.actor(), &upload.bytes, &source_name, tlp)
         .await
     {

@@ -129,6 +129,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     let filter = (!entity_id.is_empty()).then_some(entity_id.as_str());
     let page = state
         .services
+        .tokens()
         .list_tokens(actor, filter, page_request(&q.page, &q.per_page))
         .await
         .page(lang)?;
@@ -311,7 +312,7 @@ async fn create(
         form.entity_id = actor.entity_id.clone();
     }
     let result = match form.input() {
-        Ok(input) => state.services.create_token(actor, input).await,
+        Ok(input) => state.services.tokens().create_token(actor, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -341,7 +342,12 @@ async fn create(
 }
 
 async fn revoke(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
-    let tok = state.services.revoke_token(s.actor(), &id).await.page(s.ctx.lang)?;
+    let tok = state
+        .services
+        .tokens()
+        .revoke_token(s.actor(), &id)
+        .await
+        .page(s.ctx.lang)?;
     let target = if s.actor().national {
         format!("/tokens?entity_id={}&done=token_revoked", encode(&tok.entity_id))
     } else {

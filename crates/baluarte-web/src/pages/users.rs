@@ -115,6 +115,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     };
     let page = state
         .services
+        .users()
         .list_users(actor, &filter, page_request(&q.page, &q.per_page))
         .await
         .page(lang)?;
@@ -267,7 +268,7 @@ async fn create(
                 role,
                 password,
             };
-            state.services.create_user(actor, input).await
+            state.services.users().create_user(actor, input).await
         }
         None => Err(field_error("role", "is required")),
     };
@@ -352,7 +353,7 @@ async fn user_page(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let u = state.services.get_user(actor, id).await.page(lang)?;
+    let u = state.services.users().get_user(actor, id).await.page(lang)?;
     let (entity_name, zone) = EntityNames::default()
         .get(state, actor, &u.entity_id)
         .await
@@ -409,7 +410,7 @@ async fn update(
         role: Role::parse(form.role.trim()),
         lang: Some(form.lang.trim().to_string()),
     };
-    match state.services.update_user(s.actor(), &id, patch).await {
+    match state.services.users().update_user(s.actor(), &id, patch).await {
         Ok(_) => Ok(Redirect::to(&format!("/users/{id}?done=user_saved")).into_response()),
         Err(CoreError::Invalid(errors)) => user_page(&state, &s, &id, None, Some(form), FormErrors(errors)).await,
         Err(e) => Err(e).page(s.ctx.lang),
@@ -419,6 +420,7 @@ async fn update(
 async fn deactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
     state
         .services
+        .users()
         .set_user_active(s.actor(), &id, false)
         .await
         .page(s.ctx.lang)?;
@@ -428,6 +430,7 @@ async fn deactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<S
 async fn reactivate(State(state): State<AppState>, s: SignedIn, Path(id): Path<String>) -> Result<Response, PageError> {
     state
         .services
+        .users()
         .set_user_active(s.actor(), &id, true)
         .await
         .page(s.ctx.lang)?;
@@ -458,10 +461,11 @@ async fn reset_password(
     Form(form): Form<ResetForm>,
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
-    let u = state.services.get_user(s.actor(), &id).await.page(lang)?;
+    let u = state.services.users().get_user(s.actor(), &id).await.page(lang)?;
     let totp_reset = form.reset_totp.is_some();
     let password = state
         .services
+        .users()
         .reset_password(s.actor(), &id, totp_reset)
         .await
         .page(lang)?;

@@ -2,13 +2,14 @@
 //! computed by the pure `baluarte-deadlines` engine in the entity's time zone. A periodic scan turns
 //! approaching and missed deadlines into notifications, each exactly once.
 
-use super::registry::{finish, new_id};
-use super::Services;
+use super::Incidents;
 use crate::audit::{self, Change};
 use crate::error::{CoreError, FieldError, Result};
 use crate::incident::{Deadlines, Incident, StageDeadline};
 use crate::model::EntityKind;
 use crate::policy::{self, Action, Actor, Resource};
+use crate::service::kit::new_id;
+use crate::service::kit::validation::finish;
 use crate::time::{self, Micros};
 use baluarte_deadlines::{CaseFacts, DeadlineState, Profile};
 use serde::{Deserialize, Serialize};
@@ -50,17 +51,17 @@ fn ts(us: Micros) -> jiff::Timestamp {
     time::to_timestamp(us)
 }
 
-impl Services {
+impl Incidents<'_> {
     /// The profile for a new report of this entity: an assignment to the entity wins over one to its
     /// sector, then its parent sector, then its kind of entity.
-    pub(crate) async fn profile_for(&self, entity: &crate::model::Entity) -> Result<Option<&'static Profile>> {
+    pub(crate) async fn profile_for(self, entity: &crate::model::Entity) -> Result<Option<&'static Profile>> {
         let rows = sqlx::query("SELECT profile_id, entity_id, sector_id, entity_kind FROM deadline_assignments")
-            .fetch_all(self.db.pool())
+            .fetch_all(self.s.db.pool())
             .await?;
         let parent_sector: Option<String> = match &entity.sector_id {
             Some(s) => sqlx::query("SELECT parent_id FROM sectors WHERE id = $1")
                 .bind(s)
-                .fetch_optional(self.db.pool())
+                .fetch_optional(self.s.db.pool())
                 .await?
                 .and_then(|r| r.try_get::<Option<String>, _>("parent_id").ok().flatten()),
             None => None,
@@ -93,14 +94,14 @@ impl Services {
     }
 
     /// Stage ids a submission may name: the profile's, or `initial`/`update`/`final` without one.
-    pub(crate) async fn stage_ids(&self, incident: &Incident) -> Result<Vec<String>> {
+    pub(crate) async fn stage_ids(self, incident: &Incident) -> Result<Vec<String>> {
         Ok(match incident.profile_id.as_deref().and_then(profile) {
             Some(p) => p.stages.iter().map(|s| s.id.clone()).collect(),
             None => vec!["initial".into(), "update".into(), "final".into()],
         })
     }
 
-    async fn case_facts(&self, incident: &Incident) -> Result<CaseFacts> {
+    async fn case_facts(self, incident: &Incident) -> Result<CaseFacts> {
         let mut facts = self.facts_of_many(std::slice::from_ref(incident)).await?;
         Ok(facts
             .pop()
@@ -109,7 +110,7 @@ impl Services {
 
     /// The deadline facts of many incidents in two queries per 500 incidents (lists and the board
     /// would otherwise ask twice per incident).
-    async fn facts_of_many(&self, incidents: &[Incident]) -> Result<Vec<CaseFacts>> {
+    async fn facts_of_many(self, incidents: &[Incident]) -> Result<Vec<CaseFacts>> {
         type Pairs = HashMap<String, Vec<(String, jiff::Timestamp)>>;
         let mut subs: Pairs = HashMap::new();
         let mut reqs: Pairs = HashMap::new();
@@ -130,7 +131,7 @@ impl Services {
                 for i in chunk {
                     q = q.bind(&i.id);
                 }
-                for r in q.fetch_all(self.db.pool()).await? {
+                for r in q.fetch_all(self.s.db.pool()).await? {
                     into.entry(r.try_get("incident_id")?)
                         .or_default()
                         .push((r.try_get("stage_id")?, ts(r.try_get::<i64, _>("at")?)));
@@ -150,17 +151,17 @@ impl Services {
     }
 
     /// Where the incident's deadlines stand now.
-    pub(crate) async fn deadlines_of(&self, incident: &Incident) -> Result<Deadlines> {
-        self.deadlines_at(incident, self.now()).await
+    pub(crate) async fn deadlines_of(self, incident: &Incident) -> Result<Deadlines> {
+        self.deadlines_at(incident, self.s.now()).await
     }
 
-    pub(crate) async fn deadlines_at(&self, incident: &Incident, now: Micros) -> Result<Deadlines> {
+    pub(crate) async fn deadlines_at(self, incident: &Incident, now: Micros) -> Result<Deadlines> {
         let facts = self.case_facts(incident).await?;
         Ok(deadlines_from(incident, &facts, now))
     }
 
     /// Deadlines of many incidents at `now`, in the order given.
-    pub(crate) async fn deadlines_many(&self, incidents: &[Incident], now: Micros) -> Result<Vec<Deadlines>> {
+    pub(crate) async fn deadlines_many(self, incidents: &[Incident], now: Micros) -> Result<Vec<Deadlines>> {
         let facts = self.facts_of_many(incidents).await?;
         Ok(incidents
             .iter()
@@ -171,12 +172,12 @@ impl Services {
 
     // ----- assignments -----
 
-    pub async fn list_deadline_assignments(&self, actor: &Actor) -> Result<Vec<DeadlineAssignment>> {
+    pub async fn list_deadline_assignments(self, actor: &Actor) -> Result<Vec<DeadlineAssignment>> {
         policy::check(actor, Resource::DeadlineAssignment, Action::Read, None)?;
         let rows = sqlx::query(
             "SELECT id, profile_id, entity_id, sector_id, entity_kind FROM deadline_assignments ORDER BY created_at",
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.s.db.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -193,11 +194,7 @@ impl Services {
             .collect()
     }
 
-    pub async fn assign_deadline_profile(
-        &self,
-        actor: &Actor,
-        input: DeadlineAssignment,
-    ) -> Result<DeadlineAssignment> {
+    pub async fn assign_deadline_profile(self, actor: &Actor, input: DeadlineAssignment) -> Result<DeadlineAssignment> {
         policy::check(actor, Resource::DeadlineAssignment, Action::Create, None)?;
         let mut errors = Vec::new();
         if profile(&input.profile_id).is_none() {
@@ -219,14 +216,14 @@ impl Services {
             ));
         }
         if let Some(e) = &input.entity_id {
-            if self.load_entity(e).await.is_err() {
+            if self.s.registry().load_entity(e).await.is_err() {
                 errors.push(FieldError::new("entity_id", "no such entity"));
             }
         }
         if let Some(s) = &input.sector_id {
             if sqlx::query("SELECT 1 AS one FROM sectors WHERE id = $1")
                 .bind(s)
-                .fetch_optional(self.db.pool())
+                .fetch_optional(self.s.db.pool())
                 .await?
                 .is_none()
             {
@@ -235,7 +232,7 @@ impl Services {
         }
         finish(errors)?;
         let a = DeadlineAssignment { id: new_id(), ..input };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         // One assignment per target: a new one replaces the old.
         sqlx::query("DELETE FROM deadline_assignments WHERE COALESCE(entity_id, '') = $1 AND COALESCE(sector_id, '') = $2 AND COALESCE(entity_kind, '') = $3")
             .bind(a.entity_id.clone().unwrap_or_default())
@@ -250,7 +247,7 @@ impl Services {
             .bind(&a.sector_id)
             .bind(a.entity_kind.map(|k| k.as_str()))
             .bind(&actor.label)
-            .bind(self.now())
+            .bind(self.s.now())
             .execute(tx.conn())
             .await?;
         audit::append(
@@ -263,9 +260,9 @@ impl Services {
         Ok(a)
     }
 
-    pub async fn remove_deadline_assignment(&self, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn remove_deadline_assignment(self, actor: &Actor, id: &str) -> Result<()> {
         policy::check(actor, Resource::DeadlineAssignment, Action::Deactivate, None)?;
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         let n = sqlx::query("DELETE FROM deadline_assignments WHERE id = $1")
             .bind(id)
             .execute(tx.conn())
@@ -283,10 +280,10 @@ impl Services {
 
     /// Emit the reminders (approaching, missed) whose time fell since the last scan, up to `now`.
     /// The bookmark moves in the same transaction as the notices, so each fires once.
-    pub async fn scan_deadlines(&self) -> Result<usize> {
-        let now = self.now();
+    pub async fn scan_deadlines(self) -> Result<usize> {
+        let now = self.s.now();
         let since: Micros = sqlx::query("SELECT at FROM worker_marks WHERE name = 'deadlines'")
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?
             .map(|r| r.try_get("at"))
             .transpose()?
@@ -299,7 +296,7 @@ impl Services {
             "{} WHERE i.status NOT IN ('closed', 'rejected', 'merged') AND i.profile_id IS NOT NULL",
             super::cases::INCIDENT_SELECT
         ))
-        .fetch_all(self.db.pool())
+        .fetch_all(self.s.db.pool())
         .await?;
         let incidents: Vec<Incident> = rows
             .iter()
@@ -317,20 +314,26 @@ impl Services {
                 notes.push((incident.clone(), rem));
             }
         }
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         let n = notes.len();
         for (incident, rem) in notes {
             let (event, title) = reminder_text(&incident, &rem);
-            self.notify_entity(&mut tx, &incident, event, &title, now).await?;
-            self.notify_handlers(&mut tx, &incident, event, &title, now).await?;
+            self.s
+                .notifications()
+                .notify_entity(&mut tx, &incident, event, &title, now)
+                .await?;
+            self.s
+                .notifications()
+                .notify_handlers(&mut tx, &incident, event, &title, now)
+                .await?;
         }
         upsert_mark(&mut tx, "deadlines", now).await?;
         tx.commit().await?;
         Ok(n)
     }
 
-    async fn set_mark(&self, name: &str, at: Micros) -> Result<()> {
-        let mut tx = self.db.begin_write().await?;
+    async fn set_mark(self, name: &str, at: Micros) -> Result<()> {
+        let mut tx = self.s.db.begin_write().await?;
         upsert_mark(&mut tx, name, at).await?;
         tx.commit().await
     }

@@ -1,7 +1,7 @@
 //! Correlation: the same observable in reports of several entities (and in partner bundles). The
 //! national CSIRT sees every match; an entity learns only about reports whose TLP lets it know.
 
-use super::Services;
+use super::Incidents;
 use crate::error::{CoreError, Result};
 use crate::incident::{CorrelationHint, Incident, RelatedIncident, Status};
 use crate::model::Tlp;
@@ -41,8 +41,8 @@ fn visible(actor: &Actor, h: &Hit) -> bool {
     policy::sees_marking(actor, &h.entity_id, h.tlp, &[], &[])
 }
 
-impl Services {
-    async fn hits(&self, o: &Observable, exclude_incident: &str) -> Result<Vec<Hit>> {
+impl Incidents<'_> {
+    async fn hits(self, o: &Observable, exclude_incident: &str) -> Result<Vec<Hit>> {
         let key = o.key();
         let related = o.related_keys().into_iter().next().unwrap_or_else(|| key.clone());
         let base = "SELECT o.incident_id, o.entity_id, o.tlp, i.reference, i.title, i.status, e.name AS entity_name FROM observables o LEFT JOIN incidents i ON i.id = o.incident_id JOIN entities e ON e.id = o.entity_id";
@@ -53,7 +53,7 @@ impl Services {
         .bind(&related)
         .bind(exclude_incident)
         .bind(MATCH_CAP)
-        .fetch_all(self.db.pool())
+        .fetch_all(self.s.db.pool())
         .await?;
         if let Some((lo, hi)) = o.ip_range() {
             // An address inside a reported network, or a network holding reported addresses.
@@ -68,7 +68,7 @@ impl Services {
                 .bind(b)
                 .bind(exclude_incident)
                 .bind(MATCH_CAP)
-                .fetch_all(self.db.pool())
+                .fetch_all(self.s.db.pool())
                 .await?;
             rows.append(&mut more);
         }
@@ -88,11 +88,11 @@ impl Services {
     }
 
     /// For each observable of the incident, the other reports the reader may know about.
-    pub(crate) async fn correlation_hints(&self, actor: &Actor, incident: &Incident) -> Result<Vec<CorrelationHint>> {
+    pub(crate) async fn correlation_hints(self, actor: &Actor, incident: &Incident) -> Result<Vec<CorrelationHint>> {
         let national = policy::check(actor, Resource::Incident, Action::Handle, Some(&incident.entity_id)).is_ok();
         let rows = sqlx::query("SELECT kind, value FROM observables WHERE incident_id = $1 ORDER BY kind, value")
             .bind(&incident.id)
-            .fetch_all(self.db.pool())
+            .fetch_all(self.s.db.pool())
             .await?;
         let mut hints = Vec::new();
         for r in rows {
@@ -123,7 +123,7 @@ impl Services {
     }
 
     /// Search every report for one observable (any spelling of it).
-    pub async fn lookup_observable(&self, actor: &Actor, raw: &str) -> Result<ObservableLookup> {
+    pub async fn lookup_observable(self, actor: &Actor, raw: &str) -> Result<ObservableLookup> {
         policy::list_scope(actor, Resource::Incident)?;
         let o = detect(raw).map_err(|e| CoreError::invalid("value", e.to_string()))?;
         let national = policy::check(actor, Resource::Campaign, Action::Read, None).is_ok();

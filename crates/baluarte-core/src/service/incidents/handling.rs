@@ -1,15 +1,15 @@
-//! The national CSIRT's work on an incident: triage, classification, assignment, status, tasks, the
-//! journal, requests to the reporting entity, merge, close, and campaigns. Every act is one transaction
-//! with its journal line and its audit entry.
+//! The national CSIRT's acts on an incident's state: status, triage (classification, severity, TLP),
+//! assignment, close, reject, merge, and putting it in a campaign. Every act is one transaction with
+//! its journal line and its audit entry; notes, tasks and requests are in [`super::journal`].
 
-use super::registry::{finish, new_id, text};
-use super::Services;
+use super::Incidents;
 use crate::audit::{self, Change};
 use crate::db::WriteTx;
 use crate::error::{CoreError, FieldError, Result};
-use crate::incident::{rsit_valid, Campaign, Incident, Severity, Status};
+use crate::incident::{rsit_valid, Incident, Severity, Status};
 use crate::model::{Role, Tlp};
-use crate::policy::{self, Action, Actor, Resource};
+use crate::policy::{Action, Actor};
+use crate::service::kit::validation::{finish, text_block};
 use serde::Deserialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -38,16 +38,7 @@ pub struct CloseInput {
     pub lessons_learned: String,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CampaignInput {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    pub tlp: Tlp,
-}
-
-/// What one act changes, for [`Services::apply`].
+/// What one act changes, for [`Incidents::apply`].
 struct Act<'a> {
     action: &'a str,
     sets: Vec<(&'a str, Val)>,
@@ -94,21 +85,20 @@ impl Act<'_> {
             .collect()
     }
 }
-
-impl Services {
+impl Incidents<'_> {
     /// Begin an act on an incident: the write transaction, and the incident as it stands inside it
     /// (locked until commit). Two concurrent acts both pass a check made on a row read before the
     /// transaction; made on this row, the second sees what the first did.
-    async fn begin_act(&self, id: &str) -> Result<(WriteTx, Incident)> {
-        let mut tx = self.db.begin_write().await?;
+    pub(super) async fn begin_act(self, id: &str) -> Result<(WriteTx, Incident)> {
+        let mut tx = self.s.db.begin_write().await?;
         let incident = self.lock_incident(&mut tx, id).await?;
         Ok((tx, incident))
     }
 
     /// Apply one act to `incident`, the row [`Self::begin_act`] read in `tx`, and commit. The update is
     /// guarded on the status read, so it can never land on a state the act was not checked against.
-    async fn apply(&self, mut tx: WriteTx, actor: &Actor, incident: &Incident, act: Act<'_>) -> Result<Incident> {
-        let now = self.now();
+    async fn apply(self, mut tx: WriteTx, actor: &Actor, incident: &Incident, act: Act<'_>) -> Result<Incident> {
+        let now = self.s.now();
         let mut sql = String::from("UPDATE incidents SET updated_at = $1");
         for (i, (col, _)) in act.sets.iter().enumerate() {
             sql.push_str(&format!(", {col} = ${}", i + 2));
@@ -157,7 +147,9 @@ impl Services {
         }
         if let Some(uid) = &act.notify_user {
             let title = format!("{} · {}", incident.reference, incident.title);
-            self.notify_user(&mut tx, uid, "incident.assigned", &incident.id, &title, now)
+            self.s
+                .notifications()
+                .notify_user(&mut tx, uid, "incident.assigned", &incident.id, &title, now)
                 .await?;
         }
         let after = act.after();
@@ -181,14 +173,16 @@ impl Services {
         )
         .await?;
         if let Some(event) = act.notify_entity {
-            self.notify_entity(
-                &mut tx,
-                incident,
-                event,
-                &format!("{} · {}", incident.reference, act.journal),
-                now,
-            )
-            .await?;
+            self.s
+                .notifications()
+                .notify_entity(
+                    &mut tx,
+                    incident,
+                    event,
+                    &format!("{} · {}", incident.reference, act.journal),
+                    now,
+                )
+                .await?;
         }
         // Read back in the transaction: the state this act made, not one a later act made.
         let result = self.lock_incident(&mut tx, &incident.id).await?;
@@ -198,11 +192,11 @@ impl Services {
 
     /// Check the actor may handle the incident (its entity never changes, so this read may precede
     /// the transaction; its state may change, so checks on state use [`Self::begin_act`]'s row).
-    async fn handled(&self, actor: &Actor, id: &str) -> Result<Incident> {
+    pub(super) async fn handled(self, actor: &Actor, id: &str) -> Result<Incident> {
         self.incident_for(actor, id, Action::Handle).await
     }
 
-    fn require_open(incident: &Incident) -> Result<()> {
+    pub(super) fn require_open(incident: &Incident) -> Result<()> {
         if incident.status.is_open() {
             Ok(())
         } else {
@@ -214,7 +208,7 @@ impl Services {
     }
 
     /// Move an open incident to another working status. Leaving `new` acknowledges it.
-    pub async fn set_status(&self, actor: &Actor, id: &str, status: Status) -> Result<Incident> {
+    pub async fn set_status(self, actor: &Actor, id: &str, status: Status) -> Result<Incident> {
         self.handled(actor, id).await?;
         if !Status::WORKING.contains(&status) {
             return Err(CoreError::invalid(
@@ -229,7 +223,7 @@ impl Services {
         let reopening = !incident.status.is_open();
         let mut sets = vec![("status", Val::Text(Some(status.as_str().into())))];
         if incident.acknowledged_at.is_none() && status != Status::New {
-            sets.push(("acknowledged_at", Val::Int(Some(self.now()))));
+            sets.push(("acknowledged_at", Val::Int(Some(self.s.now()))));
         }
         if reopening {
             sets.push(("closed_at", Val::Int(None)));
@@ -241,7 +235,7 @@ impl Services {
     }
 
     /// Reclassify: RSIT class and type, severity, TLP.
-    pub async fn triage(&self, actor: &Actor, id: &str, input: TriageInput) -> Result<Incident> {
+    pub async fn triage(self, actor: &Actor, id: &str, input: TriageInput) -> Result<Incident> {
         self.handled(actor, id).await?;
         if !rsit_valid(&input.rsit_class, &input.rsit_type) {
             return Err(CoreError::invalid(
@@ -264,7 +258,7 @@ impl Services {
             sets.push(("status", Val::Text(Some(Status::Triage.as_str().into()))));
         }
         if incident.acknowledged_at.is_none() {
-            sets.push(("acknowledged_at", Val::Int(Some(self.now()))));
+            sets.push(("acknowledged_at", Val::Int(Some(self.s.now()))));
         }
         let journal = format!(
             "{}/{} · {} · TLP:{}",
@@ -278,7 +272,7 @@ impl Services {
     }
 
     /// Assign to a member of the national CSIRT, or unassign with `None`.
-    pub async fn assign(&self, actor: &Actor, id: &str, assignee_id: Option<&str>) -> Result<Incident> {
+    pub async fn assign(self, actor: &Actor, id: &str, assignee_id: Option<&str>) -> Result<Incident> {
         self.handled(actor, id).await?;
         let label = match assignee_id {
             Some(uid) => self.assignee_name(uid).await?,
@@ -297,10 +291,10 @@ impl Services {
 
     /// The name of a user who may be assigned incidents: an active CSIRT analyst or coordinator of the
     /// national authority.
-    async fn assignee_name(&self, uid: &str) -> Result<String> {
+    async fn assignee_name(self, uid: &str) -> Result<String> {
         let row = sqlx::query("SELECT u.name, u.role, u.active, e.national_authority FROM users u JOIN entities e ON e.id = u.entity_id WHERE u.id = $1")
             .bind(uid)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?
             .ok_or_else(|| CoreError::invalid("assignee_id", "no such user"))?;
         let role = Role::parse(&row.try_get::<String, _>("role")?);
@@ -317,191 +311,15 @@ impl Services {
         Ok(row.try_get::<String, _>("name")?)
     }
 
-    /// A note in the journal; `shared` makes it visible to the reporting entity.
-    pub async fn add_note(&self, actor: &Actor, id: &str, body: &str, shared: bool) -> Result<()> {
-        let incident = self.handled(actor, id).await?;
-        let mut errors = Vec::new();
-        let body = super::incidents::text_block(&mut errors, "body", body, 1, 20_000);
-        finish(errors)?;
-        let now = self.now();
-        let mut tx = self.db.begin_write().await?;
-        let jid = self.journal(&mut tx, id, actor, "note", &body, shared, now).await?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change::created(
-                "journal",
-                &jid,
-                &incident.entity_id,
-                &serde_json::json!({"body": body, "shared": shared}),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn add_task(&self, actor: &Actor, id: &str, title: &str, assignee_id: Option<&str>) -> Result<String> {
+    pub async fn close_incident(self, actor: &Actor, id: &str, input: CloseInput) -> Result<Incident> {
         self.handled(actor, id).await?;
         let mut errors = Vec::new();
-        let title = text(&mut errors, "title", title, 2, 300);
-        finish(errors)?;
-        let (mut tx, incident) = self.begin_act(id).await?;
-        Self::require_open(&incident)?;
-        let now = self.now();
-        let task_id = new_id();
-        sqlx::query("INSERT INTO incident_tasks (id, incident_id, title, assignee_id, done, created_by, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)")
-            .bind(&task_id)
-            .bind(id)
-            .bind(&title)
-            .bind(assignee_id)
-            .bind(&actor.label)
-            .bind(now)
-            .execute(tx.conn())
-            .await?;
-        self.journal(&mut tx, id, actor, "task", &title, false, now).await?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change::created(
-                "task",
-                &task_id,
-                &incident.entity_id,
-                &serde_json::json!({"title": title}),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(task_id)
-    }
-
-    pub async fn set_task_done(&self, actor: &Actor, id: &str, task_id: &str, done: bool) -> Result<()> {
-        let incident = self.handled(actor, id).await?;
-        let mut tx = self.db.begin_write().await?;
-        let n = sqlx::query("UPDATE incident_tasks SET done = $1, done_at = $2 WHERE id = $3 AND incident_id = $4")
-            .bind(i64::from(done))
-            .bind(done.then(|| self.now()))
-            .bind(task_id)
-            .bind(id)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(CoreError::NotFound);
-        }
-        audit::append(
-            &mut tx,
-            actor,
-            Change::changed(
-                "task",
-                "task",
-                task_id,
-                &incident.entity_id,
-                &serde_json::json!({"done": !done}),
-                &serde_json::json!({"done": done}),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Ask the reporting entity a question; it sees it on the incident and is notified.
-    pub async fn request_info(&self, actor: &Actor, id: &str, question: &str) -> Result<String> {
-        self.handled(actor, id).await?;
-        let mut errors = Vec::new();
-        let question = super::incidents::text_block(&mut errors, "question", question, 3, 5000);
-        finish(errors)?;
-        let (mut tx, incident) = self.begin_act(id).await?;
-        Self::require_open(&incident)?;
-        let now = self.now();
-        let rid = new_id();
-        sqlx::query(
-            "INSERT INTO info_requests (id, incident_id, question, asked_by, asked_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&rid)
-        .bind(id)
-        .bind(&question)
-        .bind(&actor.label)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
-        self.journal(&mut tx, id, actor, "request", &question, true, now)
-            .await?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change::created(
-                "info_request",
-                &rid,
-                &incident.entity_id,
-                &serde_json::json!({"question": question}),
-            ),
-        )
-        .await?;
-        self.notify_entity(
-            &mut tx,
-            &incident,
-            "incident.request",
-            &format!("{} · {question}", incident.reference),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(rid)
-    }
-
-    /// Ask for a stage whose deadline runs from the CSIRT's request (e.g. the APF final report).
-    pub async fn request_stage(&self, actor: &Actor, id: &str, stage_id: &str) -> Result<()> {
-        let incident = self.handled(actor, id).await?;
-        if !self.stage_ids(&incident).await?.iter().any(|s| s == stage_id) {
-            return Err(CoreError::invalid(
-                "stage_id",
-                "not a stage of the incident's deadline profile",
-            ));
-        }
-        let now = self.now();
-        let mut tx = self.db.begin_write().await?;
-        let inserted = sqlx::query("INSERT INTO incident_stage_requests (incident_id, stage_id, requested_by, requested_at) VALUES ($1, $2, $3, $4) ON CONFLICT (incident_id, stage_id) DO NOTHING")
-            .bind(id)
-            .bind(stage_id)
-            .bind(&actor.label)
-            .bind(now)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-        if inserted == 0 {
-            return Err(CoreError::Conflict(format!("stage `{stage_id}` was already requested")));
-        }
-        self.journal(&mut tx, id, actor, "stage_request", stage_id, true, now)
-            .await?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change::act("request_stage", "incident", id, &incident.entity_id),
-        )
-        .await?;
-        self.notify_entity(
-            &mut tx,
-            &incident,
-            "incident.stage_requested",
-            &format!("{} · {stage_id}", incident.reference),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn close_incident(&self, actor: &Actor, id: &str, input: CloseInput) -> Result<Incident> {
-        self.handled(actor, id).await?;
-        let mut errors = Vec::new();
-        let resolution = super::incidents::text_block(&mut errors, "resolution", &input.resolution, 3, 20_000);
-        let lessons = super::incidents::text_block(&mut errors, "lessons_learned", &input.lessons_learned, 0, 20_000);
+        let resolution = text_block(&mut errors, "resolution", &input.resolution, 3, 20_000);
+        let lessons = text_block(&mut errors, "lessons_learned", &input.lessons_learned, 0, 20_000);
         finish(errors)?;
         let (tx, incident) = self.begin_act(id).await?;
         Self::require_open(&incident)?;
-        let now = self.now();
+        let now = self.s.now();
         let sets = vec![
             ("status", Val::Text(Some(Status::Closed.as_str().into()))),
             ("resolution", Val::Text(Some(resolution.clone()))),
@@ -519,17 +337,17 @@ impl Services {
         self.apply(tx, actor, &incident, act).await
     }
 
-    pub async fn reject_incident(&self, actor: &Actor, id: &str, reason: &str) -> Result<Incident> {
+    pub async fn reject_incident(self, actor: &Actor, id: &str, reason: &str) -> Result<Incident> {
         self.handled(actor, id).await?;
         let mut errors = Vec::new();
-        let reason = super::incidents::text_block(&mut errors, "reason", reason, 3, 5000);
+        let reason = text_block(&mut errors, "reason", reason, 3, 5000);
         finish(errors)?;
         let (tx, incident) = self.begin_act(id).await?;
         Self::require_open(&incident)?;
         let sets = vec![
             ("status", Val::Text(Some(Status::Rejected.as_str().into()))),
             ("resolution", Val::Text(Some(reason.clone()))),
-            ("closed_at", Val::Int(Some(self.now()))),
+            ("closed_at", Val::Int(Some(self.s.now()))),
         ];
         let act = Act {
             notify_entity: Some("incident.closed"),
@@ -539,7 +357,7 @@ impl Services {
     }
 
     /// Mark `id` a duplicate of `into_id`: it closes as merged and the survivor lists it.
-    pub async fn merge_incident(&self, actor: &Actor, id: &str, into_id: &str) -> Result<Incident> {
+    pub async fn merge_incident(self, actor: &Actor, id: &str, into_id: &str) -> Result<Incident> {
         self.handled(actor, id).await?;
         self.handled(actor, into_id)
             .await
@@ -547,7 +365,7 @@ impl Services {
         if id == into_id {
             return Err(Self::bad_survivor());
         }
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         // Both rows are locked, in the order of their ids: two merges of one pair in opposite
         // directions then queue instead of deadlocking, and the second sees the first's result.
         let (first, second) = (id.min(into_id), id.max(into_id));
@@ -563,7 +381,7 @@ impl Services {
         let sets = vec![
             ("status", Val::Text(Some(Status::Merged.as_str().into()))),
             ("merged_into", Val::Text(Some(survivor.id.clone()))),
-            ("closed_at", Val::Int(Some(self.now()))),
+            ("closed_at", Val::Int(Some(self.s.now()))),
         ];
         let act = Act {
             other_journal: Some((
@@ -579,58 +397,8 @@ impl Services {
         CoreError::invalid("into", "must be another incident that is not itself merged")
     }
 
-    // ----- campaigns -----
-
-    pub async fn create_campaign(&self, actor: &Actor, input: CampaignInput) -> Result<Campaign> {
-        policy::check(actor, Resource::Campaign, Action::Create, None)?;
-        let mut errors = Vec::new();
-        let name = text(&mut errors, "name", &input.name, 3, 200);
-        let description = super::incidents::text_block(&mut errors, "description", &input.description, 0, 20_000);
-        finish(errors)?;
-        let now = self.now();
-        let c = Campaign {
-            id: new_id(),
-            name,
-            description,
-            tlp: input.tlp,
-            incident_count: 0,
-            created_at: now,
-        };
-        let mut tx = self.db.begin_write().await?;
-        sqlx::query("INSERT INTO campaigns (id, name, description, tlp, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
-            .bind(&c.id)
-            .bind(&c.name)
-            .bind(&c.description)
-            .bind(c.tlp.as_str())
-            .bind(&actor.label)
-            .bind(now)
-            .execute(tx.conn())
-            .await?;
-        audit::append(&mut tx, actor, Change::created("campaign", &c.id, "", &c)).await?;
-        tx.commit().await?;
-        Ok(c)
-    }
-
-    pub async fn list_campaigns(&self, actor: &Actor) -> Result<Vec<Campaign>> {
-        policy::check(actor, Resource::Campaign, Action::Read, None)?;
-        let rows = sqlx::query("SELECT c.id, c.name, c.description, c.tlp, c.created_at, (SELECT COUNT(*) FROM incidents i WHERE i.campaign_id = c.id) AS n FROM campaigns c ORDER BY c.created_at DESC")
-            .fetch_all(self.db.pool())
-            .await?;
-        rows.iter().map(campaign_from_row).collect()
-    }
-
-    pub async fn get_campaign(&self, actor: &Actor, id: &str) -> Result<Campaign> {
-        policy::check(actor, Resource::Campaign, Action::Read, None)?;
-        let row = sqlx::query("SELECT c.id, c.name, c.description, c.tlp, c.created_at, (SELECT COUNT(*) FROM incidents i WHERE i.campaign_id = c.id) AS n FROM campaigns c WHERE c.id = $1")
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await?
-            .ok_or(CoreError::NotFound)?;
-        campaign_from_row(&row)
-    }
-
     /// Put an incident in a campaign, or take it out with `None`.
-    pub async fn set_campaign(&self, actor: &Actor, id: &str, campaign_id: Option<&str>) -> Result<Incident> {
+    pub async fn set_campaign(self, actor: &Actor, id: &str, campaign_id: Option<&str>) -> Result<Incident> {
         self.handled(actor, id).await?;
         let label = match campaign_id {
             Some(c) => {
@@ -649,15 +417,4 @@ impl Services {
         };
         self.apply(tx, actor, &incident, act).await
     }
-}
-
-fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign> {
-    Ok(Campaign {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        tlp: Tlp::parse(&r.try_get::<String, _>("tlp")?).unwrap_or(Tlp::AmberStrict),
-        incident_count: r.try_get("n")?,
-        created_at: r.try_get("created_at")?,
-    })
 }

@@ -3,14 +3,14 @@
 //! decides what may leave and who may read it.
 
 use super::cases::{incident_from_row, INCIDENT_SELECT};
-use super::registry::new_id;
 use super::taxii::{ObjectPage, TaxiiCursor, TaxiiFilter, View};
-use super::Services;
+use super::Incidents;
 use crate::audit::{self, Change};
 use crate::error::{CoreError, Result};
 use crate::incident::Incident;
 use crate::model::Tlp;
 use crate::policy::{self, Action, Actor, Resource};
+use crate::service::kit::new_id;
 use crate::time;
 use baluarte_stix as stix;
 use serde::Serialize;
@@ -88,10 +88,10 @@ fn may_read(actor: &Actor, tlp: Tlp) -> bool {
     }
 }
 
-impl Services {
-    pub(crate) async fn producer(&self) -> Result<stix::Org> {
+impl Incidents<'_> {
+    pub(crate) async fn producer(self) -> Result<stix::Org> {
         let row = sqlx::query("SELECT id, name FROM entities WHERE national_authority = 1 ORDER BY created_at LIMIT 1")
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?;
         Ok(match row {
             Some(r) => stix::Org {
@@ -107,11 +107,11 @@ impl Services {
         })
     }
 
-    pub(crate) async fn incident_export(&self, i: &Incident) -> Result<stix::IncidentExport> {
+    pub(crate) async fn incident_export(self, i: &Incident) -> Result<stix::IncidentExport> {
         let obs =
             sqlx::query("SELECT kind, value, created_at FROM observables WHERE incident_id = $1 ORDER BY kind, value")
                 .bind(&i.id)
-                .fetch_all(self.db.pool())
+                .fetch_all(self.s.db.pool())
                 .await?;
         let observables = obs
             .iter()
@@ -125,7 +125,7 @@ impl Services {
             .collect::<Result<Vec<_>>>()?;
         let sector: Option<String> = sqlx::query("SELECT sector_id FROM entities WHERE id = $1")
             .bind(&i.entity_id)
-            .fetch_one(self.db.pool())
+            .fetch_one(self.s.db.pool())
             .await?
             .try_get("sector_id")?;
         Ok(stix::IncidentExport {
@@ -159,27 +159,27 @@ impl Services {
     }
 
     /// An incident as a STIX 2.1 bundle. TLP:RED never leaves the platform.
-    pub async fn export_incident_stix(&self, actor: &Actor, id: &str) -> Result<Value> {
+    pub async fn export_incident_stix(self, actor: &Actor, id: &str) -> Result<Value> {
         let i = self.incident_for(actor, id, Action::Export).await?;
         if i.tlp == Tlp::Red {
             return Err(CoreError::forbidden("TLP:RED incidents are not exported"));
         }
         let producer = self.producer().await?;
         let export = self.incident_export(&i).await?;
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         audit::append(&mut tx, actor, Change::act("export_stix", "incident", id, &i.entity_id)).await?;
         tx.commit().await?;
         Ok(stix::export_incident(&producer, &export))
     }
 
-    pub async fn export_campaign_stix(&self, actor: &Actor, id: &str) -> Result<Value> {
+    pub async fn export_campaign_stix(self, actor: &Actor, id: &str) -> Result<Value> {
         policy::check(actor, Resource::Campaign, Action::Export, None)?;
         let c = self.get_campaign(actor, id).await?;
         let rows = sqlx::query(&format!(
             "{INCIDENT_SELECT} WHERE i.campaign_id = $1 AND i.tlp <> 'RED' ORDER BY i.created_at"
         ))
         .bind(id)
-        .fetch_all(self.db.pool())
+        .fetch_all(self.s.db.pool())
         .await?;
         let mut incidents = Vec::new();
         for r in &rows {
@@ -195,7 +195,7 @@ impl Services {
             tlp: stix_tlp(c.tlp),
             incidents,
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         audit::append(&mut tx, actor, Change::act("export_stix", "campaign", id, "")).await?;
         tx.commit().await?;
         Ok(stix::export_campaign(&producer, &export))
@@ -203,7 +203,7 @@ impl Services {
 
     // ----- TAXII -----
 
-    pub fn taxii_collections(&self, actor: &Actor) -> Vec<Collection> {
+    pub fn taxii_collections(self, actor: &Actor) -> Vec<Collection> {
         COLLECTIONS
             .iter()
             .map(|(id, tlp, title)| Collection {
@@ -218,7 +218,7 @@ impl Services {
             .collect()
     }
 
-    pub fn taxii_collection(&self, actor: &Actor, id: &str) -> Result<Collection> {
+    pub fn taxii_collection(self, actor: &Actor, id: &str) -> Result<Collection> {
         self.taxii_collections(actor)
             .into_iter()
             .find(|c| c.id == id)
@@ -231,7 +231,7 @@ impl Services {
     /// the STIX objects of its export, shared objects once; `limit` counts objects. See
     /// [`super::taxii`] for the paging.
     pub async fn taxii_objects(
-        &self,
+        self,
         actor: &Actor,
         collection_id: &str,
         filter: &TaxiiFilter,
@@ -257,7 +257,7 @@ impl Services {
     /// with the bundle's provenance. Malformed bundles are refused whole; odd objects are skipped with
     /// their reason.
     pub async fn import_stix(
-        &self,
+        self,
         actor: &Actor,
         bytes: &[u8],
         source: &str,
@@ -285,7 +285,7 @@ impl Services {
                 None => skipped.push(format!("observable {kind} `{value}`: not a supported or valid value")),
             }
         }
-        let now = self.now();
+        let now = self.s.now();
         let id = new_id();
         let summary = ImportSummary {
             id: id.clone(),
@@ -296,7 +296,7 @@ impl Services {
             observables: observables.len(),
             skipped,
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("INSERT INTO stix_imports (id, bundle_id, source, imported_by, imported_at, entity_id, tlp, objects, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(&id)
             .bind(&imported.bundle_id)
@@ -310,7 +310,7 @@ impl Services {
             .execute(tx.conn())
             .await?;
         for (o, tlp) in &observables {
-            super::incidents::insert_observables(
+            super::intake::insert_observables(
                 &mut tx,
                 None,
                 Some(&id),

@@ -2,7 +2,7 @@
 //! times to acknowledge and to resolve, over the incidents the reader may list.
 
 use super::cases::{incident_from_row, IncidentFilter, INCIDENT_SELECT};
-use super::Services;
+use super::Incidents;
 use crate::error::{CoreError, Result};
 use crate::policy::Actor;
 use crate::policy::{self, ListScope, Resource};
@@ -53,10 +53,10 @@ fn counts(map: BTreeMap<String, (String, String, i64)>) -> Vec<Count> {
     v
 }
 
-impl Services {
+impl Incidents<'_> {
     /// The national picture, for the national roles that list every entity's incidents; others are
-    /// refused (the API's [`Services::incident_board`] gives an entity its own figures).
-    pub async fn national_incident_board(&self, actor: &Actor) -> Result<Board> {
+    /// refused (the API's [`Incidents::incident_board`] gives an entity its own figures).
+    pub async fn national_incident_board(self, actor: &Actor) -> Result<Board> {
         if policy::list_scope(actor, Resource::Incident)? != ListScope::All {
             return Err(CoreError::forbidden("the national incident board"));
         }
@@ -65,7 +65,7 @@ impl Services {
 
     /// The board over the incidents the actor may list: every entity's for national roles, its own for
     /// an entity.
-    pub async fn incident_board(&self, actor: &Actor) -> Result<Board> {
+    pub async fn incident_board(self, actor: &Actor) -> Result<Board> {
         let filter = IncidentFilter {
             status: Some("all".into()),
             ..Default::default()
@@ -76,11 +76,11 @@ impl Services {
                 "{INCIDENT_SELECT}{} ORDER BY i.created_at",
                 f.where_sql()
             )))
-            .fetch_all(self.db.pool())
+            .fetch_all(self.s.db.pool())
             .await?;
         let sectors: BTreeMap<String, (String, String, Option<String>)> =
             sqlx::query("SELECT id, name_es, name_en, parent_id FROM sectors")
-                .fetch_all(self.db.pool())
+                .fetch_all(self.s.db.pool())
                 .await?
                 .iter()
                 .map(|r| {
@@ -91,12 +91,12 @@ impl Services {
                 })
                 .collect::<Result<_>>()?;
         let entity_sector: BTreeMap<String, Option<String>> = sqlx::query("SELECT id, sector_id FROM entities")
-            .fetch_all(self.db.pool())
+            .fetch_all(self.s.db.pool())
             .await?
             .iter()
             .map(|r| Ok((r.try_get::<String, _>("id")?, r.try_get("sector_id")?)))
             .collect::<Result<_>>()?;
-        let now = self.now();
+        let now = self.s.now();
         let month_floor = now - 365 * time::DAY;
         let mut by_sev = BTreeMap::new();
         let mut by_sector = BTreeMap::new();

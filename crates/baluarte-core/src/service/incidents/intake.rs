@@ -2,8 +2,7 @@
 //! its first stage submission and a signed receipt, all in one transaction with the audit entry.
 //! A repeated API call with the same `Idempotency-Key` returns the first result.
 
-use super::registry::{finish, new_id, optional_text, text};
-use super::Services;
+use super::Incidents;
 use crate::audit::{self, Change};
 use crate::db::{flag, WriteTx};
 use crate::error::{CoreError, FieldError, Result};
@@ -11,6 +10,8 @@ use crate::incident::{rsit_valid, Incident, Pap, Severity, Status};
 use crate::model::{Entity, Tlp};
 use crate::policy::{self, Action, Actor, Resource};
 use crate::receipt::{canonical_json, Receipt};
+use crate::service::kit::new_id;
+use crate::service::kit::validation::{finish, optional_text, text, text_block};
 use crate::time::{self, Micros};
 use baluarte_observables::{detect, normalise, Kind, Observable};
 use serde::{Deserialize, Serialize};
@@ -178,12 +179,12 @@ fn count(errors: &mut Vec<FieldError>, field: &str, v: Option<i64>) {
     }
 }
 
-impl Services {
+impl Incidents<'_> {
     /// Validate a report and decide which entity it is for.
-    async fn validate_report(&self, actor: &Actor, input: &ReportInput, now: Micros) -> Result<ValidReport> {
+    async fn validate_report(self, actor: &Actor, input: &ReportInput, now: Micros) -> Result<ValidReport> {
         let entity_id = input.entity_id.clone().unwrap_or_else(|| actor.entity_id.clone());
         policy::check(actor, Resource::Incident, Action::Create, Some(&entity_id))?;
-        let entity = self.load_entity(&entity_id).await?;
+        let entity = self.s.registry().load_entity(&entity_id).await?;
         let mut errors = Vec::new();
         if !entity.active {
             errors.push(FieldError::new("entity_id", "the entity is deactivated"));
@@ -245,19 +246,19 @@ impl Services {
     /// File a report. With an idempotency key, a repeat of the same request by the same caller returns
     /// the first incident and receipt; the same key with a different report is a conflict.
     pub async fn file_report(
-        &self,
+        self,
         actor: &Actor,
         input: ReportInput,
         channel: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Filed> {
-        self.file_report_at(actor, input, channel, idempotency_key, self.now())
+        self.file_report_at(actor, input, channel, idempotency_key, self.s.now())
             .await
     }
 
-    /// [`Services::file_report`] as if received at `now` (the demo writes a year of history).
+    /// [`Incidents::file_report`] as if received at `now` (the demo writes a year of history).
     pub(crate) async fn file_report_at(
-        &self,
+        self,
         actor: &Actor,
         input: ReportInput,
         channel: &str,
@@ -277,7 +278,7 @@ impl Services {
         let profile = self.profile_for(&v.entity).await?;
         let request_digest =
             crate::crypto::sha256_hex(canonical_json(&serde_json::to_value(&input).unwrap_or_default()).as_bytes());
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         let incident_id = new_id();
         if let Some(key) = idempotency_key {
             let claimed = sqlx::query(
@@ -307,14 +308,14 @@ impl Services {
     }
 
     /// The first result of an idempotent request.
-    async fn replay(&self, actor: &Actor, key: &str, request_digest: &str) -> Result<Filed> {
+    async fn replay(self, actor: &Actor, key: &str, request_digest: &str) -> Result<Filed> {
         use sqlx::Row;
         let row = sqlx::query(
             "SELECT request_digest, incident_id FROM idempotency_keys WHERE principal_id = $1 AND idem_key = $2",
         )
         .bind(actor.id())
         .bind(key)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.s.db.pool())
         .await?
         // The first request holding the key failed and rolled back after this one saw it taken: the
         // caller retries and the key is free again.
@@ -331,7 +332,7 @@ impl Services {
         let submission_id: String =
             sqlx::query("SELECT id FROM incident_submissions WHERE incident_id = $1 ORDER BY submitted_at, id LIMIT 1")
                 .bind(&incident_id)
-                .fetch_one(self.db.pool())
+                .fetch_one(self.s.db.pool())
                 .await?
                 .try_get("id")?;
         let mut filed = self.load_filed(actor, &incident_id, &submission_id).await?;
@@ -339,7 +340,7 @@ impl Services {
         Ok(filed)
     }
 
-    async fn load_filed(&self, actor: &Actor, incident_id: &str, submission_id: &str) -> Result<Filed> {
+    async fn load_filed(self, actor: &Actor, incident_id: &str, submission_id: &str) -> Result<Filed> {
         let incident = self.get_incident(actor, incident_id).await?;
         let receipt = self.receipt(actor, incident_id, submission_id).await?;
         Ok(Filed {
@@ -353,7 +354,7 @@ impl Services {
     /// incident and submission ids.
     #[allow(clippy::too_many_arguments)]
     async fn store_report(
-        &self,
+        self,
         tx: &mut WriteTx,
         actor: &Actor,
         incident_id: &str,
@@ -442,21 +443,23 @@ impl Services {
             Change::created("incident", incident_id, &v.entity.id, &report),
         )
         .await?;
-        self.notify_csirt(
-            tx,
-            "incident.reported",
-            incident_id,
-            &format!("{reference} · {}", v.title),
-            now,
-        )
-        .await?;
+        self.s
+            .notifications()
+            .notify_csirt(
+                tx,
+                "incident.reported",
+                incident_id,
+                &format!("{reference} · {}", v.title),
+                now,
+            )
+            .await?;
         Ok((incident_id.to_string(), submission_id))
     }
 
     /// Store one stage's exact bytes with its signed receipt.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn store_submission(
-        &self,
+        self,
         tx: &mut WriteTx,
         actor: &Actor,
         incident_id: &str,
@@ -468,7 +471,7 @@ impl Services {
         let id = new_id();
         let bytes = format!("{}\n", serde_json::to_string_pretty(body).unwrap_or_default());
         let receipt = Receipt::issue(
-            &self.key,
+            &self.s.key,
             incident_id,
             reference,
             &id,
@@ -539,18 +542,4 @@ pub(crate) async fn insert_observables(
         .await?;
     }
     Ok(())
-}
-
-/// Multi-line text: like `text`, but line breaks and tabs are allowed.
-pub(crate) fn text_block(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) -> String {
-    let v = value.trim().replace("\r\n", "\n");
-    let n = v.chars().count();
-    if n < min {
-        errors.push(FieldError::new(field, "is required"));
-    } else if n > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
-    } else if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        errors.push(FieldError::new(field, "must not contain control characters"));
-    }
-    v
 }

@@ -1,14 +1,17 @@
 //! API tokens: shown once, stored as SHA-256, scoped to one entity and a set of purposes, expiring and
 //! revocable.
 
-use super::registry::{finish, new_id, text};
-use super::sql::Filter;
-use super::Services;
 use crate::audit::{self, Change};
 use crate::crypto;
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{ApiToken, Page, PageRequest, Purpose};
-use crate::policy::{self, Action, Actor, ListScope, Principal, Resource};
+use crate::policy::{self, Action, Actor, Principal, Resource};
+use crate::service::kit::new_id;
+use crate::service::kit::paging::page_of;
+use crate::service::kit::sql::Filter;
+use crate::service::kit::tenancy;
+use crate::service::kit::validation::{finish, text};
+use crate::service::Services;
 use crate::time::DAY;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -60,49 +63,51 @@ fn token_from_row(r: &AnyRow) -> Result<ApiToken, sqlx::Error> {
     })
 }
 
-impl Services {
+/// API tokens: `services.tokens()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tokens<'a> {
+    pub(in crate::service) s: &'a Services,
+}
+
+impl Tokens<'_> {
     pub async fn list_tokens(
-        &self,
+        self,
         actor: &Actor,
         entity_id: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<ApiToken>> {
         let mut f = Filter::default();
-        match policy::list_scope(actor, Resource::ApiToken)? {
-            ListScope::Entity(own) => {
-                if entity_id.is_some_and(|e| e != own) {
-                    return Err(CoreError::NotFound);
-                }
-                f.eq("entity_id", own);
-            }
-            ListScope::All => {
-                if let Some(e) = entity_id {
-                    f.eq("entity_id", e);
-                }
-            }
-        }
-        self.page_of("api_tokens", TOKEN_COLUMNS, &f, "created_at DESC", page, token_from_row)
-            .await
+        tenancy::scope(&mut f, actor, Resource::ApiToken, "entity_id", entity_id)?;
+        page_of(
+            &self.s.db,
+            "api_tokens",
+            TOKEN_COLUMNS,
+            &f,
+            "created_at DESC",
+            page,
+            token_from_row,
+        )
+        .await
     }
 
-    async fn load_token(&self, id: &str) -> Result<ApiToken> {
+    async fn load_token(self, id: &str) -> Result<ApiToken> {
         let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?
             .ok_or(CoreError::NotFound)?;
         Ok(token_from_row(&row)?)
     }
 
-    pub async fn get_token(&self, actor: &Actor, id: &str) -> Result<ApiToken> {
+    pub async fn get_token(self, actor: &Actor, id: &str) -> Result<ApiToken> {
         let t = self.load_token(id).await?;
         policy::check(actor, Resource::ApiToken, Action::Read, Some(&t.entity_id))?;
         Ok(t)
     }
 
-    pub async fn create_token(&self, actor: &Actor, input: TokenInput) -> Result<NewToken> {
+    pub async fn create_token(self, actor: &Actor, input: TokenInput) -> Result<NewToken> {
         policy::check(actor, Resource::ApiToken, Action::Create, Some(&input.entity_id))?;
-        self.load_entity(&input.entity_id).await?;
+        self.s.registry().load_entity(&input.entity_id).await?;
         let mut errors = Vec::new();
         let name = text(&mut errors, "name", &input.name, 2, 100);
         let mut purposes = input.purposes.clone();
@@ -117,7 +122,7 @@ impl Services {
         }
         finish(errors)?;
         let secret = crypto::random_secret("blt_");
-        let now = self.now();
+        let now = self.s.now();
         let token = ApiToken {
             id: new_id(),
             entity_id: input.entity_id.clone(),
@@ -130,7 +135,7 @@ impl Services {
             revoked_at: None,
             last_used_at: None,
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, entity_id, name, prefix, token_hash, purposes, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -156,17 +161,17 @@ impl Services {
         Ok(NewToken { token, secret })
     }
 
-    pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<ApiToken> {
+    pub async fn revoke_token(self, actor: &Actor, id: &str) -> Result<ApiToken> {
         let before = self.load_token(id).await?;
         policy::check(actor, Resource::ApiToken, Action::Deactivate, Some(&before.entity_id))?;
         if before.revoked_at.is_some() {
             return Ok(before);
         }
         let after = ApiToken {
-            revoked_at: Some(self.now()),
+            revoked_at: Some(self.s.now()),
             ..before.clone()
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
             .bind(after.revoked_at)
             .bind(id)
@@ -184,7 +189,7 @@ impl Services {
 
     /// The actor behind a presented API token, if it is known, unrevoked and unexpired, and its entity
     /// is active.
-    pub async fn authenticate_token(&self, secret: &str) -> Result<Actor> {
+    pub async fn authenticate_token(self, secret: &str) -> Result<Actor> {
         if !secret.starts_with("blt_") || secret.len() > 100 {
             return Err(CoreError::Unauthenticated);
         }
@@ -193,17 +198,17 @@ impl Services {
             TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
         ))
         .bind(crypto::sha256_hex(secret.as_bytes()))
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.s.db.pool())
         .await?
         .ok_or(CoreError::Unauthenticated)?;
         let token = token_from_row(&row)?;
-        let now = self.now();
+        let now = self.s.now();
         if !token.is_usable(now) {
             return Err(CoreError::Unauthenticated);
         }
         // Usage is bookkeeping, not a change of record: refreshed at most once a minute, unaudited.
         if token.last_used_at.is_none_or(|t| now - t > 60_000_000) {
-            let mut tx = self.db.begin_write().await?;
+            let mut tx = self.s.db.begin_write().await?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(&token.id)

@@ -1,14 +1,17 @@
 //! Users: listing, creation, role changes, deactivation and password resets.
 
-use super::registry::{email, finish, new_id, text};
-use super::sql::Filter;
-use super::Services;
 use crate::audit::{self, Change};
 use crate::crypto;
 use crate::db::flag;
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{Page, PageRequest, Role, User};
-use crate::policy::{self, Action, Actor, ListScope, Resource};
+use crate::policy::{self, Action, Actor, Resource};
+use crate::service::kit::new_id;
+use crate::service::kit::paging::page_of;
+use crate::service::kit::sql::Filter;
+use crate::service::kit::tenancy;
+use crate::service::kit::validation::{email, finish, text};
+use crate::service::Services;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -79,42 +82,35 @@ pub(crate) fn valid_lang(lang: &str) -> bool {
     matches!(lang, "es" | "en")
 }
 
-impl Services {
-    pub async fn list_users(&self, actor: &Actor, filter: &UserFilter, page: PageRequest) -> Result<Page<User>> {
-        let mut f = Filter::new(self.db.backend());
-        match policy::list_scope(actor, Resource::User)? {
-            ListScope::Entity(own) => {
-                if filter.entity_id.as_deref().is_some_and(|e| e != own) {
-                    return Err(CoreError::NotFound);
-                }
-                f.eq("entity_id", own);
-            }
-            ListScope::All => {
-                if let Some(e) = &filter.entity_id {
-                    f.eq("entity_id", e.clone());
-                }
-            }
-        }
+/// The people of each entity: `services.users()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'a> {
+    pub(in crate::service) s: &'a Services,
+}
+
+impl Users<'_> {
+    pub async fn list_users(self, actor: &Actor, filter: &UserFilter, page: PageRequest) -> Result<Page<User>> {
+        let mut f = Filter::new(self.s.db.backend());
+        tenancy::scope(&mut f, actor, Resource::User, "entity_id", filter.entity_id.as_deref())?;
         if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
             f.search(&["name", "email"], q.trim());
         }
         if !filter.include_inactive {
             f.and("active = 1", vec![]);
         }
-        self.page_of("users", USER_COLUMNS, &f, "name", page, user_from_row)
-            .await
+        page_of(&self.s.db, "users", USER_COLUMNS, &f, "name", page, user_from_row).await
     }
 
-    pub(crate) async fn load_user(&self, id: &str) -> Result<User> {
+    pub(crate) async fn load_user(self, id: &str) -> Result<User> {
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?
             .ok_or(CoreError::NotFound)?;
         Ok(user_from_row(&row)?)
     }
 
-    pub async fn get_user(&self, actor: &Actor, id: &str) -> Result<User> {
+    pub async fn get_user(self, actor: &Actor, id: &str) -> Result<User> {
         let user = self.load_user(id).await?;
         if actor.user_id() == Some(id) {
             return Ok(user);
@@ -125,8 +121,8 @@ impl Services {
 
     /// Only an administrator grants national roles (or an auditor seat at the national authority), and a
     /// national role can only be held at the national authority.
-    async fn check_role_grant(&self, actor: &Actor, entity_id: &str, role: Role) -> Result<()> {
-        let entity = self.load_entity(entity_id).await?;
+    async fn check_role_grant(self, actor: &Actor, entity_id: &str, role: Role) -> Result<()> {
+        let entity = self.s.registry().load_entity(entity_id).await?;
         if role.is_national_only() && !entity.national_authority {
             return Err(CoreError::invalid(
                 "role",
@@ -143,15 +139,20 @@ impl Services {
     /// Only an administrator changes a user who holds a national role.
     /// National accounts are those that see across entities: national roles, and an auditor at the
     /// national authority. Only an administrator may change or deactivate them.
-    async fn check_target(&self, actor: &Actor, target: &User) -> Result<()> {
-        let at_authority = self.load_entity(&target.entity_id).await?.national_authority;
-        if super::accounts::is_national(target.role, at_authority) && actor.role != Some(Role::Admin) {
+    async fn check_target(self, actor: &Actor, target: &User) -> Result<()> {
+        let at_authority = self
+            .s
+            .registry()
+            .load_entity(&target.entity_id)
+            .await?
+            .national_authority;
+        if super::is_national(target.role, at_authority) && actor.role != Some(Role::Admin) {
             return Err(CoreError::forbidden("only an administrator changes national accounts"));
         }
         Ok(())
     }
 
-    pub async fn create_user(&self, actor: &Actor, input: UserInput) -> Result<NewUser> {
+    pub async fn create_user(self, actor: &Actor, input: UserInput) -> Result<NewUser> {
         policy::check(actor, Resource::User, Action::Create, Some(&input.entity_id))?;
         let mut errors = Vec::new();
         let address = email(&mut errors, "email", &input.email);
@@ -180,9 +181,9 @@ impl Services {
             totp_enabled: false,
             active: true,
             lang: "es".into(),
-            created_at: self.now(),
+            created_at: self.s.now(),
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         insert_user(tx.conn(), &user, &hash).await?;
         audit::append(
             &mut tx,
@@ -197,7 +198,7 @@ impl Services {
         })
     }
 
-    pub async fn update_user(&self, actor: &Actor, id: &str, patch: UserPatch) -> Result<User> {
+    pub async fn update_user(self, actor: &Actor, id: &str, patch: UserPatch) -> Result<User> {
         let before = self.load_user(id).await?;
         policy::check(actor, Resource::User, Action::Update, Some(&before.entity_id))?;
         self.check_target(actor, &before).await?;
@@ -225,12 +226,12 @@ impl Services {
             lang,
             ..before.clone()
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("UPDATE users SET name = $1, role = $2, lang = $3, updated_at = $4 WHERE id = $5")
             .bind(&after.name)
             .bind(after.role.as_str())
             .bind(&after.lang)
-            .bind(self.now())
+            .bind(self.s.now())
             .bind(id)
             .execute(tx.conn())
             .await?;
@@ -251,7 +252,7 @@ impl Services {
         Ok(after)
     }
 
-    pub async fn set_user_active(&self, actor: &Actor, id: &str, active: bool) -> Result<User> {
+    pub async fn set_user_active(self, actor: &Actor, id: &str, active: bool) -> Result<User> {
         let before = self.load_user(id).await?;
         policy::check(actor, Resource::User, Action::Deactivate, Some(&before.entity_id))?;
         self.check_target(actor, &before).await?;
@@ -262,10 +263,10 @@ impl Services {
             active,
             ..before.clone()
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
             .bind(flag(active))
-            .bind(self.now())
+            .bind(self.s.now())
             .bind(id)
             .execute(tx.conn())
             .await?;
@@ -286,15 +287,15 @@ impl Services {
 
     /// An administrator sets a new temporary password (returned once) and ends the user's sessions.
     /// With `reset_totp`, the second factor is removed too, for a lost phone.
-    pub async fn reset_password(&self, actor: &Actor, id: &str, reset_totp: bool) -> Result<String> {
+    pub async fn reset_password(self, actor: &Actor, id: &str, reset_totp: bool) -> Result<String> {
         let user = self.load_user(id).await?;
         policy::check(actor, Resource::User, Action::ResetPassword, Some(&user.entity_id))?;
         let temporary = temporary_password();
         let hash = crypto::hash_password(&temporary)?;
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(&hash)
-            .bind(self.now())
+            .bind(self.s.now())
             .bind(id)
             .execute(tx.conn())
             .await?;
@@ -340,11 +341,11 @@ pub(crate) async fn insert_user(conn: &mut sqlx::AnyConnection, user: &User, pas
     Ok(())
 }
 
-impl Services {
+impl Users<'_> {
     /// `baluarte admin create`: the first administrator, at the national authority (created with the
     /// given name when the store has none yet). Audited as the system.
     pub async fn bootstrap_admin(
-        &self,
+        self,
         authority_name: &str,
         email_address: &str,
         name: &str,
@@ -359,12 +360,12 @@ impl Services {
         finish(errors)?;
         let actor = Actor::system();
         let existing = sqlx::query("SELECT id FROM entities WHERE national_authority = 1")
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?;
         let entity_id = match existing {
             Some(row) => row.try_get("id")?,
             None => {
-                let now = self.now();
+                let now = self.s.now();
                 let entity = crate::model::Entity {
                     id: new_id(),
                     name: authority_name.trim().to_string(),
@@ -379,8 +380,8 @@ impl Services {
                     created_at: now,
                     updated_at: now,
                 };
-                let mut tx = self.db.begin_write().await?;
-                super::insert_entity(&mut tx, &entity).await?;
+                let mut tx = self.s.db.begin_write().await?;
+                crate::service::registry::insert_entity(&mut tx, &entity).await?;
                 audit::append(
                     &mut tx,
                     &actor,
@@ -400,10 +401,10 @@ impl Services {
             totp_enabled: false,
             active: true,
             lang: "es".into(),
-            created_at: self.now(),
+            created_at: self.s.now(),
         };
         let hash = crypto::hash_password(password)?;
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         insert_user(tx.conn(), &user, &hash).await?;
         audit::append(
             &mut tx,

@@ -1,28 +1,24 @@
-//! Reading incidents (lists, the case file, receipts, reports and attachments) and the reporting side's
-//! part: stage submissions, answers to requests, attachments.
+//! Reading incidents: lists, the case file, receipts, reports and attachments.
 
-use super::registry::{finish, new_id};
-use super::sql::{Arg, Filter};
-use super::Services;
-use crate::audit::{self, Change};
+use super::Incidents;
 use crate::db::{Backend, WriteTx};
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, Result};
 use crate::incident::{
     Attachment, CaseFile, InfoRequest, JournalEntry, ObservableRecord, RelatedIncident, Severity, Status, Submission,
     Task,
 };
 use crate::incident::{Incident, Pap};
 use crate::model::{Page, PageRequest, Tlp};
-use crate::policy::{self, Action, Actor, ListScope, Resource};
+use crate::policy::{self, Action, Actor, Resource};
 use crate::receipt::Receipt;
+use crate::service::kit::paging::rows_page;
+use crate::service::kit::sql::{Arg, Filter};
+use crate::service::kit::tenancy;
 use crate::time::Micros;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use utoipa::ToSchema;
-
-/// Largest attachment accepted, in bytes.
-pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
 
 pub(crate) const INCIDENT_SELECT: &str = "SELECT i.id, i.reference, i.entity_id, e.name AS entity_name, e.time_zone AS time_zone, i.reported_by_label, i.channel, i.title, i.description, i.detected_at, i.occurred_at, i.rsit_class, i.rsit_type, i.severity, i.tlp, i.pap, i.affected_services, i.affected_systems, i.interruption_minutes, i.people_affected, i.data_compromised, i.personal_data, i.status, i.assignee_id, u.name AS assignee_name, i.merged_into, i.campaign_id, i.resolution, i.lessons_learned, i.profile_id, i.created_at, i.updated_at, i.acknowledged_at, i.closed_at FROM incidents i JOIN entities e ON e.id = i.entity_id LEFT JOIN users u ON u.id = i.assignee_id";
 
@@ -93,27 +89,12 @@ pub struct IncidentListItem {
     pub next_due_at: Option<Micros>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StageInput {
-    /// The profile's stage this submission answers, e.g. `update` or `final`.
-    pub stage_id: String,
-    pub summary: String,
-    /// The report's fields that changed since the first one, if any.
-    #[serde(default)]
-    pub severity: Option<Severity>,
-    #[serde(default)]
-    pub interruption_minutes: Option<i64>,
-    #[serde(default)]
-    pub people_affected: Option<i64>,
-}
-
-impl Services {
+impl Incidents<'_> {
     /// The incident row, without an access check.
-    pub(crate) async fn load_incident(&self, id: &str) -> Result<Incident> {
+    pub(crate) async fn load_incident(self, id: &str) -> Result<Incident> {
         let row = sqlx::query(&format!("{INCIDENT_SELECT} WHERE i.id = $1"))
             .bind(id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?
             .ok_or(CoreError::NotFound)?;
         Ok(incident_from_row(&row)?)
@@ -123,8 +104,8 @@ impl Services {
     /// PostgreSQL by `FOR UPDATE` (of the incident row only: the joined user is on the nullable side of
     /// an outer join), on SQLite by the writer lock the transaction already holds. An act checks its
     /// transition against this row, never against one read before the transaction began.
-    pub(crate) async fn lock_incident(&self, tx: &mut WriteTx, id: &str) -> Result<Incident> {
-        let lock = match self.db.backend() {
+    pub(crate) async fn lock_incident(self, tx: &mut WriteTx, id: &str) -> Result<Incident> {
+        let lock = match self.s.db.backend() {
             Backend::Postgres => " FOR UPDATE OF i",
             Backend::Sqlite => "",
         };
@@ -137,7 +118,7 @@ impl Services {
     }
 
     /// Load an incident and check the actor may do `action` on it.
-    pub(crate) async fn incident_for(&self, actor: &Actor, id: &str, action: Action) -> Result<Incident> {
+    pub(crate) async fn incident_for(self, actor: &Actor, id: &str, action: Action) -> Result<Incident> {
         let incident = self.load_incident(id).await?;
         policy::check(actor, Resource::Incident, Action::Read, Some(&incident.entity_id))?;
         if action != Action::Read {
@@ -146,38 +127,28 @@ impl Services {
         Ok(incident)
     }
 
-    pub async fn get_incident(&self, actor: &Actor, id: &str) -> Result<Incident> {
+    pub async fn get_incident(self, actor: &Actor, id: &str) -> Result<Incident> {
         self.incident_for(actor, id, Action::Read).await
     }
 
     pub async fn list_incidents(
-        &self,
+        self,
         actor: &Actor,
         filter: &IncidentFilter,
         page: PageRequest,
     ) -> Result<Page<IncidentListItem>> {
         let f = self.incident_filter(actor, filter)?;
-        let where_sql = f.where_sql();
-        let total: i64 = f
-            .bind(sqlx::query(&format!(
-                "SELECT COUNT(*) AS n FROM incidents i JOIN entities e ON e.id = i.entity_id{where_sql}"
-            )))
-            .fetch_one(self.db.pool())
-            .await?
-            .try_get("n")?;
-        let n = f.next();
-        let sql = format!(
-            "{INCIDENT_SELECT}{where_sql} ORDER BY i.created_at DESC, i.id LIMIT ${n} OFFSET ${}",
-            n + 1
-        );
-        let rows = f
-            .bind(sqlx::query(&sql))
-            .bind(page.per_page)
-            .bind(page.offset())
-            .fetch_all(self.db.pool())
-            .await?;
+        let (total, rows) = rows_page(
+            &self.s.db,
+            "SELECT COUNT(*) AS n FROM incidents i JOIN entities e ON e.id = i.entity_id",
+            INCIDENT_SELECT,
+            &f,
+            "i.created_at DESC, i.id",
+            page,
+        )
+        .await?;
         let incidents: Vec<Incident> = rows.iter().map(incident_from_row).collect::<Result<_, _>>()?;
-        let deadlines = self.deadlines_many(&incidents, self.now()).await?;
+        let deadlines = self.deadlines_many(&incidents, self.s.now()).await?;
         let items = incidents
             .into_iter()
             .zip(deadlines)
@@ -200,11 +171,9 @@ impl Services {
         })
     }
 
-    pub(crate) fn incident_filter(&self, actor: &Actor, filter: &IncidentFilter) -> Result<Filter> {
-        let mut f = Filter::new(self.db.backend());
-        if let ListScope::Entity(own) = policy::list_scope(actor, Resource::Incident)? {
-            f.eq("i.entity_id", own);
-        }
+    pub(crate) fn incident_filter(self, actor: &Actor, filter: &IncidentFilter) -> Result<Filter> {
+        let mut f = Filter::new(self.s.db.backend());
+        tenancy::scope(&mut f, actor, Resource::Incident, "i.entity_id", None)?;
         match filter.status.as_deref().unwrap_or("open") {
             "open" => {
                 f.and("i.status NOT IN ('closed', 'rejected', 'merged')", vec![]);
@@ -247,7 +216,7 @@ impl Services {
     }
 
     /// Everything about one incident the actor may see.
-    pub async fn case_file(&self, actor: &Actor, id: &str) -> Result<CaseFile> {
+    pub async fn case_file(self, actor: &Actor, id: &str) -> Result<CaseFile> {
         let incident = self.get_incident(actor, id).await?;
         let handler = policy::check(actor, Resource::Incident, Action::Handle, Some(&incident.entity_id)).is_ok();
         let deadlines = self.deadlines_of(&incident).await?;
@@ -273,10 +242,10 @@ impl Services {
         })
     }
 
-    async fn submissions(&self, incident_id: &str) -> Result<Vec<Submission>> {
+    async fn submissions(self, incident_id: &str) -> Result<Vec<Submission>> {
         let rows = sqlx::query("SELECT id, incident_id, stage_id, digest, submitted_by, submitted_at FROM incident_submissions WHERE incident_id = $1 ORDER BY submitted_at, id")
             .bind(incident_id)
-            .fetch_all(self.db.pool())
+            .fetch_all(self.s.db.pool())
             .await?;
         rows.iter()
             .map(|r| {
@@ -292,11 +261,11 @@ impl Services {
             .collect()
     }
 
-    async fn observables_of(&self, incident_id: &str) -> Result<Vec<ObservableRecord>> {
+    async fn observables_of(self, incident_id: &str) -> Result<Vec<ObservableRecord>> {
         let rows =
             sqlx::query("SELECT id, kind, value, tlp FROM observables WHERE incident_id = $1 ORDER BY kind, value")
                 .bind(incident_id)
-                .fetch_all(self.db.pool())
+                .fetch_all(self.s.db.pool())
                 .await?;
         rows.iter()
             .map(|r| {
@@ -310,18 +279,18 @@ impl Services {
             .collect()
     }
 
-    async fn attachments(&self, incident_id: &str) -> Result<Vec<Attachment>> {
+    async fn attachments(self, incident_id: &str) -> Result<Vec<Attachment>> {
         let rows = sqlx::query("SELECT id, incident_id, sha256, filename, media_type, size, uploaded_by, created_at FROM attachments WHERE incident_id = $1 ORDER BY created_at, id")
             .bind(incident_id)
-            .fetch_all(self.db.pool())
+            .fetch_all(self.s.db.pool())
             .await?;
         rows.iter().map(attachment_from_row).collect()
     }
 
-    async fn tasks(&self, incident_id: &str) -> Result<Vec<Task>> {
+    async fn tasks(self, incident_id: &str) -> Result<Vec<Task>> {
         let rows = sqlx::query("SELECT id, incident_id, title, assignee_id, done, created_by, created_at FROM incident_tasks WHERE incident_id = $1 ORDER BY created_at, id")
             .bind(incident_id)
-            .fetch_all(self.db.pool())
+            .fetch_all(self.s.db.pool())
             .await?;
         rows.iter()
             .map(|r| {
@@ -338,13 +307,13 @@ impl Services {
             .collect()
     }
 
-    async fn journal_of(&self, incident_id: &str, everything: bool) -> Result<Vec<JournalEntry>> {
+    async fn journal_of(self, incident_id: &str, everything: bool) -> Result<Vec<JournalEntry>> {
         let sql = if everything {
             "SELECT id, at, author_label, kind, body, shared FROM incident_journal WHERE incident_id = $1 ORDER BY at, id"
         } else {
             "SELECT id, at, author_label, kind, body, shared FROM incident_journal WHERE incident_id = $1 AND shared = 1 ORDER BY at, id"
         };
-        let rows = sqlx::query(sql).bind(incident_id).fetch_all(self.db.pool()).await?;
+        let rows = sqlx::query(sql).bind(incident_id).fetch_all(self.s.db.pool()).await?;
         rows.iter()
             .map(|r| {
                 Ok(JournalEntry {
@@ -359,10 +328,10 @@ impl Services {
             .collect()
     }
 
-    async fn info_requests(&self, incident_id: &str) -> Result<Vec<InfoRequest>> {
+    async fn info_requests(self, incident_id: &str) -> Result<Vec<InfoRequest>> {
         let rows = sqlx::query("SELECT id, incident_id, question, asked_by, asked_at, answer, answered_by, answered_at FROM info_requests WHERE incident_id = $1 ORDER BY asked_at, id")
             .bind(incident_id)
-            .fetch_all(self.db.pool())
+            .fetch_all(self.s.db.pool())
             .await?;
         rows.iter()
             .map(|r| {
@@ -380,12 +349,12 @@ impl Services {
             .collect()
     }
 
-    async fn merged_into_this(&self, incident_id: &str) -> Result<Vec<RelatedIncident>> {
+    async fn merged_into_this(self, incident_id: &str) -> Result<Vec<RelatedIncident>> {
         let rows = sqlx::query(&format!(
             "{INCIDENT_SELECT} WHERE i.merged_into = $1 ORDER BY i.created_at"
         ))
         .bind(incident_id)
-        .fetch_all(self.db.pool())
+        .fetch_all(self.s.db.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -402,14 +371,14 @@ impl Services {
     }
 
     /// The signed receipt of one submission.
-    pub async fn receipt(&self, actor: &Actor, incident_id: &str, submission_id: &str) -> Result<Receipt> {
+    pub async fn receipt(self, actor: &Actor, incident_id: &str, submission_id: &str) -> Result<Receipt> {
         let (_, receipt) = self.submission_files(actor, incident_id, submission_id).await?;
         serde_json::from_str(&receipt).map_err(|e| CoreError::internal_from("stored receipt", e))
     }
 
     /// The exact report bytes of a submission and its receipt text, as the reporter downloads them.
     pub async fn submission_files(
-        &self,
+        self,
         actor: &Actor,
         incident_id: &str,
         submission_id: &str,
@@ -418,252 +387,15 @@ impl Services {
         let row = sqlx::query("SELECT body, receipt FROM incident_submissions WHERE id = $1 AND incident_id = $2")
             .bind(submission_id)
             .bind(incident_id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?
             .ok_or(CoreError::NotFound)?;
         Ok((row.try_get("body")?, row.try_get("receipt")?))
     }
 
-    /// Send a later stage (update, final report) of a filed incident.
-    pub async fn submit_stage(&self, actor: &Actor, incident_id: &str, input: StageInput) -> Result<Receipt> {
-        let incident = self.incident_for(actor, incident_id, Action::Contribute).await?;
-        let mut errors = Vec::new();
-        let stage_ids = self.stage_ids(&incident).await?;
-        if !stage_ids.contains(&input.stage_id) {
-            errors.push(FieldError::new(
-                "stage_id",
-                format!("must be one of the incident's stages: {}", stage_ids.join(", ")),
-            ));
-        }
-        let summary = super::incidents::text_block(&mut errors, "summary", &input.summary, 1, 20_000);
-        if !incident.status.is_open() && input.stage_id != "final" && input.stage_id != "root_cause" {
-            errors.push(FieldError::new("stage_id", "the incident is closed"));
-        }
-        finish(errors)?;
-        let now = self.now();
-        let body = serde_json::json!({
-            "incident_id": incident.id,
-            "reference": incident.reference,
-            "stage_id": input.stage_id,
-            "summary": summary,
-            "severity": input.severity.map(|s| s.as_str()),
-            "interruption_minutes": input.interruption_minutes,
-            "people_affected": input.people_affected,
-        });
-        let mut tx = self.db.begin_write().await?;
-        let sub_id = self
-            .store_submission(
-                &mut tx,
-                actor,
-                &incident.id,
-                &incident.reference,
-                &input.stage_id,
-                &body,
-                now,
-            )
-            .await?;
-        if let Some(sev) = input.severity {
-            sqlx::query("UPDATE incidents SET severity = $1 WHERE id = $2")
-                .bind(sev.as_str())
-                .bind(&incident.id)
-                .execute(tx.conn())
-                .await?;
-        }
-        if let Some(p) = input.people_affected {
-            sqlx::query("UPDATE incidents SET people_affected = $1 WHERE id = $2")
-                .bind(p)
-                .bind(&incident.id)
-                .execute(tx.conn())
-                .await?;
-        }
-        if let Some(m) = input.interruption_minutes {
-            sqlx::query("UPDATE incidents SET interruption_minutes = $1 WHERE id = $2")
-                .bind(m)
-                .bind(&incident.id)
-                .execute(tx.conn())
-                .await?;
-        }
-        sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(&incident.id)
-            .execute(tx.conn())
-            .await?;
-        self.journal(
-            &mut tx,
-            &incident.id,
-            actor,
-            "stage",
-            &format!("{}: {summary}", input.stage_id),
-            true,
-            now,
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change::created("incident_submission", &sub_id, &incident.entity_id, &body),
-        )
-        .await?;
-        self.notify_handlers(
-            &mut tx,
-            &incident,
-            "incident.stage",
-            &format!("{} · {}", incident.reference, input.stage_id),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        self.receipt(actor, incident_id, &sub_id).await
-    }
-
-    /// The reporting side answers a request for information.
-    pub async fn answer_request(&self, actor: &Actor, incident_id: &str, request_id: &str, answer: &str) -> Result<()> {
-        let incident = self.incident_for(actor, incident_id, Action::Contribute).await?;
-        let mut errors = Vec::new();
-        let answer = super::incidents::text_block(&mut errors, "answer", answer, 1, 20_000);
-        finish(errors)?;
-        let row = sqlx::query("SELECT question, answer FROM info_requests WHERE id = $1 AND incident_id = $2")
-            .bind(request_id)
-            .bind(incident_id)
-            .fetch_optional(self.db.pool())
-            .await?
-            .ok_or(CoreError::NotFound)?;
-        if row.try_get::<Option<String>, _>("answer")?.is_some() {
-            return Err(CoreError::Conflict("this request was already answered".into()));
-        }
-        let now = self.now();
-        let mut tx = self.db.begin_write().await?;
-        let answered = sqlx::query(
-            "UPDATE info_requests SET answer = $1, answered_by = $2, answered_at = $3 WHERE id = $4 AND answer IS NULL",
-        )
-        .bind(&answer)
-        .bind(&actor.label)
-        .bind(now)
-        .bind(request_id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-        // Two answers racing: the first wins, the second is told so (and its transaction rolls back).
-        if answered == 0 {
-            return Err(CoreError::Conflict("this request was already answered".into()));
-        }
-        self.journal(&mut tx, incident_id, actor, "answer", &answer, true, now)
-            .await?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change::changed(
-                "answer",
-                "info_request",
-                request_id,
-                &incident.entity_id,
-                &serde_json::json!({"answer": null}),
-                &serde_json::json!({"answer": answer}),
-            ),
-        )
-        .await?;
-        self.notify_handlers(
-            &mut tx,
-            &incident,
-            "incident.answer",
-            &format!("{} · respuesta", incident.reference),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Attach a file. The content is stored once per SHA-256; the same file on two incidents is one blob.
-    pub async fn add_attachment(
-        &self,
-        actor: &Actor,
-        incident_id: &str,
-        filename: &str,
-        media_type: &str,
-        content: &[u8],
-    ) -> Result<Attachment> {
-        let incident = self.incident_for(actor, incident_id, Action::Contribute).await?;
-        let mut errors = Vec::new();
-        let filename = sanitize_filename(filename);
-        if filename.is_empty() {
-            errors.push(FieldError::new("file", "a file name is required"));
-        }
-        if content.is_empty() {
-            errors.push(FieldError::new("file", "the file is empty"));
-        }
-        if content.len() > MAX_ATTACHMENT {
-            errors.push(FieldError::new(
-                "file",
-                format!(
-                    "is {} bytes; the limit is {} MiB",
-                    content.len(),
-                    MAX_ATTACHMENT / 1024 / 1024
-                ),
-            ));
-        }
-        finish(errors)?;
-        let media_type =
-            if media_type.len() <= 127 && media_type.contains('/') && !media_type.chars().any(|c| c.is_control()) {
-                media_type.to_string()
-            } else {
-                "application/octet-stream".to_string()
-            };
-        let sha = crate::crypto::sha256_hex(content);
-        let now = self.now();
-        let att = Attachment {
-            id: new_id(),
-            incident_id: incident_id.into(),
-            sha256: sha.clone(),
-            filename,
-            media_type,
-            size: content.len() as i64,
-            uploaded_by: actor.label.clone(),
-            created_at: now,
-        };
-        let mut tx = self.db.begin_write().await?;
-        sqlx::query("INSERT INTO blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
-            .bind(&sha)
-            .bind(att.size)
-            .bind(content.to_vec())
-            .bind(now)
-            .execute(tx.conn())
-            .await?;
-        sqlx::query("INSERT INTO attachments (id, incident_id, entity_id, sha256, filename, media_type, size, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(&att.id)
-            .bind(incident_id)
-            .bind(&incident.entity_id)
-            .bind(&sha)
-            .bind(&att.filename)
-            .bind(&att.media_type)
-            .bind(att.size)
-            .bind(&att.uploaded_by)
-            .bind(now)
-            .execute(tx.conn())
-            .await?;
-        self.journal(
-            &mut tx,
-            incident_id,
-            actor,
-            "attachment",
-            &format!("{} ({} B, SHA-256 {sha})", att.filename, att.size),
-            true,
-            now,
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            actor,
-            Change::created("attachment", &att.id, &incident.entity_id, &att),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(att)
-    }
-
     /// An attachment's metadata and content.
     pub async fn attachment(
-        &self,
+        self,
         actor: &Actor,
         incident_id: &str,
         attachment_id: &str,
@@ -672,13 +404,13 @@ impl Services {
         let row = sqlx::query("SELECT id, incident_id, sha256, filename, media_type, size, uploaded_by, created_at FROM attachments WHERE id = $1 AND incident_id = $2")
             .bind(attachment_id)
             .bind(incident_id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.s.db.pool())
             .await?
             .ok_or(CoreError::NotFound)?;
         let att = attachment_from_row(&row)?;
         let content: Vec<u8> = sqlx::query("SELECT content FROM blobs WHERE sha256 = $1")
             .bind(&att.sha256)
-            .fetch_one(self.db.pool())
+            .fetch_one(self.s.db.pool())
             .await?
             .try_get("content")?;
         Ok((att, content))
@@ -696,17 +428,4 @@ fn attachment_from_row(r: &AnyRow) -> Result<Attachment> {
         uploaded_by: r.try_get("uploaded_by")?,
         created_at: r.try_get("created_at")?,
     })
-}
-
-/// A file name safe to store and to send back in Content-Disposition: no path, no control or quote
-/// characters, at most 200 characters.
-pub(crate) fn sanitize_filename(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    base.chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '\\'))
-        .take(200)
-        .collect::<String>()
-        .trim()
-        .trim_start_matches('.')
-        .to_string()
 }

@@ -1,16 +1,33 @@
-//! Accounts: login with throttling, sessions, the TOTP second factor, own password and language.
+//! Accounts: login with throttling, sessions, the TOTP second factor ([`totp`]), own password and
+//! language ([`Accounts`], `services.accounts()`); the people ([`users`], `services.users()`) and the
+//! API tokens ([`tokens`], `services.tokens()`) of each entity.
 
-use super::users::{user_from_row, valid_lang, USER_COLUMNS};
+pub(crate) mod tokens;
+mod totp;
+pub(crate) mod users;
+
+pub use tokens::{NewToken, TokenInput, Tokens};
+pub use totp::TotpEnrolment;
+pub(crate) use users::insert_user;
+pub use users::{NewUser, UserFilter, UserInput, UserPatch, Users};
+
 use super::Services;
 use crate::audit::{self, Change};
-use crate::crypto::{self, totp};
+use crate::crypto;
 use crate::error::{CoreError, Result};
 use crate::model::{Role, User};
 use crate::policy::{Actor, Principal};
 use serde::Serialize;
 use sqlx::Row;
 use std::sync::OnceLock;
+use users::{user_from_row, valid_lang, USER_COLUMNS};
 use utoipa::ToSchema;
+
+/// Login, sessions, the second factor, and a person's own password and language: `services.accounts()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounts<'a> {
+    pub(in crate::service) s: &'a Services,
+}
 
 /// Where a session stands on the way to full access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -66,20 +83,6 @@ pub struct SessionInfo {
     pub csrf: String,
 }
 
-#[derive(Clone, Serialize, ToSchema)]
-pub struct TotpEnrolment {
-    /// Base32 secret, for typing into an authenticator by hand.
-    pub secret: String,
-    /// `otpauth://` URL, rendered as a QR code by the web.
-    pub url: String,
-}
-
-impl std::fmt::Debug for TotpEnrolment {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TotpEnrolment { .. }")
-    }
-}
-
 /// A hash to verify against when the e-mail is unknown, so that timing does not reveal accounts.
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
@@ -103,32 +106,31 @@ pub(crate) fn user_actor(user: &User, at_national_authority: bool) -> Actor {
         purposes: Vec::new(),
     }
 }
-
-impl Services {
-    async fn throttle(&self, email: &str, ip: &str) -> Result<()> {
-        let since = self.now() - self.settings.lockout_window;
+impl Accounts<'_> {
+    async fn throttle(self, email: &str, ip: &str) -> Result<()> {
+        let since = self.s.now() - self.s.settings.lockout_window;
         for (column, value, max) in [
-            ("email", email, self.settings.max_failures_per_account),
-            ("ip", ip, self.settings.max_failures_per_ip),
+            ("email", email, self.s.settings.max_failures_per_account),
+            ("ip", ip, self.s.settings.max_failures_per_ip),
         ] {
             let row = sqlx::query(&format!("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_attempts WHERE {column} = $1 AND success = 0 AND at > $2"))
                 .bind(value)
                 .bind(since)
-                .fetch_one(self.db.pool())
+                .fetch_one(self.s.db.pool())
                 .await?;
             let n: i64 = row.try_get("n")?;
             if n >= max {
                 let first: Option<i64> = row.try_get("first")?;
-                let reopens = first.unwrap_or(since) + self.settings.lockout_window;
-                let retry_after_secs = ((reopens - self.now()).max(1_000_000) / 1_000_000) as u64;
+                let reopens = first.unwrap_or(since) + self.s.settings.lockout_window;
+                let retry_after_secs = ((reopens - self.s.now()).max(1_000_000) / 1_000_000) as u64;
                 return Err(CoreError::TooManyAttempts { retry_after_secs });
             }
         }
         Ok(())
     }
 
-    async fn record_attempt(&self, email: &str, ip: &str, success: bool) -> Result<()> {
-        let mut tx = self.db.begin_write().await?;
+    async fn record_attempt(self, email: &str, ip: &str, success: bool) -> Result<()> {
+        let mut tx = self.s.db.begin_write().await?;
         if success {
             sqlx::query("DELETE FROM login_attempts WHERE email = $1")
                 .bind(email)
@@ -138,7 +140,7 @@ impl Services {
             sqlx::query("INSERT INTO login_attempts (email, ip, at, success) VALUES ($1, $2, $3, 0)")
                 .bind(email)
                 .bind(ip)
-                .bind(self.now())
+                .bind(self.s.now())
                 .execute(tx.conn())
                 .await?;
         }
@@ -147,7 +149,7 @@ impl Services {
 
     /// Check e-mail and password. A wrong password, an unknown e-mail and a deactivated account all
     /// answer the same `Unauthenticated`; repeated failures answer `TooManyAttempts`.
-    pub async fn login(&self, email: &str, password: &str, ip: &str) -> Result<LoginOutcome> {
+    pub async fn login(self, email: &str, password: &str, ip: &str) -> Result<LoginOutcome> {
         let email = email.trim().to_lowercase();
         self.throttle(&email, ip).await?;
         let row = sqlx::query(&format!(
@@ -160,7 +162,7 @@ impl Services {
                 .join(", ")
         ))
         .bind(&email)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.s.db.pool())
         .await?;
         let Some(row) = row else {
             crypto::verify_password(password, dummy_hash());
@@ -186,12 +188,12 @@ impl Services {
         self.open_session(&user, national_authority, stage).await
     }
 
-    async fn open_session(&self, user: &User, national_authority: bool, stage: SessionStage) -> Result<LoginOutcome> {
+    async fn open_session(self, user: &User, national_authority: bool, stage: SessionStage) -> Result<LoginOutcome> {
         let secret = crypto::random_secret("bls_");
         let csrf = crypto::random_secret("");
-        let now = self.now();
-        let expires_at = now + self.settings.session_ttl;
-        let mut tx = self.db.begin_write().await?;
+        let now = self.s.now();
+        let expires_at = now + self.s.settings.session_ttl;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(now)
             .execute(tx.conn())
@@ -222,7 +224,7 @@ impl Services {
     }
 
     /// The session behind a secret, if it exists, has not expired and its user and entity are active.
-    pub async fn session(&self, secret: &str) -> Result<SessionInfo> {
+    pub async fn session(self, secret: &str) -> Result<SessionInfo> {
         let row = sqlx::query(&format!(
             "SELECT s.stage, s.csrf_token, e.national_authority, e.name AS entity_name, {} \
              FROM sessions s JOIN users u ON u.id = s.user_id JOIN entities e ON e.id = u.entity_id \
@@ -234,8 +236,8 @@ impl Services {
                 .join(", ")
         ))
         .bind(crypto::sha256_hex(secret.as_bytes()))
-        .bind(self.now())
-        .fetch_optional(self.db.pool())
+        .bind(self.s.now())
+        .fetch_optional(self.s.db.pool())
         .await?
         .ok_or(CoreError::Unauthenticated)?;
         let user = user_from_row(&row)?;
@@ -249,132 +251,11 @@ impl Services {
         })
     }
 
-    async fn totp_secret(&self, user_id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(self.db.pool())
-            .await?
-            .try_get("totp_secret")?)
-    }
-
-    /// Second step of a login: the TOTP code. Wrong codes count as failed logins.
-    pub async fn complete_totp(&self, secret: &str, code: &str, ip: &str) -> Result<()> {
-        let s = self.session(secret).await?;
-        if s.stage != SessionStage::Totp {
-            return Err(CoreError::Conflict("no second factor is due for this session".into()));
-        }
-        self.throttle(&s.user.email, ip).await?;
-        let stored = self.totp_secret(&s.user.id).await?.unwrap_or_default();
-        let Some(step) = self.fresh_step(&s.user.id, &stored, code).await? else {
-            self.record_attempt(&s.user.email, ip, false).await?;
-            return Err(CoreError::invalid("code", "the code is not valid"));
-        };
-        self.record_attempt(&s.user.email, ip, true).await?;
-        let mut tx = self.db.begin_write().await?;
-        // Only one caller can move the step forward: a code raced in twice is accepted once, and opens
-        // one session (the stage changes in the same transaction, after the step moved).
-        let moved = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
-            .bind(step)
-            .bind(&s.user.id)
-            .execute(tx.conn())
-            .await?;
-        if moved.rows_affected() == 0 {
-            return Err(CoreError::invalid("code", "the code is not valid"));
-        }
-        sqlx::query("UPDATE sessions SET stage = $1 WHERE id_hash = $2")
-            .bind(SessionStage::Full.as_str())
-            .bind(crypto::sha256_hex(secret.as_bytes()))
-            .execute(tx.conn())
-            .await?;
-        audit::append(
-            &mut tx,
-            &s.actor,
-            Change::act("login", "user", &s.user.id, &s.user.entity_id),
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    /// The step of a valid code not used before by this person.
-    async fn fresh_step(&self, user_id: &str, secret: &str, code: &str) -> Result<Option<i64>> {
-        let Some(step) = totp::matching_step(secret, code, self.now()) else {
-            return Ok(None);
-        };
-        let last: i64 = sqlx::query("SELECT totp_last_step FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(self.db.pool())
-            .await?
-            .try_get("totp_last_step")?;
-        Ok((step > last).then_some(step))
-    }
-
-    /// Start (or restart) enrolment: a fresh secret, pending until a code confirms it.
-    pub async fn begin_totp_enrolment(&self, actor: &Actor) -> Result<TotpEnrolment> {
-        let user_id = actor
-            .user_id()
-            .ok_or_else(|| CoreError::forbidden("only people enrol a second factor"))?;
-        let user = self.load_user(user_id).await?;
-        if user.totp_enabled {
-            return Err(CoreError::Conflict(
-                "a second factor is already enrolled; an administrator can reset it".into(),
-            ));
-        }
-        let secret = totp::new_secret();
-        let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = 0")
-            .bind(&secret)
-            .bind(user_id)
-            .execute(tx.conn())
-            .await?;
-        tx.commit().await?;
-        Ok(TotpEnrolment {
-            url: totp::provisioning_url(&secret, &user.email)?,
-            secret,
-        })
-    }
-
-    /// Confirm enrolment with a code from the authenticator; the session (if any) becomes full.
-    pub async fn confirm_totp_enrolment(&self, actor: &Actor, session_secret: Option<&str>, code: &str) -> Result<()> {
-        let user_id = actor
-            .user_id()
-            .ok_or_else(|| CoreError::forbidden("only people enrol a second factor"))?;
-        let user = self.load_user(user_id).await?;
-        if user.totp_enabled {
-            return Err(CoreError::Conflict("a second factor is already enrolled".into()));
-        }
-        let pending = self
-            .totp_secret(user_id)
-            .await?
-            .ok_or_else(|| CoreError::Conflict("start the enrolment first".into()))?;
-        let step = totp::matching_step(&pending, code, self.now())
-            .ok_or_else(|| CoreError::invalid("code", "the code is not valid"))?;
-        let mut tx = self.db.begin_write().await?;
-        sqlx::query("UPDATE users SET totp_enabled = 1, totp_last_step = $1, updated_at = $2 WHERE id = $3")
-            .bind(step)
-            .bind(self.now())
-            .bind(user_id)
-            .execute(tx.conn())
-            .await?;
-        if let Some(secret) = session_secret {
-            sqlx::query("UPDATE sessions SET stage = 'full' WHERE id_hash = $1")
-                .bind(crypto::sha256_hex(secret.as_bytes()))
-                .execute(tx.conn())
-                .await?;
-        }
-        audit::append(
-            &mut tx,
-            actor,
-            Change::act("enrol_totp", "user", user_id, &user.entity_id),
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    pub async fn logout(&self, secret: &str) -> Result<()> {
+    pub async fn logout(self, secret: &str) -> Result<()> {
         let Ok(s) = self.session(secret).await else {
             return Ok(());
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(crypto::sha256_hex(secret.as_bytes()))
             .execute(tx.conn())
@@ -390,7 +271,7 @@ impl Services {
 
     /// A person changes their own password; their other sessions end.
     pub async fn change_own_password(
-        &self,
+        self,
         actor: &Actor,
         current: &str,
         new: &str,
@@ -401,7 +282,7 @@ impl Services {
             .ok_or_else(|| CoreError::forbidden("only people have passwords"))?;
         let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
             .bind(user_id)
-            .fetch_one(self.db.pool())
+            .fetch_one(self.s.db.pool())
             .await?
             .try_get("password_hash")?;
         if !crypto::verify_password(current, &hash) {
@@ -410,11 +291,11 @@ impl Services {
         crypto::check_password_strength(new)
             .map_err(|_| CoreError::invalid("new_password", "must be 12 to 256 characters"))?;
         let new_hash = crypto::hash_password(new)?;
-        let user = self.load_user(user_id).await?;
-        let mut tx = self.db.begin_write().await?;
+        let user = self.s.users().load_user(user_id).await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(&new_hash)
-            .bind(self.now())
+            .bind(self.s.now())
             .bind(user_id)
             .execute(tx.conn())
             .await?;
@@ -436,14 +317,14 @@ impl Services {
     }
 
     /// A person's interface language.
-    pub async fn set_own_lang(&self, actor: &Actor, lang: &str) -> Result<()> {
+    pub async fn set_own_lang(self, actor: &Actor, lang: &str) -> Result<()> {
         let user_id = actor
             .user_id()
             .ok_or_else(|| CoreError::forbidden("only people have a language"))?;
         if !valid_lang(lang) {
             return Err(CoreError::invalid("lang", "must be es or en"));
         }
-        let before = self.load_user(user_id).await?;
+        let before = self.s.users().load_user(user_id).await?;
         if before.lang == lang {
             return Ok(());
         }
@@ -451,10 +332,10 @@ impl Services {
             lang: lang.to_string(),
             ..before.clone()
         };
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("UPDATE users SET lang = $1, updated_at = $2 WHERE id = $3")
             .bind(lang)
-            .bind(self.now())
+            .bind(self.s.now())
             .bind(user_id)
             .execute(tx.conn())
             .await?;

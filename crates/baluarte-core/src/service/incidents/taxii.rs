@@ -13,7 +13,8 @@
 //! neither loses nor repeats an incident, and gets a changed one again, with its new version, at the end.
 
 use super::cases::{incident_from_row, INCIDENT_SELECT};
-use super::Services;
+use super::Incidents;
+use crate::db::Db;
 use crate::error::Result;
 use crate::incident::Incident;
 use crate::model::Tlp;
@@ -258,10 +259,10 @@ struct Holders<'v> {
     observables: HashMap<(String, String), bool>,
 }
 
-impl Services {
+impl Incidents<'_> {
     /// One page of the view's objects from `next` on, `limit` objects at most (see the module's doc).
     pub(crate) async fn taxii_page(
-        &self,
+        self,
         view: &View,
         filter: &TaxiiFilter,
         limit: usize,
@@ -323,23 +324,23 @@ impl Services {
     }
 
     /// Up to `n` incidents of the view after `at`, in `(updated_at, id)` order: one indexed range scan.
-    async fn view_incidents(&self, view: &View, at: Option<&TaxiiCursor>, n: usize) -> Result<Vec<Incident>> {
+    async fn view_incidents(self, view: &View, at: Option<&TaxiiCursor>, n: usize) -> Result<Vec<Incident>> {
         let sql = page_sql(view, at, n);
-        let rows = sql.query().fetch_all(self.db.pool()).await?;
+        let rows = sql.query().fetch_all(self.s.db.pool()).await?;
         Ok(rows.iter().map(incident_from_row).collect::<Result<_, _>>()?)
     }
 
     /// The objects of `inc`'s export that it owns in the view: its own, and the shared ones no earlier
     /// incident holds. Marks what it holds for the incidents after it.
-    async fn owned_objects(&self, producer: &stix::Org, inc: &Incident, h: &mut Holders<'_>) -> Result<Vec<Value>> {
+    async fn owned_objects(self, producer: &stix::Org, inc: &Incident, h: &mut Holders<'_>) -> Result<Vec<Value>> {
         let export = self.incident_export(inc).await?;
         let mut out = Vec::new();
         for (o, sharing) in stix::export_incident_objects(producer, &export) {
             let held = match &sharing {
                 stix::Sharing::Own => false,
-                stix::Sharing::Every => h.every(self).await?,
-                stix::Sharing::Reporter => h.entity(self, &inc.entity_id).await?,
-                stix::Sharing::Observable { kind, value } => h.observable(self, kind, value).await?,
+                stix::Sharing::Every => h.every(&self.s.db).await?,
+                stix::Sharing::Reporter => h.entity(&self.s.db, &inc.entity_id).await?,
+                stix::Sharing::Observable { kind, value } => h.observable(&self.s.db, kind, value).await?,
             };
             if !held {
                 out.push(o);
@@ -378,31 +379,31 @@ impl<'v> Holders<'v> {
     }
 
     /// Whether an incident before the start matches `extra` (SQL over `i`, and `o` when `from` joins it).
-    async fn earlier(&self, svc: &Services, from: &str, extra: impl FnOnce(&mut Sql)) -> Result<bool> {
+    async fn earlier(&self, db: &Db, from: &str, extra: impl FnOnce(&mut Sql)) -> Result<bool> {
         let mut sql = Sql::default();
         sql.push(&format!("SELECT 1 AS found FROM {from} WHERE 1 = 1"));
         sql.view(self.view);
         sql.before(self.start.0, &self.start.1);
         extra(&mut sql);
         sql.push(" LIMIT 1");
-        Ok(sql.query().fetch_optional(svc.db.pool()).await?.is_some())
+        Ok(sql.query().fetch_optional(db.pool()).await?.is_some())
     }
 
-    async fn every(&mut self, svc: &Services) -> Result<bool> {
+    async fn every(&mut self, db: &Db) -> Result<bool> {
         if let Some(b) = self.every {
             return Ok(b);
         }
-        let b = self.earlier(svc, "incidents i", |_| {}).await?;
+        let b = self.earlier(db, "incidents i", |_| {}).await?;
         self.every = Some(b);
         Ok(b)
     }
 
-    async fn entity(&mut self, svc: &Services, entity: &str) -> Result<bool> {
+    async fn entity(&mut self, db: &Db, entity: &str) -> Result<bool> {
         if let Some(b) = self.entities.get(entity) {
             return Ok(*b);
         }
         let b = self
-            .earlier(svc, "incidents i", |sql| {
+            .earlier(db, "incidents i", |sql| {
                 let e = sql.arg(Bind::Text(entity.into()));
                 sql.push(&format!(" AND i.entity_id = {e}"));
             })
@@ -411,7 +412,7 @@ impl<'v> Holders<'v> {
         Ok(b)
     }
 
-    async fn observable(&mut self, svc: &Services, kind: &str, value: &str) -> Result<bool> {
+    async fn observable(&mut self, db: &Db, kind: &str, value: &str) -> Result<bool> {
         let key = (kind.to_string(), value.to_string());
         if let Some(b) = self.observables.get(&key) {
             return Ok(*b);
@@ -419,7 +420,7 @@ impl<'v> Holders<'v> {
         let b = self
             // CROSS JOIN makes SQLite start from the observable's (kind, value) index rather than from
             // the collection's earlier incidents; PostgreSQL plans it as the inner join it is.
-            .earlier(svc, "observables o CROSS JOIN incidents i", |sql| {
+            .earlier(db, "observables o CROSS JOIN incidents i", |sql| {
                 let (k, v) = (sql.arg(Bind::Text(kind.into())), sql.arg(Bind::Text(value.into())));
                 sql.push(&format!(" AND i.id = o.incident_id AND o.kind = {k} AND o.value = {v}"));
             })
@@ -433,7 +434,6 @@ impl<'v> Holders<'v> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::db::Db;
     use sqlx::Row;
 
     #[test]

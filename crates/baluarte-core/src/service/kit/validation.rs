@@ -1,0 +1,74 @@
+//! Input validation shared by the capabilities: each helper checks one field, pushes a
+//! [`FieldError`] naming it when the value is wrong, and returns the value cleaned (trimmed, folded).
+//! [`finish`] turns the collected errors into one `Invalid`.
+
+use crate::error::{CoreError, FieldError, Result};
+
+/// Trimmed required text within bounds.
+pub(crate) fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) -> String {
+    let v = value.trim().to_string();
+    let n = v.chars().count();
+    if n < min {
+        errors.push(FieldError::new(
+            field,
+            if min <= 1 {
+                "is required".to_string()
+            } else {
+                format!("must be at least {min} characters")
+            },
+        ));
+    } else if n > max {
+        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+    } else if v.chars().any(|c| c.is_control()) {
+        errors.push(FieldError::new(field, "must not contain control characters"));
+    }
+    v
+}
+
+pub(crate) fn optional_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Option<String> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) => Some(text(errors, field, v, 1, max)),
+    }
+}
+
+/// Multi-line text: like `text`, but line breaks and tabs are allowed.
+pub(crate) fn text_block(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) -> String {
+    let v = value.trim().replace("\r\n", "\n");
+    let n = v.chars().count();
+    if n < min {
+        errors.push(FieldError::new(field, "is required"));
+    } else if n > max {
+        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+    } else if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        errors.push(FieldError::new(field, "must not contain control characters"));
+    }
+    v
+}
+
+pub(crate) fn email(errors: &mut Vec<FieldError>, field: &str, value: &str) -> String {
+    let v = value.trim().to_lowercase();
+    let valid = v.len() <= 254
+        && v.split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';'));
+    if !valid {
+        errors.push(FieldError::new(field, "must be an e-mail address"));
+    }
+    v
+}
+
+pub(crate) fn finish(errors: Vec<FieldError>) -> Result<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CoreError::Invalid(errors))
+    }
+}
