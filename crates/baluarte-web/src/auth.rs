@@ -84,9 +84,16 @@ pub fn removal(name: &'static str) -> Cookie<'static> {
     Cookie::build((name, "")).path("/").max_age(time_max_age(0)).build()
 }
 
+/// Marks routes whose forms are multipart (uploads). [`load_session`] resolves the session for them as
+/// for every page but leaves the body unread: the handler checks `_csrf`, which must be the body's first
+/// part, before it reads any file.
+#[derive(Debug, Clone, Copy)]
+pub struct CsrfInMultipart;
+
 /// Middleware for pages: resolve the session cookie, the language and the CSRF token, and reject any
-/// POST whose `_csrf` field does not match.
+/// POST whose `_csrf` field does not match (on routes marked [`CsrfInMultipart`], the handler checks it).
 pub async fn load_session(State(state): State<AppState>, jar: CookieJar, req: Request, next: Next) -> Response {
+    let multipart = req.extensions().get::<CsrfInMultipart>().is_some();
     let secret = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
     let session = match &secret {
         Some(s) => state.services.accounts().session(s).await.ok(),
@@ -124,7 +131,7 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, req: Re
     };
 
     let (mut parts, body) = req.into_parts();
-    let body = if parts.method == Method::POST {
+    let body = if parts.method == Method::POST && !multipart {
         let bytes = match to_bytes(body, FORM_LIMIT).await {
             Ok(b) => b,
             Err(_) => return crate::pages::error_page(lang, StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),

@@ -557,3 +557,62 @@ async fn csv_export_board_and_uploads() {
     let r = post_multipart(&other, &format!("{base}/incidents/{first}/attachments"), body).await;
     assert_eq!(r.status(), 404);
 }
+
+/// The attachments listed on the case file page, as the reader sees them.
+async fn attachment_links(c: &reqwest::Client, base: &str, id: &str) -> usize {
+    let (s, html) = get_text(c, &format!("{base}/incidents/{id}")).await;
+    assert_eq!(s, 200);
+    let re = regex_lite::Regex::new(&format!(r"/incidents/{id}/attachments/([0-9a-zA-Z_-]+)")).unwrap();
+    let ids: std::collections::BTreeSet<String> = re.captures_iter(&html).map(|c| c[1].to_string()).collect();
+    ids.len()
+}
+
+/// Incidents in the reader's CSV export (its lines less the header).
+async fn exported(c: &reqwest::Client, base: &str) -> usize {
+    let (s, csv) = get_text(c, &format!("{base}/incidents.csv?status=all")).await;
+    assert_eq!(s, 200);
+    csv.lines().count() - 1
+}
+
+#[tokio::test]
+async fn uploads_need_the_session_and_its_own_token_first() {
+    let srv = start_demo().await;
+    let base = srv.base.as_str();
+    let (rep, csrf) = page_login(base, "reportes@sat.example", PASSWORD).await;
+    let first = file(&rep, base, &csrf, "Correo de suplantación a tesorería").await;
+    assert_eq!(attachment_links(&rep, base, &first).await, 0);
+    assert_eq!(exported(&rep, base).await, 1);
+    let detected = an_hour_ago();
+    let attach = format!("{base}/incidents/{first}/attachments");
+    let report = format!("{base}/incidents");
+
+    // A valid session with another session's (well-formed) token: refused, nothing stored.
+    let (_, other_csrf) = page_login(base, "fabiola.marquez@sspc.example", PASSWORD).await;
+    assert_ne!(other_csrf, csrf);
+    let body = multipart(&[("_csrf", &other_csrf)], Some(("file", "x.txt", b"x")));
+    assert_eq!(post_multipart(&rep, &attach, body).await.status(), 403);
+    let body = multipart(
+        &report_fields(&other_csrf, "Otro reporte", &detected, ""),
+        Some(("attachment", "x.txt", b"x")),
+    );
+    assert_eq!(post_multipart(&rep, &report, body).await.status(), 403);
+    assert_eq!(attachment_links(&rep, base, &first).await, 0, "no attachment stored");
+    assert_eq!(exported(&rep, base).await, 1, "no report filed");
+
+    // No session at all, even with a token that was valid for someone: sent to sign in, nothing stored.
+    let anon = client();
+    let body = multipart(&[("_csrf", &csrf)], Some(("file", "x.txt", b"x")));
+    let r = post_multipart(&anon, &attach, body).await;
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()[LOCATION].to_str().unwrap().starts_with("/login"));
+    let body = multipart(&report_fields(&csrf, "Sin sesión", &detected, ""), None);
+    let r = post_multipart(&anon, &report, body).await;
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()[LOCATION].to_str().unwrap().starts_with("/login"));
+    let body = multipart(&[("_csrf", &csrf)], Some(("bundle", "b.json", b"{}")));
+    let r = post_multipart(&anon, &format!("{base}/stix/import"), body).await;
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()[LOCATION].to_str().unwrap().starts_with("/login"));
+    assert_eq!(attachment_links(&rep, base, &first).await, 0, "no attachment stored");
+    assert_eq!(exported(&rep, base).await, 1, "no report filed");
+}

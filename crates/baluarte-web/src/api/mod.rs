@@ -1,18 +1,13 @@
-//! The JSON API under `/api/v1`. One file per endpoint group; the OpenAPI 3.1 document is generated
-//! from the handlers' annotations and served at `/api/v1/openapi.json` (a test keeps the committed
-//! copy `openapi.json` in sync).
+//! The JSON API under `/api/v1`, one folder per capability as in the service layer (`accounts`,
+//! `registry`, `audit`, `incidents`, `notifications`), each with its `router()` merged here. The OpenAPI
+//! 3.1 document is generated from the handlers' annotations and served at `/api/v1/openapi.json` (a
+//! test keeps the committed copy `openapi.json` in sync).
 
+mod accounts;
 mod audit;
-mod campaigns;
-mod deadlines;
-mod handling;
 mod incidents;
-mod notices;
+mod notifications;
 mod registry;
-mod session;
-mod sharing;
-mod tokens;
-mod users;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -22,8 +17,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa_axum::routes;
+use utoipa_axum::router::OpenApiRouter;
 
 /// JSON bodies are small; anything larger is refused with 413 before parsing.
 pub const JSON_LIMIT: usize = 1024 * 1024;
@@ -73,69 +67,14 @@ impl PageParams {
     }
 }
 
-/// The routes and their OpenAPI document.
+/// The routes and their OpenAPI document: each capability's router, merged.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(session::login, session::logout))
-        .routes(routes!(session::me, session::update_me))
-        .routes(routes!(session::change_password))
-        .routes(routes!(session::begin_totp))
-        .routes(routes!(session::confirm_totp))
-        .routes(routes!(registry::list_sectors, registry::create_sector))
-        .routes(routes!(registry::list_entities, registry::create_entity))
-        .routes(routes!(registry::get_entity, registry::update_entity))
-        .routes(routes!(registry::deactivate_entity))
-        .routes(routes!(registry::reactivate_entity))
-        .routes(routes!(registry::list_entity_contacts, registry::create_contact))
-        .routes(routes!(registry::contact_directory))
-        .routes(routes!(registry::get_contact, registry::update_contact))
-        .routes(routes!(registry::deactivate_contact))
-        .routes(routes!(users::list_users, users::create_user))
-        .routes(routes!(users::get_user, users::update_user))
-        .routes(routes!(users::deactivate_user))
-        .routes(routes!(users::reactivate_user))
-        .routes(routes!(users::reset_password))
-        .routes(routes!(tokens::list_tokens, tokens::create_token))
-        .routes(routes!(tokens::get_token))
-        .routes(routes!(tokens::revoke_token))
-        .routes(routes!(audit::list_audit))
-        .routes(routes!(audit::object_history))
-        .routes(routes!(audit::verify))
-        .routes(routes!(incidents::list_incidents, incidents::file_report))
-        .routes(routes!(incidents::board))
-        .routes(routes!(incidents::case_file))
-        .routes(routes!(incidents::submission_report))
-        .routes(routes!(incidents::submission_receipt))
-        .routes(routes!(incidents::submit_stage))
-        .routes(routes!(incidents::answer_request))
-        .routes(routes!(incidents::add_attachment).layer(DefaultBodyLimit::max(incidents::ATTACHMENT_BODY_LIMIT)))
-        .routes(routes!(incidents::get_attachment))
-        .routes(routes!(incidents::lookup_observable))
-        .routes(routes!(incidents::public_key))
-        .routes(routes!(handling::set_status))
-        .routes(routes!(handling::triage))
-        .routes(routes!(handling::assign))
-        .routes(routes!(handling::add_note))
-        .routes(routes!(handling::add_task))
-        .routes(routes!(handling::set_task_done))
-        .routes(routes!(handling::request_info))
-        .routes(routes!(handling::request_stage))
-        .routes(routes!(handling::close))
-        .routes(routes!(handling::reject))
-        .routes(routes!(handling::merge))
-        .routes(routes!(handling::set_campaign))
-        .routes(routes!(campaigns::list_campaigns, campaigns::create_campaign))
-        .routes(routes!(campaigns::get_campaign))
-        .routes(routes!(deadlines::list_profiles))
-        .routes(routes!(deadlines::list_assignments, deadlines::create_assignment))
-        .routes(routes!(deadlines::delete_assignment))
-        .routes(routes!(notices::list_notifications))
-        .routes(routes!(notices::mark_read))
-        .routes(routes!(notices::list_webhooks, notices::create_webhook))
-        .routes(routes!(notices::deactivate_webhook))
-        .routes(routes!(sharing::incident_stix))
-        .routes(routes!(sharing::campaign_stix))
-        .routes(routes!(sharing::import).layer(DefaultBodyLimit::max(sharing::IMPORT_LIMIT)))
+        .merge(accounts::router())
+        .merge(registry::router())
+        .merge(audit::router())
+        .merge(incidents::router())
+        .merge(notifications::router())
         .split_for_parts()
 }
 

@@ -2,7 +2,7 @@
 //! the case file, the exact report and its signed receipt, later stages, answers, attachments; and the
 //! server's public key for checking receipts.
 
-use super::PageParams;
+use crate::api::PageParams;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::AppState;

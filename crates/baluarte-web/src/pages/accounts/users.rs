@@ -1,12 +1,11 @@
 //! People of the platform: list, creation (with a temporary password shown once), role and language,
 //! deactivation and, for administrators, password resets.
 
-use super::registry::{
-    entity_picker, field_error, history, new_link, no_store, page_request, EntityNames, HistoryRow, Opt, Pager,
-    DEFAULT_ZONE,
-};
-use super::{render, FormErrors, Layout, OrPage, PageError};
 use crate::auth::SignedIn;
+use crate::pages::kit::{
+    entity_picker, field_error, history, new_link, no_store, page_request, render, DoneQuery, EntityNames, FormErrors,
+    HistoryRow, Layout, Opt, OrPage, PageError, Pager, DEFAULT_ZONE,
+};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -327,11 +326,6 @@ struct UserPage {
     langs: Vec<Opt>,
     errors: FormErrors,
     history: Option<Vec<HistoryRow>>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn show(

@@ -1,8 +1,8 @@
 //! Campaigns: the national CSIRT groups related incidents under one name (its own analysis).
 
-use super::incidents::{incident_row, tlp_options, IncidentRow};
-use super::{render, FormErrors, Layout, OrPage, PageError};
+use super::queue::{incident_row, IncidentRow};
 use crate::auth::SignedIn;
+use crate::pages::kit::{render, tlp_options, DoneQuery, FormErrors, Layout, Opt, OrPage, PageError, DEFAULT_ZONE};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -16,8 +16,6 @@ use baluarte_core::service::{CampaignInput, IncidentFilter};
 use baluarte_core::time::local_display;
 use baluarte_core::CoreError;
 use serde::Deserialize;
-
-use super::registry::{Opt, DEFAULT_ZONE};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -53,11 +51,6 @@ struct CampaignsPage {
     errors: FormErrors,
 }
 
-#[derive(Debug, Deserialize, Default)]
-struct DoneQuery {
-    done: Option<String>,
-}
-
 async fn list_page(
     state: &AppState,
     s: &SignedIn,
@@ -88,11 +81,14 @@ async fn list_page(
             })
             .collect(),
         can_create: policy::check(s.actor(), Resource::Campaign, Action::Create, None).is_ok(),
-        tlps: tlp_options(if form.tlp.is_empty() {
-            Tlp::Amber.as_str()
-        } else {
-            &form.tlp
-        }),
+        tlps: tlp_options(
+            if form.tlp.is_empty() {
+                Tlp::Amber.as_str()
+            } else {
+                &form.tlp
+            },
+            true,
+        ),
         form,
         errors,
         l,

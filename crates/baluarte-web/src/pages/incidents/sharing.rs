@@ -1,9 +1,10 @@
 //! Sharing from the browser: STIX 2.1 bundles of an incident or a campaign as downloads, and the import
 //! of a partner's bundle (multipart, so mounted beside the form middleware like the other uploads).
 
-use super::incident_actions::{download, read_multipart, upload_session};
-use super::{render, Layout, OrPage, PageError};
+use super::files::download;
+use super::uploads::read_multipart;
 use crate::auth::SignedIn;
+use crate::pages::kit::{render, Layout, OrPage, PageError};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
@@ -11,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use axum_extra::extract::cookie::CookieJar;
 use baluarte_core::model::Tlp;
 use baluarte_core::service::ImportSummary;
 use baluarte_core::CoreError;
@@ -101,11 +101,7 @@ async fn import_form(s: SignedIn) -> Response {
     page(&s, None, None, String::new(), "AMBER".into())
 }
 
-async fn import(State(state): State<AppState>, jar: CookieJar, mp: Multipart) -> Response {
-    let s = match upload_session(&state, &jar).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
+async fn import(State(state): State<AppState>, s: SignedIn, mp: Multipart) -> Response {
     let (pairs, upload) = match read_multipart(mp, &s).await {
         Ok(v) => v,
         Err(res) => return res,

@@ -11,6 +11,22 @@ use baluarte_core::model::{Contact, Entity, EntityKind, Page, Sector};
 use baluarte_core::service::{ContactInput, EntityFilter, EntityInput, SectorInput};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The routes of this capability and their OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_sectors, create_sector))
+        .routes(routes!(list_entities, create_entity))
+        .routes(routes!(get_entity, update_entity))
+        .routes(routes!(deactivate_entity))
+        .routes(routes!(reactivate_entity))
+        .routes(routes!(list_entity_contacts, create_contact))
+        .routes(routes!(contact_directory))
+        .routes(routes!(get_contact, update_contact))
+        .routes(routes!(deactivate_contact))
+}
 
 /// All sectors and subsectors.
 #[utoipa::path(get, path = "/sectors", tag = "registry", responses((status = 200, body = Vec<Sector>), (status = 401, body = Problem)))]

@@ -1,10 +1,10 @@
 //! The audit trail: entries the person may read and, for national auditors and administrators, the
 //! verification of the whole hash chain.
 
-use super::registry::{action_label, changed_fields, page_request, EntityNames, Opt, Pager, DEFAULT_ZONE};
-use super::{render, Layout, OrPage, PageError};
 use crate::auth::SignedIn;
 use crate::i18n::Tr;
+use crate::pages::kit::{action_label, changed_fields, page_request, EntityNames, Opt, Pager, DEFAULT_ZONE};
+use crate::pages::kit::{render, Layout, OrPage, PageError};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

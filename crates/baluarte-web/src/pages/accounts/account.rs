@@ -1,7 +1,7 @@
 //! The signed-in person's own account: profile, password, second factor.
 
-use super::{render, FormErrors, Layout, OrPage, PageError};
 use crate::auth::{AnyStage, SignedIn};
+use crate::pages::kit::{render, FormErrors, Layout, OrPage, PageError};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

@@ -1,7 +1,7 @@
 //! Signing in and out: password, then the TOTP code when the account has one.
 
-use super::{render, safe_next, Layout};
 use crate::auth::{removal, session_cookie, AnyStage, ClientIp, PageSession, SESSION_COOKIE};
+use crate::pages::kit::{render, safe_next, Layout};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

@@ -1,7 +1,7 @@
 //! The signed-in person's notices (in-app notifications) and the unread count in the navigation.
 
-use super::{render, Layout, OrPage, PageError};
 use crate::auth::SignedIn;
+use crate::pages::kit::{render, DoneQuery, EntityNames, Layout, OrPage, PageError, DEFAULT_ZONE};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -9,9 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use baluarte_core::time::local_display;
-use serde::Deserialize;
-
-use super::registry::{EntityNames, DEFAULT_ZONE};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -19,7 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/read", post(mark_read))
 }
 
-impl super::Nav {
+impl crate::pages::kit::Nav {
     pub fn unread_count(&self) -> i64 {
         self.unread.unwrap_or(0)
     }
@@ -40,11 +37,6 @@ struct NoticesPage {
     l: Layout,
     rows: Vec<NoticeRow>,
     unread: usize,
-}
-
-#[derive(Debug, Deserialize, Default)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 fn kind_key(kind: &str) -> Option<&'static str> {

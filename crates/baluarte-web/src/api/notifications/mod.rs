@@ -10,6 +10,17 @@ use baluarte_core::incident::Notification;
 use baluarte_core::service::{NewWebhook, Webhook, WebhookInput};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The routes of this capability and their OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_notifications))
+        .routes(routes!(mark_read))
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(deactivate_webhook))
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,9 +1,9 @@
 //! The indicator search: where else was this address, domain, URL or hash reported? Any spelling works
 //! (defanged, mixed case, IDNA); what the reader learns follows TLP, as in the case file.
 
-use super::incidents::status_key;
-use super::{render, Layout, OrPage, PageError};
+use super::vocab::status_key;
 use crate::auth::SignedIn;
+use crate::pages::kit::{render, Layout, OrPage, PageError};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

@@ -1,8 +1,8 @@
 //! The dashboard: the registry at a glance, with charts.
 
-use super::{render, Layout, OrPage};
 use crate::auth::SignedIn;
 use crate::charts;
+use crate::pages::kit::{render, Layout, OrPage, PageError};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -20,7 +20,7 @@ struct DashboardPage {
     zone_chart: String,
 }
 
-pub async fn show(State(state): State<AppState>, s: SignedIn) -> Result<Response, super::PageError> {
+pub async fn show(State(state): State<AppState>, s: SignedIn) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let l = Layout::signed_in(&s, "dash.title", "dashboard", "/");
     let counts = state.services.registry().registry_counts(s.actor()).await.page(lang)?;

@@ -1,11 +1,11 @@
 //! API tokens: list, creation (the secret is shown once) and revocation.
 
-use super::registry::{
-    entity_picker, field_error, new_link, no_store, page_request, EntityNames, Opt, Pager, DEFAULT_ZONE,
-};
-use super::{render, FormErrors, Layout, OrPage, PageError};
 use crate::auth::SignedIn;
 use crate::i18n::Tr;
+use crate::pages::kit::{
+    encode, entity_picker, field_error, new_link, no_store, page_request, render, EntityNames, FormErrors, Layout, Opt,
+    OrPage, PageError, Pager, DEFAULT_ZONE,
+};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -43,10 +43,6 @@ fn purposes_text(t: Tr, purposes: &[Purpose]) -> String {
         .map(|p| t.t(purpose_key(*p)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn encode(v: &str) -> String {
-    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 // ----- list -----

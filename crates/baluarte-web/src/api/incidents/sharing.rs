@@ -25,7 +25,7 @@ fn bundle(value: &serde_json::Value, filename: &str) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(STIX_MEDIA_TYPE));
     h.insert(
         header::CONTENT_DISPOSITION,
-        super::incidents::content_disposition(filename),
+        super::reports::content_disposition(filename),
     );
     res
 }
