@@ -8,7 +8,7 @@
 
 use crate::audit::{self, Change};
 use crate::error::Result;
-use crate::incident::{Pap, Severity};
+use crate::incident::{DeadlineState, Pap, Severity};
 use crate::model::{EntityKind, Role, Tlp};
 use crate::policy::{Actor, Principal};
 use crate::service::{new_record_id, CampaignInput, DeadlineAssignment, ObservableInput, ReportInput, Services};
@@ -369,7 +369,7 @@ async fn send_stages(
         let Some(st) = d
             .stages
             .iter()
-            .find(|s| s.submitted_at.is_none() && s.state != "not_applicable")
+            .find(|s| s.submitted_at.is_none() && s.state != DeadlineState::NotApplicable)
         else {
             break;
         };

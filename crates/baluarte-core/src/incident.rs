@@ -302,8 +302,79 @@ pub struct StageDeadline {
     #[serde(with = "rfc3339_serde::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub submitted_at: Option<Micros>,
-    /// `waiting`, `pending`, `due_soon`, `overdue`, `met_on_time`, `met_late`, `not_applicable`.
-    pub state: String,
+    pub state: DeadlineState,
+}
+
+/// Where a deadline stands, as the entity and the CSIRT both see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineState {
+    /// The stage's anchor is not known yet (the CSIRT has not requested it).
+    Waiting,
+    /// Due in the future, not yet within its reminder window.
+    Pending,
+    /// Not submitted and close to its due time.
+    DueSoon,
+    /// Not submitted and past its due time.
+    Overdue,
+    MetOnTime,
+    MetLate,
+    /// The profile does not cover this incident, or the case ended before the stage fell due.
+    NotApplicable,
+}
+
+impl DeadlineState {
+    pub const ALL: [DeadlineState; 7] = [
+        DeadlineState::Waiting,
+        DeadlineState::Pending,
+        DeadlineState::DueSoon,
+        DeadlineState::Overdue,
+        DeadlineState::MetOnTime,
+        DeadlineState::MetLate,
+        DeadlineState::NotApplicable,
+    ];
+
+    /// The snake_case name of JSON, CSV and CSS classes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineState::Waiting => "waiting",
+            DeadlineState::Pending => "pending",
+            DeadlineState::DueSoon => "due_soon",
+            DeadlineState::Overdue => "overdue",
+            DeadlineState::MetOnTime => "met_on_time",
+            DeadlineState::MetLate => "met_late",
+            DeadlineState::NotApplicable => "not_applicable",
+        }
+    }
+
+    /// Still to be submitted and already running: pending, due soon or overdue.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            DeadlineState::Pending | DeadlineState::DueSoon | DeadlineState::Overdue
+        )
+    }
+}
+
+impl From<baluarte_deadlines::DeadlineState> for DeadlineState {
+    fn from(s: baluarte_deadlines::DeadlineState) -> Self {
+        use baluarte_deadlines::DeadlineState as E;
+        match s {
+            E::Waiting => DeadlineState::Waiting,
+            E::Pending => DeadlineState::Pending,
+            E::DueSoon => DeadlineState::DueSoon,
+            E::Overdue => DeadlineState::Overdue,
+            E::MetOnTime => DeadlineState::MetOnTime,
+            E::MetLate => DeadlineState::MetLate,
+            E::NotApplicable => DeadlineState::NotApplicable,
+        }
+    }
+}
+
+impl std::fmt::Display for DeadlineState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -313,7 +384,7 @@ pub struct Deadlines {
     pub profile_name_en: Option<String>,
     pub applicable: bool,
     /// The state a list shows for the incident (the worst of its stages).
-    pub state: String,
+    pub state: DeadlineState,
     pub stages: Vec<StageDeadline>,
 }
 

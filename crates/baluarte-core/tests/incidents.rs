@@ -4,6 +4,7 @@
 
 mod common;
 
+use baluarte_core::incident::DeadlineState;
 use baluarte_core::incident::{Incident, Pap, Severity, Status};
 use baluarte_core::model::{EntityKind, PageRequest, Role, Tlp};
 use baluarte_core::policy::Actor;
@@ -142,7 +143,7 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
         .deadlines
         .stages
         .iter()
-        .map(|s| (s.stage_id.clone(), s.state.clone()))
+        .map(|s| (s.stage_id.clone(), s.state.to_string()))
         .collect();
     assert_eq!(
         states,
@@ -219,7 +220,11 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
         .iter()
         .find(|s| s.stage_id == "final")
         .ok_or("no final stage")?;
-    assert!(matches!(fin.state.as_str(), "pending" | "due_soon"), "{}", fin.state);
+    assert!(
+        matches!(fin.state, DeadlineState::Pending | DeadlineState::DueSoon),
+        "{}",
+        fin.state
+    );
     let r = svc
         .incidents()
         .submit_stage(
@@ -236,7 +241,7 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
         .await?;
     assert_eq!(r.stage_id, "final");
     let case = svc.incidents().case_file(&p.reporter_a, &id).await?;
-    assert_eq!(case.deadlines.state, "met_on_time");
+    assert_eq!(case.deadlines.state, DeadlineState::MetOnTime);
     assert_eq!(case.submissions.len(), 2);
 
     // Close with resolution and lessons learned; a closed incident refuses new work until reopened.
@@ -475,19 +480,19 @@ async fn deadline_profiles_follow_assignments(store: TestStore) -> TestResult {
     assert_eq!(b.profile_id.as_deref(), Some("financiero"));
     let d = svc.incidents().case_file(&p.reporter_b, &b.id).await?.deadlines;
     assert!(!d.applicable);
-    assert_eq!(d.state, "not_applicable");
+    assert_eq!(d.state, DeadlineState::NotApplicable);
     // NIS2: the early warning was the report (on time); the incident notification is due 72 h after
     // detection, and pending until then.
     let d = svc.incidents().case_file(&p.reporter_a, &a.id).await?.deadlines;
-    assert_eq!(d.stages[0].state, "met_on_time");
+    assert_eq!(d.stages[0].state, DeadlineState::MetOnTime);
     assert_eq!(d.stages[1].due_at, Some(a.detected_at + 72 * baluarte_core::time::HOUR));
-    assert_eq!(d.stages[1].state, "pending");
+    assert_eq!(d.stages[1].state, DeadlineState::Pending);
     store.clock().advance(69 * baluarte_core::time::HOUR);
     let d = svc.incidents().case_file(&p.reporter_a, &a.id).await?.deadlines;
-    assert_eq!(d.stages[1].state, "due_soon");
+    assert_eq!(d.stages[1].state, DeadlineState::DueSoon);
     store.clock().advance(2 * baluarte_core::time::HOUR);
     let d = svc.incidents().case_file(&p.reporter_a, &a.id).await?.deadlines;
-    assert_eq!(d.stages[1].state, "overdue");
+    assert_eq!(d.stages[1].state, DeadlineState::Overdue);
     // An entity assignment beats the sector's.
     svc.incidents()
         .assign_deadline_profile(
@@ -1229,7 +1234,7 @@ async fn deadline_reminders_fire_once(store: TestStore) -> TestResult {
     let d = svc.incidents().case_file(&p.reporter_a, &i.id).await?.deadlines;
     let states: Vec<&str> = d.stages.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(states, vec!["met_late", "due_soon", "pending"], "{d:?}");
-    assert_eq!(d.state, "due_soon");
+    assert_eq!(d.state, DeadlineState::DueSoon);
     // The scan that covers the due time emits the missed notice once, to the entity and to the CSIRT.
     clock.set(t0 + 2 * HOUR);
     assert_eq!(svc.incidents().scan_deadlines().await?, 1);
@@ -1241,7 +1246,7 @@ async fn deadline_reminders_fire_once(store: TestStore) -> TestResult {
     let d = svc.incidents().case_file(&p.reporter_a, &i.id).await?.deadlines;
     let states: Vec<&str> = d.stages.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(states, vec!["met_late", "overdue", "pending"], "{d:?}");
-    assert_eq!(d.state, "overdue");
+    assert_eq!(d.state, DeadlineState::Overdue);
     Ok(())
 }
 

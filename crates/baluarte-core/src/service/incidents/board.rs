@@ -4,6 +4,7 @@
 use super::cases::{incident_from_row, IncidentFilter, INCIDENT_SELECT};
 use super::Incidents;
 use crate::error::{CoreError, Result};
+use crate::incident::DeadlineState;
 use crate::policy::Actor;
 use crate::policy::{self, ListScope, Resource};
 use crate::time;
@@ -122,12 +123,12 @@ impl Incidents<'_> {
                 res_sum += c - i.created_at;
                 res_n += 1;
             }
-            late += d.stages.iter().filter(|s| s.state == "met_late").count() as i64;
+            late += d.stages.iter().filter(|s| s.state == DeadlineState::MetLate).count() as i64;
             if !i.status.is_open() {
                 continue;
             }
             open += 1;
-            if d.stages.iter().any(|s| s.state == "overdue") {
+            if d.stages.iter().any(|s| s.state == DeadlineState::Overdue) {
                 overdue += 1;
             }
             let sev = i.severity.as_str().to_string();

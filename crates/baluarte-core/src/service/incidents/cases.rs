@@ -7,7 +7,7 @@ use crate::incident::{
     Attachment, CaseFile, InfoRequest, JournalEntry, ObservableRecord, RelatedIncident, Severity, Status, Submission,
     Task,
 };
-use crate::incident::{Incident, Pap};
+use crate::incident::{DeadlineState, Incident, Pap};
 use crate::model::{Page, PageRequest, Tlp};
 use crate::policy::{self, Action, Actor, Resource};
 use crate::receipt::Receipt;
@@ -83,7 +83,7 @@ pub struct IncidentFilter {
 pub struct IncidentListItem {
     #[serde(flatten)]
     pub incident: Incident,
-    pub deadline_state: String,
+    pub deadline_state: DeadlineState,
     #[serde(with = "crate::time::rfc3339_serde::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub next_due_at: Option<Micros>,

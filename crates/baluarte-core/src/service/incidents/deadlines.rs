@@ -5,13 +5,13 @@
 use super::Incidents;
 use crate::audit::{self, Change};
 use crate::error::{CoreError, FieldError, Result};
-use crate::incident::{Deadlines, Incident, StageDeadline};
+use crate::incident::{DeadlineState, Deadlines, Incident, StageDeadline};
 use crate::model::EntityKind;
 use crate::policy::{self, Action, Actor, Resource};
 use crate::service::kit::new_id;
 use crate::service::kit::validation::finish;
 use crate::time::{self, Micros};
-use baluarte_deadlines::{CaseFacts, DeadlineState, Profile};
+use baluarte_deadlines::{CaseFacts, Profile};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -361,7 +361,7 @@ fn deadlines_from(incident: &Incident, facts: &CaseFacts, now: Micros) -> Deadli
             profile_name_es: None,
             profile_name_en: None,
             applicable: false,
-            state: DeadlineState::NotApplicable.as_str().into(),
+            state: DeadlineState::NotApplicable,
             stages: Vec::new(),
         };
     };
@@ -379,7 +379,7 @@ fn deadlines_from(incident: &Incident, facts: &CaseFacts, now: Micros) -> Deadli
                 occurrence: st.occurrence,
                 due_at: st.due_at.map(|t| t.as_microsecond()),
                 submitted_at: st.submitted_at.map(|t| t.as_microsecond()),
-                state: st.state.as_str().into(),
+                state: st.state.into(),
             }
         })
         .collect();
@@ -388,7 +388,7 @@ fn deadlines_from(incident: &Incident, facts: &CaseFacts, now: Micros) -> Deadli
         profile_name_es: Some(p.name_es.clone()),
         profile_name_en: Some(p.name_en.clone()),
         applicable: s.applicable,
-        state: s.worst().as_str().into(),
+        state: s.worst().into(),
         stages,
     }
 }

@@ -10,7 +10,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use baluarte_core::incident::{CaseFile, Status};
+use baluarte_core::incident::{CaseFile, DeadlineState, Status};
 use baluarte_core::model::PageRequest;
 use baluarte_core::policy::{self, Action, Resource};
 use baluarte_core::service::{deadline_profile, MAX_ATTACHMENT};
@@ -53,7 +53,7 @@ async fn case_choices(state: &AppState, s: &SignedIn, cf: &CaseFile, can: &CaseC
             .deadlines
             .stages
             .iter()
-            .find(|st| matches!(st.state.as_str(), "pending" | "due_soon" | "overdue"))
+            .find(|st| st.state.is_open())
             .map(|st| st.stage_id.clone())
             .unwrap_or_default();
         ch.stages = stage_ids
@@ -80,7 +80,7 @@ async fn case_choices(state: &AppState, s: &SignedIn, cf: &CaseFile, can: &CaseC
                 cf.deadlines
                     .stages
                     .iter()
-                    .any(|d| d.stage_id == st.id && d.state == "waiting")
+                    .any(|d| d.stage_id == st.id && d.state == DeadlineState::Waiting)
             })
             .map(|st| {
                 Opt::new(

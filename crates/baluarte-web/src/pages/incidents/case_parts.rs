@@ -102,7 +102,7 @@ pub(super) struct StageRow {
     pub name: String,
     pub due: String,
     pub submitted: String,
-    pub state: String,
+    pub state: &'static str,
     pub label: String,
 }
 
@@ -110,7 +110,7 @@ pub(super) struct StageRow {
 pub(super) struct DeadlineView {
     pub profile: String,
     pub applicable: bool,
-    pub state: String,
+    pub state: &'static str,
     pub label: String,
     pub stages: Vec<StageRow>,
 }
@@ -127,8 +127,8 @@ fn deadline_view(t: Tr, cf: &CaseFile) -> DeadlineView {
         }
         .unwrap_or_default(),
         applicable: d.applicable,
-        state: d.state.clone(),
-        label: deadline_label(t, &d.state),
+        state: d.state.as_str(),
+        label: deadline_label(t, d.state),
         stages: d
             .stages
             .iter()
@@ -144,8 +144,8 @@ fn deadline_view(t: Tr, cf: &CaseFile) -> DeadlineView {
                     name,
                     due: when(st.due_at, z),
                     submitted: when(st.submitted_at, z),
-                    state: st.state.clone(),
-                    label: deadline_label(t, &st.state),
+                    state: st.state.as_str(),
+                    label: deadline_label(t, st.state),
                 }
             })
             .collect(),

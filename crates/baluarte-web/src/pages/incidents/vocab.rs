@@ -3,7 +3,7 @@
 
 use crate::i18n::{Lang, Tr};
 use crate::pages::kit::Opt;
-use baluarte_core::incident::{rsit, Pap, Severity, Status};
+use baluarte_core::incident::{rsit, DeadlineState, Pap, Severity, Status};
 use baluarte_core::model::Tlp;
 use baluarte_core::policy::{self, Action, Actor, Resource};
 use baluarte_core::time::{local_display, Micros};
@@ -31,19 +31,21 @@ pub(super) fn status_key(s: Status) -> &'static str {
     }
 }
 
-/// The label of a deadline state (`pending`, `due_soon`, …); an unknown one is shown as it is.
-pub(super) fn deadline_label(t: Tr, state: &str) -> String {
-    let key = match state {
-        "waiting" => "dl.waiting",
-        "pending" => "dl.pending",
-        "due_soon" => "dl.due_soon",
-        "overdue" => "dl.overdue",
-        "met_on_time" => "dl.met_on_time",
-        "met_late" => "dl.met_late",
-        "not_applicable" => "dl.not_applicable",
-        other => return other.to_string(),
-    };
-    t.t(key).to_string()
+/// The locale key of a deadline state's label.
+pub fn deadline_key(state: DeadlineState) -> &'static str {
+    match state {
+        DeadlineState::Waiting => "dl.waiting",
+        DeadlineState::Pending => "dl.pending",
+        DeadlineState::DueSoon => "dl.due_soon",
+        DeadlineState::Overdue => "dl.overdue",
+        DeadlineState::MetOnTime => "dl.met_on_time",
+        DeadlineState::MetLate => "dl.met_late",
+        DeadlineState::NotApplicable => "dl.not_applicable",
+    }
+}
+
+pub(super) fn deadline_label(t: Tr, state: DeadlineState) -> String {
+    t.t(deadline_key(state)).to_string()
 }
 
 pub(super) fn tlp_hint_key(m: Tlp) -> &'static str {
