@@ -167,7 +167,7 @@ pub async fn load(services: &Services, now: Micros, progress: &(dyn Fn(u64, u64)
             .iter()
             .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
-    let handlers: Vec<(String, String)> = sqlx::query("SELECT u.id, u.email FROM users u JOIN entities e ON e.id = u.entity_id WHERE e.national_authority = 1 AND u.role IN ('csirt_analyst', 'coordinator') ORDER BY u.email")
+    let handlers: Vec<(String, String)> = sqlx::query(&format!("SELECT u.id, u.email FROM users u JOIN entities e ON e.id = u.entity_id WHERE e.national_authority = 1 AND u.role IN ({}) ORDER BY u.email", crate::model::Role::csirt_sql_list()))
         .fetch_all(services.db().pool())
         .await?
         .iter()

@@ -43,6 +43,23 @@ vocabulary! {
 }
 
 impl Role {
+    /// The roles that make up the national CSIRT: they handle incidents, are told of new reports and
+    /// may be assigned cases (at the national authority).
+    pub const CSIRT: [Role; 2] = [Role::CsirtAnalyst, Role::Coordinator];
+
+    pub fn is_csirt(self) -> bool {
+        Role::CSIRT.contains(&self)
+    }
+
+    /// [`Role::CSIRT`] as an SQL list (`'csirt_analyst', 'coordinator'`), for `role IN (…)`.
+    pub fn csirt_sql_list() -> String {
+        Role::CSIRT
+            .iter()
+            .map(|r| format!("'{}'", r.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Roles that only a member of the national authority may hold.
     pub fn is_national_only(self) -> bool {
         matches!(

@@ -46,7 +46,7 @@ pub use incidents::sharing::{Collection, ImportSummary};
 pub use incidents::taxii::{
     object_version as taxii_object_version, ObjectPage, TaxiiCursor, TaxiiFilter, SCAN_BUDGET as TAXII_SCAN_BUDGET,
 };
-pub use incidents::{CampaignInput, StageInput, MAX_ATTACHMENT};
+pub use incidents::{CampaignInput, CaseOptions, StageChoice, StageInput, MAX_ATTACHMENT};
 pub use notifications::{is_webhook_event, Deliverer, DeliveryReport, NewWebhook, Webhook, WebhookInput};
 
 pub(crate) use accounts::insert_user;

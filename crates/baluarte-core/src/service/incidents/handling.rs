@@ -299,10 +299,7 @@ impl Incidents<'_> {
             .ok_or_else(|| CoreError::invalid("assignee_id", "no such user"))?;
         let role = Role::parse(&row.try_get::<String, _>("role")?);
         let national = row.try_get::<i64, _>("national_authority")? != 0;
-        if !national
-            || !matches!(role, Some(Role::CsirtAnalyst | Role::Coordinator))
-            || row.try_get::<i64, _>("active")? == 0
-        {
+        if !national || !role.is_some_and(Role::is_csirt) || row.try_get::<i64, _>("active")? == 0 {
             return Err(CoreError::invalid(
                 "assignee_id",
                 "must be an active CSIRT analyst or coordinator of the national authority",

@@ -12,11 +12,13 @@ pub(crate) mod deadlines;
 pub(crate) mod handling;
 pub(crate) mod intake;
 mod journal;
+mod options;
 mod reporting;
 pub(crate) mod sharing;
 pub(crate) mod taxii;
 
 pub use campaigns::CampaignInput;
+pub use options::{CaseOptions, StageChoice};
 pub use reporting::{StageInput, MAX_ATTACHMENT};
 
 use super::Services;

@@ -166,16 +166,12 @@ impl Notifications<'_> {
         title: &str,
         at: Micros,
     ) -> Result<()> {
-        self.notify_users_where(
-            tx,
-            "SELECT u.id FROM users u JOIN entities e ON e.id = u.entity_id WHERE e.national_authority = 1 AND u.active = 1 AND u.role IN ('csirt_analyst', 'coordinator') AND $1 = $1",
-            "",
-            event,
-            incident_id,
-            title,
-            at,
-        )
-        .await?;
+        let csirt = format!(
+            "SELECT u.id FROM users u JOIN entities e ON e.id = u.entity_id WHERE e.national_authority = 1 AND u.active = 1 AND u.role IN ({}) AND $1 = $1",
+            crate::model::Role::csirt_sql_list()
+        );
+        self.notify_users_where(tx, &csirt, "", event, incident_id, title, at)
+            .await?;
         for e in ids(
             tx,
             "SELECT id FROM entities WHERE national_authority = 1 AND $1 = $1",

@@ -2,7 +2,7 @@
 
 use super::actions::ActRetry;
 use super::case_parts::{case_parts, stage_name, CaseParts, SubRow};
-use super::vocab::{handles, rsit_groups, severity_options, status_key, ClassGroup};
+use super::vocab::{rsit_groups, severity_options, status_key, ClassGroup};
 use crate::auth::SignedIn;
 use crate::i18n::{Lang, Tr};
 use crate::pages::kit::{render, tlp_options, DoneQuery, Layout, Opt, OrPage, PageError};
@@ -10,10 +10,9 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use baluarte_core::incident::{CaseFile, DeadlineState, Status};
-use baluarte_core::model::PageRequest;
-use baluarte_core::policy::{self, Action, Resource};
-use baluarte_core::service::{deadline_profile, MAX_ATTACHMENT};
+use baluarte_core::incident::{CaseFile, Status};
+
+use baluarte_core::service::{CaseOptions, MAX_ATTACHMENT};
 
 /// What the reader may do here, as the policy answers (the service still decides every write).
 #[derive(Debug, Clone, Default)]
@@ -37,31 +36,25 @@ pub(super) struct CaseChoices {
     pub stages: Vec<Opt>,
 }
 
-async fn case_choices(state: &AppState, s: &SignedIn, cf: &CaseFile, can: &CaseCan) -> Result<CaseChoices, PageError> {
+/// The case file's form choices: the service decides what there is to choose; the page only labels it.
+async fn case_choices(
+    state: &AppState,
+    s: &SignedIn,
+    cf: &CaseFile,
+    o: &CaseOptions,
+) -> Result<CaseChoices, PageError> {
     let t = Tr::new(s.ctx.lang);
     let lang = s.ctx.lang;
     let i = &cf.incident;
     let actor = s.actor();
     let mut ch = CaseChoices::default();
-    let profile = i.profile_id.as_deref().and_then(deadline_profile);
-    let stage_ids: Vec<String> = match profile {
-        Some(p) => p.stages.iter().map(|st| st.id.clone()).collect(),
-        None => vec!["initial".into(), "update".into(), "final".into()],
-    };
-    if can.contribute {
-        let default = cf
-            .deadlines
-            .stages
-            .iter()
-            .find(|st| st.state.is_open())
-            .map(|st| st.stage_id.clone())
-            .unwrap_or_default();
-        ch.stages = stage_ids
-            .iter()
-            .map(|id| Opt::new(id, stage_name(lang, i.profile_id.as_deref(), id), &default))
-            .collect();
-    }
-    if !can.handle {
+    let proposed = o.proposed_stage.clone().unwrap_or_default();
+    ch.stages = o
+        .sendable_stages
+        .iter()
+        .map(|id| Opt::new(id, stage_name(lang, i.profile_id.as_deref(), id), &proposed))
+        .collect();
+    if !o.may_handle {
         return Ok(ch);
     }
     ch.statuses = Status::WORKING
@@ -71,60 +64,26 @@ async fn case_choices(state: &AppState, s: &SignedIn, cf: &CaseFile, can: &CaseC
     ch.severities = severity_options(t, i.severity.as_str());
     ch.tlps = tlp_options(i.tlp.as_str(), true);
     ch.groups = rsit_groups(lang, &format!("{}/{}", i.rsit_class, i.rsit_type));
-    if let Some(p) = profile {
-        ch.requestable = p
-            .stages
-            .iter()
-            .filter(|st| st.anchor.as_str() == "csirt_request")
-            .filter(|st| {
-                cf.deadlines
-                    .stages
-                    .iter()
-                    .any(|d| d.stage_id == st.id && d.state == DeadlineState::Waiting)
-            })
-            .map(|st| {
-                Opt::new(
-                    &st.id,
-                    if lang == Lang::En {
-                        st.name_en.clone()
-                    } else {
-                        st.name_es.clone()
-                    },
-                    "",
-                )
-            })
-            .collect();
-    }
+    ch.requestable = o
+        .requestable_stages
+        .iter()
+        .map(|st| {
+            let name = if lang == Lang::En { &st.name_en } else { &st.name_es };
+            Opt::new(&st.id, name.clone(), "")
+        })
+        .collect();
     let selected = i.assignee_id.clone().unwrap_or_default();
-    let users = state
-        .services
-        .users()
-        .list_users(
-            actor,
-            &baluarte_core::service::UserFilter {
-                entity_id: Some(actor.entity_id.clone()),
-                q: None,
-                include_inactive: false,
-            },
-            PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)),
-        )
-        .await;
-    // A handler whose role may not list users still sees (and may clear) the current assignee.
-    if let Ok(users) = users {
-        use baluarte_core::model::Role;
-        ch.assignees = users
-            .items
-            .iter()
-            .filter(|u| u.active && matches!(u.role, Role::CsirtAnalyst | Role::Coordinator))
-            .map(|u| {
-                Opt::new(
-                    &u.id,
-                    format!("{} ({})", u.name, t.t(&format!("role.{}", u.role))),
-                    &selected,
-                )
-            })
-            .collect();
-    }
+    ch.assignees = o
+        .assignees
+        .iter()
+        .map(|u| {
+            Opt::new(
+                &u.id,
+                format!("{} ({})", u.name, t.t(&format!("role.{}", u.role))),
+                &selected,
+            )
+        })
+        .collect();
     if !selected.is_empty() && !ch.assignees.iter().any(|o| o.selected) {
         ch.assignees.insert(
             0,
@@ -203,12 +162,12 @@ pub(super) async fn case_page(
     let lang = s.ctx.lang;
     let actor = s.actor();
     let cf = state.services.incidents().case_file(actor, id).await.page(lang)?;
-    let entity = cf.incident.entity_id.clone();
+    let options = state.services.incidents().case_options(actor, &cf).await.page(lang)?;
     let can = CaseCan {
-        handle: handles(actor, &entity),
-        contribute: policy::check(actor, Resource::Incident, Action::Contribute, Some(&entity)).is_ok(),
+        handle: options.may_handle,
+        contribute: options.may_contribute,
     };
-    let ch = case_choices(state, s, &cf, &can).await?;
+    let ch = case_choices(state, s, &cf, &options).await?;
     let p = case_parts(state, s, &cf).await?;
     let mut l = Layout::signed_in(s, "incidents.title", "incidents", &format!("/incidents/{id}"))
         .with_title(format!("{} · {}", p.c.reference, p.c.title));
