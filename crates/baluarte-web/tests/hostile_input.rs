@@ -473,7 +473,7 @@ async fn pages_refuse_forged_forms_and_escape_markup() {
     let before = srv
         .svc
         .audit()
-        .list_audit(&baluarte_core::policy::Actor::system(), None, None, Default::default())
+        .list_audit(&baluarte_test_support::actors::system(), None, None, Default::default())
         .await
         .unwrap()
         .total;
@@ -488,7 +488,7 @@ async fn pages_refuse_forged_forms_and_escape_markup() {
     let after = srv
         .svc
         .audit()
-        .list_audit(&baluarte_core::policy::Actor::system(), None, None, Default::default())
+        .list_audit(&baluarte_test_support::actors::system(), None, None, Default::default())
         .await
         .unwrap()
         .total;

@@ -9,7 +9,6 @@ mod common;
 use baluarte_core::crypto::ServerKey;
 use baluarte_core::db::Db;
 use baluarte_core::model::{EntityKind, Purpose};
-use baluarte_core::policy::Actor;
 use baluarte_core::service::{EntityInput, Settings, TokenInput, MAX_ATTACHMENT};
 use baluarte_core::Services;
 use baluarte_web::{app, AppState, WebConfig};
@@ -370,7 +369,7 @@ async fn serve(svc: Services) -> String {
 
 /// Twenty identical requests at once with one Idempotency-Key: one incident, twenty equal answers.
 async fn idempotency_under_concurrency(svc: Services) {
-    let system = Actor::system();
+    let system = baluarte_test_support::actors::system();
     let entity = svc
         .registry()
         .create_entity(

@@ -23,6 +23,7 @@
 //! `join!`, say) borrows the services, not the handle. A new capability is a folder with its handle
 //! type (`#[derive(Clone, Copy)] pub struct X<'a> { s: &'a Services }`) and one accessor below.
 
+pub mod access;
 mod accounts;
 mod audit;
 mod incidents;

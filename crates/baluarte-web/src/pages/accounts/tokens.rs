@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use baluarte_core::model::{ApiToken, Purpose};
-use baluarte_core::policy::{self, Action, Resource};
+use baluarte_core::policy::{Action, Resource};
+use baluarte_core::service::access;
 use baluarte_core::service::TokenInput;
 use baluarte_core::time::{self, local_display};
 use baluarte_core::CoreError;
@@ -139,7 +140,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
             .await
             .page(lang)?
             .unwrap_or_else(|| (String::new(), DEFAULT_ZONE.to_string()));
-        let can_revoke = policy::check(actor, Resource::ApiToken, Action::Deactivate, Some(&tok.entity_id)).is_ok();
+        let can_revoke = access::can(actor, Resource::ApiToken, Action::Deactivate, Some(&tok.entity_id));
         rows.push(token_row(l.t, tok, entity, &zone, now, can_revoke));
     }
     let entity_name = names
@@ -275,7 +276,7 @@ async fn new_form(
         .entity_id
         .filter(|e| !e.trim().is_empty() && actor.national)
         .unwrap_or_else(|| actor.entity_id.clone());
-    policy::check(actor, Resource::ApiToken, Action::Create, Some(&entity_id)).page(s.ctx.lang)?;
+    access::permits(actor, Resource::ApiToken, Action::Create, Some(&entity_id)).page(s.ctx.lang)?;
     let form = TokenForm {
         entity_id,
         days: "90".into(),

@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use baluarte_core::model::{Role, User};
-use baluarte_core::policy::{self, Action, Actor, Resource};
+use baluarte_core::policy::{Action, Actor, Resource};
+use baluarte_core::service::access;
 use baluarte_core::service::{UserFilter, UserInput, UserPatch};
 use baluarte_core::time::local_display;
 use baluarte_core::CoreError;
@@ -229,7 +230,7 @@ async fn new_form(
         .entity_id
         .filter(|e| !e.trim().is_empty() && actor.national)
         .unwrap_or_else(|| actor.entity_id.clone());
-    policy::check(actor, Resource::User, Action::Create, Some(&entity_id)).page(s.ctx.lang)?;
+    access::permits(actor, Resource::User, Action::Create, Some(&entity_id)).page(s.ctx.lang)?;
     let form = NewUserForm {
         entity_id,
         role: Role::Reporter.as_str().into(),
@@ -353,7 +354,7 @@ async fn user_page(
         .await
         .page(lang)?
         .unwrap_or_else(|| (String::new(), DEFAULT_ZONE.to_string()));
-    let allowed = |a: Action| policy::check(actor, Resource::User, a, Some(&u.entity_id)).is_ok();
+    let allowed = |a: Action| access::can(actor, Resource::User, a, Some(&u.entity_id));
     let own = actor.user_id() == Some(id);
     let can = UserCan {
         edit: allowed(Action::Update),

@@ -11,7 +11,8 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use baluarte_core::policy::{self, ListScope, Resource};
+use baluarte_core::policy::Resource;
+use baluarte_core::service::access;
 use baluarte_core::time::local_display;
 use serde::Deserialize;
 
@@ -46,7 +47,7 @@ fn object_href(object_type: &str, id: &str) -> Option<String> {
 }
 
 fn verifies_whole_trail(s: &SignedIn) -> bool {
-    matches!(policy::list_scope(s.actor(), Resource::Audit), Ok(ListScope::All))
+    access::sees_all(s.actor(), Resource::Audit)
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use baluarte_core::model::{PageRequest, Tlp};
-use baluarte_core::policy::{self, Action, Resource};
+use baluarte_core::policy::{Action, Resource};
+use baluarte_core::service::access;
 use baluarte_core::service::{CampaignInput, IncidentFilter};
 use baluarte_core::time::local_display;
 use baluarte_core::CoreError;
@@ -80,7 +81,7 @@ async fn list_page(
                 created: local_display(c.created_at, DEFAULT_ZONE),
             })
             .collect(),
-        can_create: policy::check(s.actor(), Resource::Campaign, Action::Create, None).is_ok(),
+        can_create: access::can(s.actor(), Resource::Campaign, Action::Create, None),
         tlps: tlp_options(
             if form.tlp.is_empty() {
                 Tlp::Amber.as_str()

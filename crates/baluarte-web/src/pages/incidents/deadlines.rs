@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use baluarte_core::model::EntityKind;
-use baluarte_core::policy::{self, Action, Resource};
+use baluarte_core::policy::{Action, Resource};
+use baluarte_core::service::access;
 use baluarte_core::service::{deadline_profiles, DeadlineAssignment};
 use baluarte_core::CoreError;
 use serde::Deserialize;
@@ -227,7 +228,7 @@ async fn deadlines_page(
             target,
         });
     }
-    let can_manage = policy::check(actor, Resource::DeadlineAssignment, Action::Create, None).is_ok();
+    let can_manage = access::can(actor, Resource::DeadlineAssignment, Action::Create, None);
     let entities = if can_manage {
         entity_picker(state, s, &entity_q, &form.entity_id).await?
     } else {

@@ -11,7 +11,8 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use baluarte_core::incident::{rsit_label, Severity, Status};
 use baluarte_core::model::PageRequest;
-use baluarte_core::policy::{self, ListScope, Resource};
+use baluarte_core::policy::Resource;
+use baluarte_core::service::access;
 use baluarte_core::service::{IncidentFilter, IncidentListItem};
 use baluarte_core::time::{self, local_display};
 use serde::Deserialize;
@@ -162,7 +163,7 @@ pub(super) async fn queue(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let national = matches!(policy::list_scope(actor, Resource::Incident), Ok(ListScope::All));
+    let national = access::sees_all(actor, Resource::Incident);
     let page = state
         .services
         .incidents()
@@ -185,7 +186,7 @@ pub(super) async fn queue(
         .finish();
     let page = QueuePage {
         national,
-        handler: policy::list_scope(actor, Resource::Campaign).is_ok(),
+        handler: access::may_list(actor, Resource::Campaign),
         can_report: l.nav.report,
         q: q.q.trim().to_string(),
         mine: !q.mine.trim().is_empty(),
@@ -246,7 +247,7 @@ pub(super) async fn queue_csv(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let national = matches!(policy::list_scope(actor, Resource::Incident), Ok(ListScope::All));
+    let national = access::sees_all(actor, Resource::Incident);
     let filter = q.filter(national);
     let mut out = csv_line(CSV_HEADER);
     let mut page_no = 1;

@@ -15,7 +15,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baluarte_core::incident::{Pap, Severity};
 use baluarte_core::model::Tlp;
-use baluarte_core::policy::{self, Action, Resource};
+use baluarte_core::policy::{Action, Resource};
+use baluarte_core::service::access;
 use baluarte_core::service::{ObservableInput, ReportInput, MAX_ATTACHMENT};
 use baluarte_core::time;
 use baluarte_core::{CoreError, FieldError};
@@ -289,7 +290,7 @@ pub(super) async fn new_form(
         .entity_id
         .filter(|e| !e.trim().is_empty() && actor.national)
         .unwrap_or_else(|| actor.entity_id.clone());
-    policy::check(actor, Resource::Incident, Action::Create, Some(&entity_id)).page(lang)?;
+    access::permits(actor, Resource::Incident, Action::Create, Some(&entity_id)).page(lang)?;
     let zone = EntityNames::default()
         .get(&state, actor, &entity_id)
         .await

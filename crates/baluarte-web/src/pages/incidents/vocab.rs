@@ -5,7 +5,8 @@ use crate::i18n::{Lang, Tr};
 use crate::pages::kit::Opt;
 use baluarte_core::incident::{rsit, DeadlineState, Pap, Severity, Status};
 use baluarte_core::model::Tlp;
-use baluarte_core::policy::{self, Action, Actor, Resource};
+use baluarte_core::policy::{Action, Actor, Resource};
+use baluarte_core::service::access;
 use baluarte_core::time::{local_display, Micros};
 
 pub(super) fn severity_key(s: Severity) -> &'static str {
@@ -156,5 +157,5 @@ pub(super) fn when(us: Option<Micros>, zone: &str) -> String {
 
 /// Whether the actor works the national CSIRT's side of this incident (the page shows those forms).
 pub(super) fn handles(actor: &Actor, entity_id: &str) -> bool {
-    policy::check(actor, Resource::Incident, Action::Handle, Some(entity_id)).is_ok()
+    access::can(actor, Resource::Incident, Action::Handle, Some(entity_id))
 }

@@ -6,7 +6,8 @@ use super::options::Opt;
 use crate::auth::SignedIn;
 use crate::AppState;
 use baluarte_core::model::{Entity, PageRequest};
-use baluarte_core::policy::{self, Action, Actor, Resource};
+use baluarte_core::policy::{Action, Actor, Resource};
+use baluarte_core::service::access;
 use baluarte_core::service::EntityFilter;
 use baluarte_core::CoreError;
 use std::collections::HashMap;
@@ -104,7 +105,7 @@ pub fn new_link(actor: &Actor, resource: Resource, base: &str, entity_id: &str) 
     } else {
         entity_id
     };
-    policy::check(actor, resource, Action::Create, Some(target)).ok()?;
+    access::permits(actor, resource, Action::Create, Some(target)).ok()?;
     Some(if entity_id.is_empty() {
         base.to_string()
     } else {

@@ -5,7 +5,8 @@ use crate::i18n::{Lang, Tr};
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use baluarte_core::policy::{self, Action, Resource};
+use baluarte_core::policy::{Action, Resource};
+use baluarte_core::service::access;
 use baluarte_core::CoreError;
 
 /// Which navigation entries the caller's role can use (asked of the policy, not decided here).
@@ -64,17 +65,14 @@ impl Layout {
         let t = Tr::new(s.ctx.lang);
         let actor = s.actor();
         let nav = Nav {
-            users: policy::list_scope(actor, Resource::User).is_ok(),
-            tokens: policy::list_scope(actor, Resource::ApiToken).is_ok(),
-            audit: policy::list_scope(actor, Resource::Audit).is_ok(),
-            incidents: policy::list_scope(actor, Resource::Incident).is_ok(),
-            report: policy::check(actor, Resource::Incident, Action::Create, Some(&actor.entity_id)).is_ok(),
-            board: matches!(
-                policy::list_scope(actor, Resource::Incident),
-                Ok(policy::ListScope::All)
-            ),
-            campaigns: policy::list_scope(actor, Resource::Campaign).is_ok(),
-            deadlines: policy::list_scope(actor, Resource::DeadlineAssignment).is_ok(),
+            users: access::may_list(actor, Resource::User),
+            tokens: access::may_list(actor, Resource::ApiToken),
+            audit: access::may_list(actor, Resource::Audit),
+            incidents: access::may_list(actor, Resource::Incident),
+            report: access::can(actor, Resource::Incident, Action::Create, Some(&actor.entity_id)),
+            board: access::sees_all(actor, Resource::Incident),
+            campaigns: access::may_list(actor, Resource::Campaign),
+            deadlines: access::may_list(actor, Resource::DeadlineAssignment),
             unread: s.ctx.unread,
         };
         let user = UserBar {

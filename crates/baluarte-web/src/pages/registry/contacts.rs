@@ -12,7 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use baluarte_core::model::Contact;
-use baluarte_core::policy::{self, Action, Resource};
+use baluarte_core::policy::{Action, Resource};
+use baluarte_core::service::access;
 use baluarte_core::CoreError;
 use serde::Deserialize;
 
@@ -54,7 +55,7 @@ async fn contact_form_page(
         entity_id: c.entity_id.clone(),
         entity_name,
         active: c.active,
-        can_deactivate: policy::check(actor, Resource::Contact, Action::Deactivate, Some(&c.entity_id)).is_ok(),
+        can_deactivate: access::can(actor, Resource::Contact, Action::Deactivate, Some(&c.entity_id)),
         tlps: tlp_options(&form.tlp, false),
         form,
         errors,
@@ -70,7 +71,7 @@ pub(super) async fn contact_form(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let c = state.services.registry().get_contact(s.actor(), &id).await.page(lang)?;
-    policy::check(s.actor(), Resource::Contact, Action::Update, Some(&c.entity_id)).page(lang)?;
+    access::permits(s.actor(), Resource::Contact, Action::Update, Some(&c.entity_id)).page(lang)?;
     contact_form_page(&state, &s, &c, ContactForm::of(&c), FormErrors::default()).await
 }
 

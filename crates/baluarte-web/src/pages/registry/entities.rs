@@ -12,7 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use baluarte_core::model::{Entity, EntityKind};
-use baluarte_core::policy::{self, Action, Resource};
+use baluarte_core::policy::{Action, Resource};
+use baluarte_core::service::access;
 use baluarte_core::service::{EntityFilter, EntityInput};
 use baluarte_core::time::local_display;
 use baluarte_core::CoreError;
@@ -134,7 +135,7 @@ pub(super) async fn list(
     let kinds = kind_options(l.t, &kind);
     let page = EntitiesPage {
         national: actor.national,
-        can_create: policy::check(actor, Resource::Entity, Action::Create, None).is_ok(),
+        can_create: access::can(actor, Resource::Entity, Action::Create, None),
         q: query,
         state: st,
         inactive,
@@ -251,7 +252,7 @@ async fn entity_form_page(
 }
 
 pub(super) async fn new_form(State(state): State<AppState>, s: SignedIn) -> Result<Response, PageError> {
-    policy::check(s.actor(), Resource::Entity, Action::Create, None).page(s.ctx.lang)?;
+    access::permits(s.actor(), Resource::Entity, Action::Create, None).page(s.ctx.lang)?;
     entity_form_page(&state, &s, None, EntityForm::blank(), FormErrors::default()).await
 }
 
@@ -278,7 +279,7 @@ pub(super) async fn edit_form(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let e = state.services.registry().get_entity(s.actor(), &id).await.page(lang)?;
-    policy::check(s.actor(), Resource::Entity, Action::Update, Some(&id)).page(lang)?;
+    access::permits(s.actor(), Resource::Entity, Action::Update, Some(&id)).page(lang)?;
     entity_form_page(&state, &s, Some(&id), EntityForm::of(&e), FormErrors::default()).await
 }
 
@@ -410,7 +411,7 @@ async fn entity_page(
             .map(|(name, _)| (p.clone(), name)),
         None => None,
     };
-    let allowed = |r: Resource, a: Action| policy::check(actor, r, a, Some(id)).is_ok();
+    let allowed = |r: Resource, a: Action| access::can(actor, r, a, Some(id));
     let may_deactivate = allowed(Resource::Entity, Action::Deactivate);
     let can = EntityCan {
         edit: allowed(Resource::Entity, Action::Update),

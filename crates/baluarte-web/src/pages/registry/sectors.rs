@@ -11,7 +11,8 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use baluarte_core::model::Sector;
-use baluarte_core::policy::{self, Action, Resource};
+use baluarte_core::policy::{Action, Resource};
+use baluarte_core::service::access;
 use baluarte_core::service::SectorInput;
 use baluarte_core::CoreError;
 use serde::Deserialize;
@@ -86,7 +87,7 @@ async fn sectors_page(
     let status = invalid_status(&errors);
     let page = SectorsPage {
         groups: sector_groups(&sectors, lang),
-        can_create: policy::check(s.actor(), Resource::Sector, Action::Create, None).is_ok(),
+        can_create: access::can(s.actor(), Resource::Sector, Action::Create, None),
         form,
         parents,
         errors,

@@ -1,0 +1,28 @@
+//! The questions a page asks before it shows a button, a menu entry or a form: would the service allow
+//! this actor this action? The answer is the one the service itself gives when the action is taken (the
+//! same [`policy`] rule), so a page can never show more than the service permits. The web crate may ask
+//! only here: its `clippy.toml` forbids calling the policy directly.
+
+use crate::error::Result;
+use crate::policy::{self, Action, Actor, ListScope, Resource};
+
+/// Whether `actor` may do `action` on a `resource` of `entity` (`None` for what belongs to no entity).
+pub fn can(actor: &Actor, resource: Resource, action: Action, entity: Option<&str>) -> bool {
+    policy::check(actor, resource, action, entity).is_ok()
+}
+
+/// The refusal the service would give (`NotFound` for a foreign record, `Forbidden` for a visible one),
+/// for a page that shows a form only to those who may send it.
+pub fn permits(actor: &Actor, resource: Resource, action: Action, entity: Option<&str>) -> Result<()> {
+    policy::check(actor, resource, action, entity)
+}
+
+/// Whether `actor` may list `resource` at all.
+pub fn may_list(actor: &Actor, resource: Resource) -> bool {
+    policy::list_scope(actor, resource).is_ok()
+}
+
+/// Whether `actor` lists `resource` across every entity (the national view), not just its own.
+pub fn sees_all(actor: &Actor, resource: Resource) -> bool {
+    matches!(policy::list_scope(actor, resource), Ok(ListScope::All))
+}
