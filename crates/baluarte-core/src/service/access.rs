@@ -26,3 +26,40 @@ pub fn may_list(actor: &Actor, resource: Resource) -> bool {
 pub fn sees_all(actor: &Actor, resource: Resource) -> bool {
     matches!(policy::list_scope(actor, resource), Ok(ListScope::All))
 }
+
+/// The entity a form acts for: the one the actor chose if the actor works across entities (the national
+/// authority), otherwise always the actor's own, whatever the form said. The service still checks the
+/// action against the entity it is given.
+pub fn entity_for(actor: &Actor, requested: Option<&str>) -> String {
+    requested
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && actor.national)
+        .map_or_else(|| actor.entity_id.clone(), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+    use crate::policy::Principal;
+
+    fn person(national: bool) -> Actor {
+        Actor {
+            principal: Principal::User { user_id: "u".into() },
+            label: "u@example".into(),
+            entity_id: "own".into(),
+            role: Some(Role::SecurityOfficer),
+            national,
+            purposes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_the_national_authority_chooses_the_entity_of_a_form() {
+        assert_eq!(entity_for(&person(false), Some("other")), "own");
+        assert_eq!(entity_for(&person(false), None), "own");
+        assert_eq!(entity_for(&person(true), Some(" other ")), "other");
+        assert_eq!(entity_for(&person(true), Some("  ")), "own");
+        assert_eq!(entity_for(&person(true), None), "own");
+    }
+}

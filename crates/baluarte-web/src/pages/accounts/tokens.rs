@@ -272,10 +272,7 @@ async fn new_form(
     Query(q): Query<NewQuery>,
 ) -> Result<Response, PageError> {
     let actor = s.actor();
-    let entity_id = q
-        .entity_id
-        .filter(|e| !e.trim().is_empty() && actor.national)
-        .unwrap_or_else(|| actor.entity_id.clone());
+    let entity_id = access::entity_for(actor, q.entity_id.as_deref());
     access::permits(actor, Resource::ApiToken, Action::Create, Some(&entity_id)).page(s.ctx.lang)?;
     let form = TokenForm {
         entity_id,
@@ -305,9 +302,7 @@ async fn create(
     let lang = s.ctx.lang;
     let actor = s.actor();
     let mut form = TokenForm::from_pairs(pairs);
-    if !actor.national {
-        form.entity_id = actor.entity_id.clone();
-    }
+    form.entity_id = access::entity_for(actor, Some(&form.entity_id));
     let result = match form.input() {
         Ok(input) => state.services.tokens().create_token(actor, input).await,
         Err(e) => Err(e),

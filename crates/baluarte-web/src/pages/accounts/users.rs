@@ -226,10 +226,7 @@ async fn new_form(
     Query(q): Query<NewQuery>,
 ) -> Result<Response, PageError> {
     let actor = s.actor();
-    let entity_id = q
-        .entity_id
-        .filter(|e| !e.trim().is_empty() && actor.national)
-        .unwrap_or_else(|| actor.entity_id.clone());
+    let entity_id = access::entity_for(actor, q.entity_id.as_deref());
     access::permits(actor, Resource::User, Action::Create, Some(&entity_id)).page(s.ctx.lang)?;
     let form = NewUserForm {
         entity_id,
@@ -255,9 +252,7 @@ async fn create(
     Form(mut form): Form<NewUserForm>,
 ) -> Result<Response, PageError> {
     let actor = s.actor();
-    if !actor.national {
-        form.entity_id = actor.entity_id.clone();
-    }
+    form.entity_id = access::entity_for(actor, Some(&form.entity_id));
     let result = match Role::parse(form.role.trim()) {
         Some(role) => {
             let password = (!form.password.is_empty()).then(|| form.password.clone());

@@ -116,7 +116,8 @@ impl ReportForm {
         (inputs, lines)
     }
 
-    fn input(&self, national: bool) -> Result<(ReportInput, Vec<usize>), CoreError> {
+    /// The report for `entity_id` (the entity the form acts for: [`access::entity_for`]).
+    fn input(&self, entity_id: String) -> Result<(ReportInput, Vec<usize>), CoreError> {
         let mut errors = Vec::new();
         let (class, kind) = self.rsit.split_once('/').unwrap_or(("", ""));
         let severity = Severity::parse(self.severity.trim());
@@ -136,9 +137,7 @@ impl ReportForm {
             return Err(CoreError::Invalid(errors));
         }
         let input = ReportInput {
-            entity_id: national
-                .then(|| self.entity_id.trim().to_string())
-                .filter(|e| !e.is_empty()),
+            entity_id: Some(entity_id),
             title: self.title.clone(),
             description: self.description.clone(),
             detected_at: self.detected_at.clone(),
@@ -286,10 +285,7 @@ pub(super) async fn new_form(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let entity_id = q
-        .entity_id
-        .filter(|e| !e.trim().is_empty() && actor.national)
-        .unwrap_or_else(|| actor.entity_id.clone());
+    let entity_id = access::entity_for(actor, q.entity_id.as_deref());
     access::permits(actor, Resource::Incident, Action::Create, Some(&entity_id)).page(lang)?;
     let zone = EntityNames::default()
         .get(&state, actor, &entity_id)
@@ -334,7 +330,7 @@ async fn file_report_as(
                 .unwrap_or_else(page_err));
         }
     }
-    let (input, lines) = match form.input(actor.national) {
+    let (input, lines) = match form.input(access::entity_for(actor, Some(&form.entity_id))) {
         Ok(v) => v,
         Err(CoreError::Invalid(errors)) => {
             let errors = form_errors(t, errors, &[]);
