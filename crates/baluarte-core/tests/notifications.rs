@@ -22,29 +22,13 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-fn python() -> String {
-    std::env::var("BALUARTE_PYTHON").unwrap_or_else(|_| "python3".into())
+fn python() -> std::path::PathBuf {
+    baluarte_test_support::require::python_program()
 }
 
+/// Whether aiosmtpd can be imported; when not, `require` skips the test, or fails it under CI.
 fn aiosmtpd_available() -> bool {
-    let ok = std::process::Command::new(python())
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "aiosmtpd cannot be imported by {} and CI=true",
-            python()
-        );
-        eprintln!(
-            "SKIPPED: end-to-end e-mail test: aiosmtpd cannot be imported by {} (set BALUARTE_PYTHON)",
-            python()
-        );
-    }
-    ok
+    baluarte_test_support::require::python(&["aiosmtpd"]).is_some()
 }
 
 fn free_port() -> u16 {

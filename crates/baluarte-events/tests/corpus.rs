@@ -1,28 +1,14 @@
 //! Tests over the shared corpus: EVTX-ATTACK-SAMPLES and the SigmaHQ regression suite.
 //!
 //! The corpus is at `$BALUARTE_CORPUS`, else `../shared/data` beside the workspace. When it is absent
-//! the tests say so and pass, except under CI (env `CI` set), where they fail.
+//! `baluarte_test_support::require` decides: a failure under CI, a skip (said on stderr) elsewhere.
 
 use std::path::{Path, PathBuf};
 
 use baluarte_events::{expand_inputs, from_bytes, open, Position, ReadOptions, SourceError};
 
 fn corpus() -> Option<PathBuf> {
-    // A relative setting is relative to the workspace root (tests run from the crate's directory).
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let root = workspace.join(
-        std::env::var_os("BALUARTE_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| "../shared/data".into()),
-    );
-    if root.is_dir() {
-        return Some(root);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("corpus absent at {}; CI needs it (set BALUARTE_CORPUS)", root.display());
-    }
-    eprintln!("corpus absent at {}; skipping", root.display());
-    None
+    baluarte_test_support::require::corpus("evtx")
 }
 
 fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {

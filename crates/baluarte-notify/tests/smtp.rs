@@ -9,32 +9,13 @@ use baluarte_notify::{Email, Mailer, NotifyError, SmtpConfig, SmtpSecurity};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-fn python() -> String {
-    std::env::var("BALUARTE_PYTHON").unwrap_or_else(|_| "python3".into())
+fn python() -> std::path::PathBuf {
+    baluarte_test_support::require::python_program()
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Whether aiosmtpd can be imported; when not, the test is skipped, except in CI where it must run.
+/// Whether aiosmtpd can be imported; when not, `require` skips the test, or fails it under CI.
 fn aiosmtpd_available() -> bool {
-    let ok = std::process::Command::new(python())
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        let why = format!(
-            "aiosmtpd cannot be imported by {:?} (set BALUARTE_PYTHON to a Python with \
-             crates/baluarte-notify/tests/requirements.txt installed)",
-            python()
-        );
-        assert!(!in_ci(), "{why}; CI=true, so this is a failure");
-        eprintln!("SKIPPED: real-SMTP test not run: {why}");
-    }
-    ok
+    baluarte_test_support::require::python(&["aiosmtpd"]).is_some()
 }
 
 fn free_port() -> u16 {

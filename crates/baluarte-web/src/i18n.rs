@@ -102,26 +102,147 @@ mod tests {
         assert!(missing.is_empty(), "keys in one language only: {missing:?}");
     }
 
-    #[test]
-    fn every_key_used_in_templates_and_code_exists() {
-        let es = table(ES);
-        let dirs = [
-            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages"),
-        ];
-        let mut unknown = Vec::new();
-        for dir in dirs {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                for part in text.split("t(\"").skip(1) {
-                    if let Some(key) = part.split('"').next() {
-                        if key.contains('.') && !es.contains_key(key) {
-                            unknown.push(format!("{}: {key}", entry.path().display()));
-                        }
-                    }
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+    /// Every file under `dir`, at any depth.
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    files.push(path);
                 }
             }
         }
+        files.sort();
+        files
+    }
+
+    /// What a key looks like: `family.name`, lower case.
+    fn key_shape() -> regex_lite::Regex {
+        regex_lite::Regex::new(r#""([a-z][a-z0-9_]*)\.([a-z0-9_]+)"(\s*=>)?"#).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The keys one source file uses: what it passes to `t("…")`, and the string literals of the
+    /// table's families that it hands around as keys (`"istatus.new"` for a status, `"flash.task_done"`
+    /// for a `done` code, `"dl.overdue"` for a deadline state). A literal before `=>` is the value being
+    /// mapped (`"incident.reported" => "notice.incident_reported"`), and one ending in a file extension
+    /// is a file name; neither is a key.
+    fn keys_in(text: &str, families: &BTreeSet<&str>) -> Vec<String> {
+        key_shape()
+            .captures_iter(text)
+            .filter(|c| c.get(3).is_none())
+            .filter(|c| families.contains(&c[1]) && !matches!(&c[2], "html" | "css" | "js" | "json" | "csv" | "toml"))
+            .map(|c| format!("{}.{}", &c[1], &c[2]))
+            .collect()
+    }
+
+    /// The families of keys that code builds with `format!("family.{…}")`, each with every value it can
+    /// be built from. A new builder must be added here, so that its keys are checked too.
+    fn built_keys(family: &str) -> Option<Vec<String>> {
+        use baluarte_core::model::{EntityKind, Role};
+        let all = |names: Vec<&str>| Some(names.into_iter().map(|n| format!("{family}.{n}")).collect());
+        match family {
+            "role" => all(Role::ALL.iter().map(|r| r.as_str()).collect()),
+            "kind" => all(EntityKind::ALL.iter().map(|k| k.as_str()).collect()),
+            // Field errors: a phrase without a translation is shown as the service wrote it.
+            "v" => Some(Vec::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_key_used_in_templates_and_code_exists() {
+        let es = table(ES);
+        let families: BTreeSet<&str> = es.keys().filter_map(|k| k.split('.').next()).collect();
+        let mut unknown = Vec::new();
+        let mut used = BTreeSet::new();
+        let mut note = |path: &Path, key: String| {
+            if !es.contains_key(&key) {
+                unknown.push(format!("{}: {key}", path.display()));
+            }
+            used.insert(key);
+        };
+
+        let templates = files_under(&Path::new(ROOT).join("templates"));
+        assert!(
+            templates.len() >= 20,
+            "only {} templates under {ROOT}/templates: did they move? This check must read them all",
+            templates.len()
+        );
+        for path in &templates {
+            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            for part in text.split("t(\"").skip(1) {
+                if let Some(key) = part.split('"').next().filter(|k| k.contains('.')) {
+                    note(path, key.to_string());
+                }
+            }
+        }
+
+        let sources: Vec<PathBuf> = files_under(&Path::new(ROOT).join("src"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .collect();
+        assert!(
+            sources.len() >= 10,
+            "only {} source files under {ROOT}/src",
+            sources.len()
+        );
+        let builder = regex_lite::Regex::new(r#"format!\("([a-z][a-z0-9_]*)\.\{"#).unwrap_or_else(|e| panic!("{e}"));
+        let mut builders = BTreeSet::new();
+        for path in &sources {
+            let whole = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            // What the code shows, not what its unit tests (this one too) build.
+            let text = whole.split("#[cfg(test)]").next().unwrap_or_default();
+            for key in keys_in(text, &families) {
+                note(path, key);
+            }
+            for c in builder.captures_iter(text) {
+                builders.insert((c[1].to_string(), path.clone()));
+            }
+        }
+        for (family, path) in &builders {
+            let keys = built_keys(family).unwrap_or_else(|| {
+                panic!(
+                    "{}: keys are built as format!(\"{family}.{{…}}\"); list the values they are built from in built_keys",
+                    path.display()
+                )
+            });
+            for key in keys {
+                note(path, key);
+            }
+        }
+
         assert!(unknown.is_empty(), "keys without a text: {unknown:#?}");
+        // A check that finds next to nothing proves nothing: the templates and pages use hundreds.
+        assert!(
+            used.len() >= 400,
+            "only {} keys found in templates and code",
+            used.len()
+        );
+    }
+
+    #[test]
+    fn every_deadline_state_has_a_label() {
+        use baluarte_deadlines::DeadlineState::{self, *};
+        let es = table(ES);
+        // An exhaustive match, so that a new state fails to compile here until it is listed.
+        let listed = |s: DeadlineState| match s {
+            Waiting | Pending | DueSoon | Overdue | MetOnTime | MetLate | NotApplicable => s,
+        };
+        let states = [Waiting, Pending, DueSoon, Overdue, MetOnTime, MetLate, NotApplicable].map(listed);
+        let missing: Vec<String> = states
+            .iter()
+            .map(|s| format!("dl.{}", s.as_str()))
+            .filter(|k| !es.contains_key(k))
+            .collect();
+        assert!(missing.is_empty(), "deadline states without a label: {missing:?}");
     }
 }

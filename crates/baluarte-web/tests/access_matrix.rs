@@ -11,6 +11,8 @@ use common::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 
+conformance!(every_route_every_role_own_and_foreign);
+
 const NATIONAL: [&str; 5] = ["admin", "coordinator", "csirt", "soc", "nat_auditor"];
 const ENTITY: [&str; 3] = ["officer", "reporter", "ent_auditor"];
 const TOKENS: [&str; 3] = ["token_registry", "token_events", "token_incidents"];
@@ -1075,9 +1077,8 @@ async fn get_json(c: &reqwest::Client, url: String, token: &str) -> Value {
         .expect("json")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_route_every_role_own_and_foreign() {
-    let srv = start_demo().await;
+async fn every_route_every_role_own_and_foreign(backend: Backend) {
+    let srv = start_demo(backend).await;
     let base = srv.base.clone();
     let api = format!("{base}/api/v1");
     let c = client();

@@ -8,6 +8,12 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
+conformance!(
+    api_answers_hostile_input_with_problems,
+    incident_routes_answer_hostile_input_with_problems,
+    pages_refuse_forged_forms_and_escape_markup,
+);
+
 fn assert_problem(status: u16, content_type: &str, body: &str, want: u16, what: &str) {
     assert_eq!(status, want, "{what}: {body}");
     assert!(
@@ -82,9 +88,8 @@ async fn raw_post_method(base: &str, method: &str, path: &str, headers: &str, si
     (status, ct, body)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_answers_hostile_input_with_problems() {
-    let srv = start_demo().await;
+async fn api_answers_hostile_input_with_problems(backend: Backend) {
+    let srv = start_demo(backend).await;
     let api = format!("{}/api/v1", srv.base);
     let admin = api_login(&srv.base, "admin@atdt.example", PASSWORD).await;
     let c = client();
@@ -221,9 +226,8 @@ async fn api_answers_hostile_input_with_problems() {
 /// The incident, handling, campaign, deadline, webhook and sharing routes: every POST refuses 10 MB,
 /// invalid UTF-8 and unknown fields with a problem; raw-body uploads have their own limits; queries and
 /// headers that make no sense are 4xx; injection strings are data.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn incident_routes_answer_hostile_input_with_problems() {
-    let srv = start_demo().await;
+async fn incident_routes_answer_hostile_input_with_problems(backend: Backend) {
+    let srv = start_demo(backend).await;
     let api = format!("{}/api/v1", srv.base);
     let c = client();
     let csirt = api_login(&srv.base, "csirt@atdt.example", PASSWORD).await;
@@ -463,9 +467,8 @@ async fn incident_routes_answer_hostile_input_with_problems() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pages_refuse_forged_forms_and_escape_markup() {
-    let srv = start_demo().await;
+async fn pages_refuse_forged_forms_and_escape_markup(backend: Backend) {
+    let srv = start_demo(backend).await;
     let base = &srv.base;
     let (c, csrf) = page_login(base, "seguridad@sat.example", PASSWORD).await;
 

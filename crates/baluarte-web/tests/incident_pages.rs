@@ -189,7 +189,7 @@ fn queue_badge(html: &str, reference: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_goes_from_the_form_through_the_csirt_to_closure() {
-    let srv = start_demo().await;
+    let srv = start_demo(Backend::Sqlite).await;
     let base = srv.base.as_str();
 
     // The coordinator puts federal entities under the APF regime (24 h initial notice, final on request).
@@ -473,7 +473,7 @@ async fn a_report_goes_from_the_form_through_the_csirt_to_closure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_export_board_and_uploads() {
-    let srv = start_demo().await;
+    let srv = start_demo(Backend::Sqlite).await;
     let base = srv.base.as_str();
     let (rep, csrf) = page_login(base, "reportes@sat.example", PASSWORD).await;
     let first = file(&rep, base, &csrf, "Phishing, dirigido a \"finanzas\"").await;
@@ -576,7 +576,7 @@ async fn exported(c: &reqwest::Client, base: &str) -> usize {
 
 #[tokio::test]
 async fn uploads_need_the_session_and_its_own_token_first() {
-    let srv = start_demo().await;
+    let srv = start_demo(Backend::Sqlite).await;
     let base = srv.base.as_str();
     let (rep, csrf) = page_login(base, "reportes@sat.example", PASSWORD).await;
     let first = file(&rep, base, &csrf, "Correo de suplantación a tesorería").await;

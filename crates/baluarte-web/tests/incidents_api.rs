@@ -7,15 +7,15 @@
 mod common;
 
 use baluarte_core::crypto::ServerKey;
-use baluarte_core::db::Db;
 use baluarte_core::model::{EntityKind, Purpose};
-use baluarte_core::service::{EntityInput, Settings, TokenInput, MAX_ATTACHMENT};
+use baluarte_core::service::{EntityInput, TokenInput, MAX_ATTACHMENT};
 use baluarte_core::Services;
-use baluarte_web::{app, AppState, WebConfig};
 use common::*;
 use serde_json::{json, Value};
-use sqlx::{Connection, Row};
-use std::net::SocketAddr;
+use sqlx::Row;
+
+conformance!(reports_receipts_refusals_and_tenancy);
+conformance!(threads = 4; idempotency_key_under_concurrency);
 
 fn report(title: &str) -> Value {
     json!({
@@ -70,9 +70,8 @@ async fn token(api: &str, maker: &str, entity: &str, purposes: &[&str]) -> Strin
     json_of(&b)["secret"].as_str().unwrap().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reports_receipts_refusals_and_tenancy() {
-    let srv = start_demo().await;
+async fn reports_receipts_refusals_and_tenancy(backend: Backend) {
+    let srv = start_demo(backend).await;
     let api = format!("{}/api/v1", srv.base);
     let c = client();
     let officer = api_login(&srv.base, "seguridad@sat.example", PASSWORD).await;
@@ -354,19 +353,6 @@ async fn reports_receipts_refusals_and_tenancy() {
     assert_eq!(s, 200);
 }
 
-/// A server over `svc` on a loopback port.
-async fn serve(svc: Services) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = app(AppState::new(svc, WebConfig::default()));
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .expect("serve");
-    });
-    format!("http://{addr}")
-}
-
 /// Twenty identical requests at once with one Idempotency-Key: one incident, twenty equal answers.
 async fn idempotency_under_concurrency(svc: Services) {
     let system = baluarte_test_support::actors::system();
@@ -440,71 +426,7 @@ async fn idempotency_under_concurrency(svc: Services) {
     assert_eq!(count("SELECT COUNT(*) AS n FROM idempotency_keys").await, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn idempotency_key_under_concurrency_sqlite() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = Db::connect(&Db::sqlite_url(dir.path()))
-        .await
-        .expect("db")
-        .with_clock(baluarte_test_support::clock::clock());
-    idempotency_under_concurrency(Services::new(db, ServerKey::generate(), Settings::default())).await;
-}
-
-/// PostgreSQL at `BALUARTE_TEST_PG_URL` (default: the local server), a fresh database for this test,
-/// dropped afterwards. Unreachable: skipped with a message, or a failure under CI.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn idempotency_key_under_concurrency_postgres() {
-    let admin_url = std::env::var("BALUARTE_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let connect = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        sqlx::PgConnection::connect(&admin_url),
-    )
-    .await;
-    let mut admin = match connect {
-        Ok(Ok(c)) => c,
-        other => {
-            let why = match other {
-                Ok(Err(e)) => e.to_string(),
-                _ => "connection timed out".into(),
-            };
-            if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
-                panic!("PostgreSQL is required under CI and not reachable at {admin_url}: {why}");
-            }
-            eprintln!("skipped: PostgreSQL not reachable at {admin_url} ({why}); set BALUARTE_TEST_PG_URL");
-            return;
-        }
-    };
-    let name = format!("baluarte_t_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .expect("create database");
-    let mut url = url::Url::parse(&admin_url).expect("url");
-    url.set_path(&format!("/{name}"));
-    let outcome = {
-        let url = url.to_string();
-        tokio::spawn(async move {
-            let db = Db::connect(&url)
-                .await
-                .expect("db")
-                .with_clock(baluarte_test_support::clock::clock());
-            let svc = Services::new(db.clone(), ServerKey::generate(), Settings::default());
-            idempotency_under_concurrency(svc).await;
-            db.pool().close().await;
-        })
-        .await
-    };
-    if let Err(e) = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-    {
-        eprintln!("could not drop test database {name}: {e}");
-    }
-    let _ = admin.close().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+/// On a fresh migrated store of each backend (PostgreSQL: a database of its own, dropped afterwards).
+async fn idempotency_key_under_concurrency(store: TestStore) {
+    idempotency_under_concurrency(store.svc.clone()).await;
 }

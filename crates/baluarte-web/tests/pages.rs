@@ -8,7 +8,7 @@ use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entity_form_errors_inline_and_history_shows_the_change() {
-    let srv = start_demo().await;
+    let srv = start_demo(Backend::Sqlite).await;
     let base = &srv.base;
     let (c, csrf) = page_login(base, "seguridad@sat.example", PASSWORD).await;
     let officer = srv

@@ -3,8 +3,8 @@
 //! `stix2-validator`.
 //!
 //! The Python tools are found through `BALUARTE_PYTHON` (a Python with taxii2-client) and
-//! `STIX2_VALIDATOR` (the validator's executable). When missing, those parts say so on stderr and skip,
-//! unless `CI=true`, where they fail.
+//! `STIX2_VALIDATOR` (the validator's executable). When missing, `baluarte_test_support::require` decides:
+//! a failure under CI, a skip (said on stderr) elsewhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -18,16 +18,6 @@ const GREEN: &str = "1f6f2d2e-6a3c-4d1e-9f55-0c1a5b6e0002";
 const AMBER: &str = "1f6f2d2e-6a3c-4d1e-9f55-0c1a5b6e0003";
 const STRICT: &str = "1f6f2d2e-6a3c-4d1e-9f55-0c1a5b6e0004";
 const TAXII: &str = "application/taxii+json;version=2.1";
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-/// Skip (stderr) or, under CI, fail.
-fn skip(why: &str) {
-    assert!(!under_ci(), "required under CI: {why}");
-    eprintln!("skipped: {why}");
-}
 
 struct Dataset {
     srv: TestServer,
@@ -51,7 +41,7 @@ async fn post(c: &reqwest::Client, url: String, token: &str, body: Value) -> Val
 
 /// The demo registry, and incidents the national CSIRT filed and triaged at each TLP.
 async fn dataset() -> Dataset {
-    let srv = start_demo().await;
+    let srv = start_demo(Backend::Sqlite).await;
     let api = format!("{}/api/v1", srv.base);
     let c = client();
     let csirt = api_login(&srv.base, "csirt@atdt.example", PASSWORD).await;
@@ -449,16 +439,9 @@ async fn taxii_server_follows_the_protocol_and_the_tlp() {
     assert_eq!(res.headers()["content-type"], TAXII);
 
     // The OASIS client agrees.
-    let Some(python) = std::env::var_os("BALUARTE_PYTHON").filter(|p| !p.is_empty()) else {
-        return skip("BALUARTE_PYTHON is not set (a Python with taxii2-client)");
+    let Some(python) = baluarte_test_support::require::python(&["taxii2client.v21"]) else {
+        return;
     };
-    let has_client = std::process::Command::new(&python)
-        .args(["-c", "import taxii2client.v21"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_client {
-        return skip(&format!("{} cannot import taxii2client", python.to_string_lossy()));
-    }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/taxii_client.py");
     let out = tokio::process::Command::new(&python)
         .arg(script)
@@ -672,8 +655,10 @@ async fn stix_exports_pass_the_oasis_validator() {
         .unwrap();
     assert_eq!(res.status(), 403);
 
-    let Some(validator) = std::env::var_os("STIX2_VALIDATOR").filter(|p| !p.is_empty()) else {
-        return skip("STIX2_VALIDATOR is not set (the stix2_validator executable)");
+    let Some(validator) =
+        baluarte_test_support::require::executable("STIX2_VALIDATOR", "the stix2_validator executable")
+    else {
+        return;
     };
     for file in &files {
         let out = match std::process::Command::new(&validator)
@@ -682,7 +667,7 @@ async fn stix_exports_pass_the_oasis_validator() {
             .output()
         {
             Ok(o) => o,
-            Err(e) => return skip(&format!("{} cannot run: {e}", validator.to_string_lossy())),
+            Err(e) => panic!("STIX2_VALIDATOR={} cannot run: {e}", validator.display()),
         };
         let stdout = String::from_utf8_lossy(&out.stdout);
         let hint = if stdout.contains("Cannot locate a schema") {

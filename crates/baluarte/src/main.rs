@@ -524,7 +524,13 @@ async fn serve(services: Services, config: &Config) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    tracing::info!(listen = %config.listen, config = ?config, "serving");
+    // The address actually bound: with port 0 the system picks one, and whoever started the server
+    // (a test, a supervisor) reads it here rather than guessing a free port beforehand.
+    let bound = listener
+        .local_addr()
+        .with_context(|| format!("the address bound for {}", config.listen))?;
+    println!("listening on http://{bound}");
+    tracing::info!(listen = %bound, config = ?config, "serving");
 
     let checkpointer = {
         let services = services.clone();

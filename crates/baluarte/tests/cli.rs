@@ -2,6 +2,8 @@
 //! backup and restore, the first administrator, configuration errors, graceful shutdown.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use sqlx::{Connection, Row, SqliteConnection};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -214,28 +216,16 @@ fn first_administrator_and_clear_errors() {
 #[tokio::test]
 async fn serve_answers_probes_and_stops_gracefully_on_sigterm() {
     let dir = demo_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let stdout = dir.path().join("serve.out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_baluarte"))
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .env("BALUARTE_LOG", "warn")
+        .stdout(std::fs::File::create(&stdout).unwrap())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
-            ready = r.status() == 200;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(ready, "the server answers /readyz");
+    let base = common::wait_for_server(&mut child, &stdout).await;
     assert_eq!(
         reqwest::get(format!("{base}/healthz"))
             .await
@@ -265,39 +255,35 @@ async fn serve_answers_probes_and_stops_gracefully_on_sigterm() {
 async fn a_config_file_sets_the_store_and_the_address_and_logs_are_json() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("store");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let config = dir.path().join("baluarte.toml");
     std::fs::write(
         &config,
         format!(
-            "data_dir = {:?}\nlisten = \"127.0.0.1:{port}\"\nlog_format = \"json\"\n",
+            "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nlog_format = \"json\"\n",
             data.display().to_string()
         ),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_baluarte"))
+    let stdout = dir.path().join("serve.out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baluarte"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env_remove("BALUARTE_DATA_DIR")
         .env_remove("BALUARTE_LISTEN")
         .env_remove("BALUARTE_LOG_FORMAT")
         .env_remove("BALUARTE_DATABASE_URL")
         .env("BALUARTE_LOG", "info")
+        .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut ready = false;
-    for _ in 0..100 {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await {
-            ready = r.status() == 200;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(ready, "the server listens where the file says");
+    // The file asks for port 0: the server listens on the loopback address it names, on a port the
+    // system chose (not the default 8080).
+    let base = common::wait_for_server(&mut child, &stdout).await;
+    let bound: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    assert!(
+        bound.ip().is_loopback() && bound.port() != 0 && bound.port() != 8080,
+        "the server listens where the file says: {base}"
+    );
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -314,7 +300,12 @@ async fn a_config_file_sets_the_store_and_the_address_and_logs_are_json() {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {l}")))
         .collect();
-    assert!(lines.iter().any(|l| l["fields"]["message"] == "serving"), "{logs}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "serving" && l["fields"]["listen"] == bound.to_string()),
+        "the log names the bound address {bound}: {logs}"
+    );
     assert!(
         lines.iter().any(|l| l["fields"]["message"] == "stopped"),
         "a clean stop is logged: {logs}"
@@ -341,20 +332,17 @@ struct PgRole {
 }
 
 impl PgRole {
-    /// None when the server cannot be reached (and `CI` is not set).
+    /// None when the server cannot be reached (`baluarte_test_support::require` then fails the test
+    /// under CI, and skips it elsewhere).
     async fn create() -> Option<PgRole> {
         use sqlx::Connection;
-        let admin_url = std::env::var("BALUARTE_TEST_PG_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
+        let admin_url = baluarte_test_support::pg::admin_url();
+        let mut admin = match baluarte_test_support::pg::connect_admin(&admin_url).await {
             Ok(c) => c,
-            Err(e) if std::env::var_os("CI").is_none() => {
-                eprintln!("PostgreSQL not reachable at {admin_url}: {e}; skipping");
+            Err(e) => {
+                baluarte_test_support::require::missing(e);
                 return None;
             }
-            Err(e) => panic!("PostgreSQL not reachable at {admin_url}: {e} (CI is set, so this test must run)"),
         };
         let id = random_hex();
         let role = PgRole {
@@ -490,29 +478,14 @@ async fn a_postgres_password_reaches_no_log_and_no_command_line() {
     let secret = pg.secret.as_str();
 
     // Serve with every log level on, answer a few requests, stop gracefully.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let (out_path, err_path) = (dir.path().join("serve.out"), dir.path().join("serve.err"));
     let mut child = baluarte_pg(&data, &url, &spy)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(std::fs::File::create(&out_path).unwrap())
         .stderr(std::fs::File::create(&err_path).unwrap())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..200 {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
-            if r.status() == 200 {
-                ready = true;
-                break;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let base = common::wait_for_server(&mut child, &out_path).await;
     let logs = || {
         format!(
             "{}{}",
@@ -520,7 +493,6 @@ async fn a_postgres_password_reaches_no_log_and_no_command_line() {
             std::fs::read_to_string(&err_path).unwrap_or_default()
         )
     };
-    assert!(ready, "the server answers /readyz: {}", logs());
     let client = reqwest::Client::new();
     for path in ["/healthz", "/metrics", "/", "/api/v1/audit"] {
         client.get(format!("{base}{path}")).send().await.unwrap();

@@ -1,11 +1,14 @@
-//! A real server on a loopback port over a fresh store loaded with the demo registry, and clients that
-//! sign in as each role.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! A real server on a loopback port over a fresh store loaded with the demo registry, on SQLite or
+//! PostgreSQL (copied from `baluarte-test-support`'s demo template), and clients that sign in as each role.
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
-use baluarte_core::crypto::{totp, ServerKey};
-use baluarte_core::db::Db;
+pub use baluarte_test_support::{conformance, Backend, TestStore};
+
+use baluarte_core::crypto::totp;
+use baluarte_core::demo;
 use baluarte_core::service::Settings;
-use baluarte_core::{demo, Services};
+use baluarte_core::Services;
+use baluarte_test_support::Template;
 use baluarte_web::{app, AppState, WebConfig};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -13,43 +16,43 @@ use std::net::SocketAddr;
 pub struct TestServer {
     pub base: String,
     pub svc: Services,
-    _dir: tempfile::TempDir,
+    /// The store's directory and database, removed and dropped with the server.
+    _store: TestStore,
 }
 
-pub async fn start_demo() -> TestServer {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = Db::connect(&Db::sqlite_url(dir.path()))
+/// A server over a fresh copy of the demo store on `backend`. Generate the test on both backends with
+/// `conformance!`, which skips (or, under CI, fails) the PostgreSQL half when there is no server.
+pub async fn start_demo(backend: Backend) -> TestServer {
+    let store = TestStore::new(backend, Template::Demo)
         .await
-        .expect("db")
-        .with_clock(baluarte_test_support::clock::clock());
+        .unwrap_or_else(|e| panic!("{backend:?} demo store: {e}"))
+        .unwrap_or_else(|| panic!("no PostgreSQL server for this test: run it through conformance!"));
     let svc = Services::new(
-        db,
-        ServerKey::generate(),
+        store.svc.db().clone(),
+        store.svc.server_key().clone(),
         Settings {
             max_failures_per_ip: 10_000,
             ..Settings::default()
         },
     );
-    demo::load(
-        &svc,
-        &demo::parse_dataset(demo::MX_DATASET).expect("dataset"),
-        &|_, _| {},
-    )
-    .await
-    .expect("demo");
+    TestServer {
+        base: serve(svc.clone()).await,
+        svc,
+        _store: store,
+    }
+}
+
+/// A server over `svc` on a loopback port; its base URL.
+pub async fn serve(svc: Services) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = app(AppState::new(svc.clone(), WebConfig::default()));
+    let router = app(AppState::new(svc, WebConfig::default()));
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .await
             .expect("serve");
     });
-    TestServer {
-        base: format!("http://{addr}"),
-        svc,
-        _dir: dir,
-    }
+    format!("http://{addr}")
 }
 
 pub const PASSWORD: &str = demo::DEMO_PASSWORD;
