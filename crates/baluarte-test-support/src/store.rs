@@ -227,3 +227,13 @@ where
 pub async fn run<M>(backend: Backend, test: impl ConformanceTest<M>) {
     test.run_on(backend).await;
 }
+
+/// How many rows `table` holds: for tests that check nothing was half-written (the web crate's tests
+/// have no SQL of their own).
+pub async fn count_rows(db: &Db, table: &str) -> TestResult<i64> {
+    use sqlx::Row;
+    Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")?)
+}

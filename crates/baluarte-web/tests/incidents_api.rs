@@ -12,7 +12,6 @@ use baluarte_core::service::{EntityInput, TokenInput, MAX_ATTACHMENT};
 use baluarte_core::Services;
 use common::*;
 use serde_json::{json, Value};
-use sqlx::Row;
 
 conformance!(reports_receipts_refusals_and_tenancy);
 conformance!(threads = 4; idempotency_key_under_concurrency);
@@ -410,20 +409,17 @@ async fn idempotency_under_concurrency(svc: Services) {
     }
     assert_eq!(ids.len(), 1, "all twenty answers name the same incident: {ids:?}");
     assert_eq!(created, 1, "exactly one answer is 201");
-    let count = |sql: &'static str| {
+    let count = |table: &'static str| {
         let svc = svc.clone();
         async move {
-            sqlx::query(sql)
-                .fetch_one(svc.db().pool())
+            baluarte_test_support::store::count_rows(svc.db(), table)
                 .await
                 .expect("count")
-                .try_get::<i64, _>("n")
-                .expect("n")
         }
     };
-    assert_eq!(count("SELECT COUNT(*) AS n FROM incidents").await, 1);
-    assert_eq!(count("SELECT COUNT(*) AS n FROM incident_submissions").await, 1);
-    assert_eq!(count("SELECT COUNT(*) AS n FROM idempotency_keys").await, 1);
+    assert_eq!(count("incidents").await, 1);
+    assert_eq!(count("incident_submissions").await, 1);
+    assert_eq!(count("idempotency_keys").await, 1);
 }
 
 /// On a fresh migrated store of each backend (PostgreSQL: a database of its own, dropped afterwards).
