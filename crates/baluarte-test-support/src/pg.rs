@@ -51,26 +51,22 @@ pub struct PgServer {
 impl PgServer {
     /// The server when it answers; otherwise [`crate::require::missing`] decides (a failure under CI,
     /// a skip elsewhere) and this is None.
-    #[track_caller]
-    pub fn connect() -> impl std::future::Future<Output = Option<PgServer>> {
-        let caller = std::panic::Location::caller();
-        async move {
-            let admin_url = admin_url();
-            match connect_admin(&admin_url).await {
-                Ok(conn) => {
-                    let _ = conn.close().await;
-                    Some(PgServer {
-                        created: Arc::new(Created {
-                            admin_url: admin_url.clone(),
-                            names: Mutex::default(),
-                        }),
-                        admin_url,
-                    })
-                }
-                Err(e) => {
-                    crate::require::missing(format!("{e} (test at {caller})"));
-                    None
-                }
+    pub async fn connect() -> Option<PgServer> {
+        let admin_url = admin_url();
+        match connect_admin(&admin_url).await {
+            Ok(conn) => {
+                let _ = conn.close().await;
+                Some(PgServer {
+                    created: Arc::new(Created {
+                        admin_url: admin_url.clone(),
+                        names: Mutex::default(),
+                    }),
+                    admin_url,
+                })
+            }
+            Err(e) => {
+                crate::require::missing(e);
+                None
             }
         }
     }
