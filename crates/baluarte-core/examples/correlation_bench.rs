@@ -185,11 +185,7 @@ async fn main() {
             .await
             .unwrap();
     }
-    let actor = Actor {
-        role: Some(Role::CsirtAnalyst),
-        entity_id: entity,
-        ..Actor::system()
-    };
+    let actor = baluarte_test_support::actors::at_entity(Role::CsirtAnalyst, &entity);
     let mut rng = StdRng::seed_from_u64(99);
     let hits: Vec<String> = (0..1000)
         .map(|_| format!("HOST{}.Example.", rng.gen_range(0..rows)))

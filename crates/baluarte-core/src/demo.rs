@@ -95,6 +95,69 @@ fn bad(what: String) -> CoreError {
     CoreError::internal(format!("demo dataset: {what}"))
 }
 
+/// Whether the store already holds a registry (the demo then serves what is there).
+pub async fn is_loaded(services: &Services) -> Result<bool> {
+    Ok(!services.registry().list_sectors(&Actor::system()).await?.is_empty())
+}
+
+/// One account per role that the demo prints for the person trying it.
+#[derive(Debug, Clone)]
+pub struct DemoSignIn {
+    pub role: Role,
+    pub email: String,
+    /// The account must enrol a TOTP second factor at its first sign-in.
+    pub enrols_totp: bool,
+}
+
+/// The demo's sign-in accounts, one per role, as loaded from the dataset.
+pub async fn accounts(services: &Services) -> Result<Vec<DemoSignIn>> {
+    let system = Actor::system();
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let local = demo_local_part(*role);
+        let filter = crate::service::UserFilter {
+            q: Some(local.into()),
+            ..Default::default()
+        };
+        let page = services
+            .users()
+            .list_users(&system, &filter, Default::default())
+            .await?;
+        let Some(user) = page
+            .items
+            .into_iter()
+            .find(|u| u.role == *role && u.email.starts_with(local))
+        else {
+            continue;
+        };
+        let national = services
+            .registry()
+            .get_entity(&system, &user.entity_id)
+            .await
+            .is_ok_and(|e| e.national_authority);
+        out.push(DemoSignIn {
+            role: *role,
+            enrols_totp: user.role.requires_totp(national),
+            email: user.email,
+        });
+    }
+    Ok(out)
+}
+
+/// How the dataset names each role's demo account (`csirt@…`).
+fn demo_local_part(role: Role) -> &'static str {
+    use Role::*;
+    match role {
+        Admin => "admin@",
+        Coordinator => "coordinacion@",
+        CsirtAnalyst => "csirt@",
+        SocAnalyst => "soc@",
+        Auditor => "auditoria@",
+        SecurityOfficer => "seguridad@",
+        Reporter => "reportes@",
+    }
+}
+
 /// Load the dataset into an empty store. `progress(done, total)` is called as records are written.
 pub async fn load(services: &Services, dataset: &Dataset, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<DemoSummary> {
     let db = services.db();

@@ -23,21 +23,27 @@ pub enum Principal {
     System,
 }
 
+/// Who acts, as the service layer sees it. Its fields are private to core: an `Actor` is made only where
+/// a principal is authenticated (a session, an API token, the system's own jobs), so no other crate can
+/// claim a role it was not given. Tests get theirs from `baluarte-test-support`, through the
+/// `test-actors` feature, which the server never enables.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub principal: Principal,
+    pub(crate) principal: Principal,
     /// What the audit trail shows: an e-mail, a token name.
-    pub label: String,
-    pub entity_id: String,
+    pub(crate) label: String,
+    pub(crate) entity_id: String,
     /// None for API tokens, which act only through their purposes.
-    pub role: Option<Role>,
+    pub(crate) role: Option<Role>,
     /// Member of the national authority with a national role: sees across entities.
-    pub national: bool,
-    pub purposes: Vec<Purpose>,
+    pub(crate) national: bool,
+    pub(crate) purposes: Vec<Purpose>,
 }
 
 impl Actor {
-    pub fn system() -> Self {
+    /// The platform itself: demo loading, the deadline scanner, the outbox, the bootstrap of the first
+    /// administrator. Never a person's request.
+    pub(crate) fn system() -> Self {
         Actor {
             principal: Principal::System,
             label: "system".into(),
@@ -46,6 +52,40 @@ impl Actor {
             national: true,
             purposes: Vec::new(),
         }
+    }
+    /// The actor of a signed-in user. `at_national_authority`: whether the user's entity is the
+    /// national authority (with a national role, the user then sees across entities).
+    pub(crate) fn of_user(user: &crate::model::User, at_national_authority: bool) -> Self {
+        Actor {
+            principal: Principal::User {
+                user_id: user.id.clone(),
+            },
+            label: user.email.clone(),
+            entity_id: user.entity_id.clone(),
+            role: Some(user.role),
+            national: holds_national_reach(user.role, at_national_authority),
+            purposes: Vec::new(),
+        }
+    }
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+    /// The entity the actor belongs to (empty for the system).
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+    /// Whether the actor sees across entities.
+    pub fn national(&self) -> bool {
+        self.national
+    }
+    pub fn purposes(&self) -> &[Purpose] {
+        &self.purposes
     }
     pub fn user_id(&self) -> Option<&str> {
         match &self.principal {
@@ -65,6 +105,36 @@ impl Actor {
             Principal::User { user_id } => user_id,
             Principal::Token { token_id } => token_id,
             Principal::System => "system",
+        }
+    }
+}
+
+/// Constructors for test setup only (feature `test-actors`, enabled by `baluarte-test-support`).
+#[cfg(feature = "test-actors")]
+impl Actor {
+    /// The system actor, as the command line acts when it loads a store.
+    pub fn system_for_tests() -> Self {
+        Self::system()
+    }
+    /// A user's actor, as a session would build it, with `national` stated rather than derived.
+    pub fn user_for_tests(user: &crate::model::User, national: bool) -> Self {
+        Actor {
+            national,
+            ..Self::of_user(user, true)
+        }
+    }
+    /// The same actor with another role (a CSIRT analyst made from the system actor, say).
+    pub fn with_role_for_tests(self, role: Role) -> Self {
+        Actor {
+            role: Some(role),
+            ..self
+        }
+    }
+    /// The same actor belonging to another entity.
+    pub fn with_entity_for_tests(self, entity_id: &str) -> Self {
+        Actor {
+            entity_id: entity_id.to_string(),
+            ..self
         }
     }
 }
@@ -237,6 +307,43 @@ pub fn list_scope(actor: &Actor, resource: Resource) -> Result<ListScope> {
     }
 }
 
+/// Whether an account with this role at this entity sees across entities: the national roles, and an
+/// auditor seat at the national authority.
+pub fn holds_national_reach(role: Role, at_national_authority: bool) -> bool {
+    at_national_authority && (role.is_national_only() || role == Role::Auditor)
+}
+
+/// Whether the actor may give `role` to an account at an entity. Creating or changing users is decided
+/// by [`check`] first; this is the further rule on *which* role: only an administrator grants a role that
+/// sees across entities (a national role, or an auditor seat at the national authority).
+pub fn check_role_grant(actor: &Actor, role: Role, at_national_authority: bool) -> Result<()> {
+    let sensitive = role.is_national_only() || holds_national_reach(role, at_national_authority);
+    if sensitive && actor.role != Some(Role::Admin) {
+        return Err(CoreError::forbidden("only an administrator grants national roles"));
+    }
+    Ok(())
+}
+
+/// Whether the actor may change, deactivate or reset an existing account with `target_role`: an account
+/// that sees across entities is changed only by an administrator, so that a security officer or a
+/// coordinator cannot take over a national account.
+pub fn check_account_change(actor: &Actor, target_role: Role, target_at_national_authority: bool) -> Result<()> {
+    if holds_national_reach(target_role, target_at_national_authority) && actor.role != Some(Role::Admin) {
+        return Err(CoreError::forbidden("only an administrator changes national accounts"));
+    }
+    Ok(())
+}
+
+/// The roles the actor may grant at an entity: what a user form offers.
+pub fn grantable_roles(actor: &Actor, at_national_authority: bool) -> Vec<Role> {
+    Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| !r.is_national_only() || at_national_authority)
+        .filter(|r| check_role_grant(actor, *r, at_national_authority).is_ok())
+        .collect()
+}
+
 /// Who may read a record marked with TLP 2.0, beyond the role table:
 /// - CLEAR and GREEN: every platform user;
 /// - AMBER: the owning entity, the national CSIRT, and the entities it is shared with;
@@ -272,6 +379,34 @@ mod tests {
             national,
             purposes: vec![],
         }
+    }
+
+    #[test]
+    fn only_an_administrator_grants_or_changes_what_sees_across_entities() {
+        let admin = person(Role::Admin, "authority", true);
+        let officer = person(Role::SecurityOfficer, "authority", false);
+        let coordinator = person(Role::Coordinator, "authority", true);
+        for actor in [&officer, &coordinator] {
+            assert!(check_role_grant(actor, Role::CsirtAnalyst, true).is_err());
+            assert!(
+                check_role_grant(actor, Role::Auditor, true).is_err(),
+                "auditor seat at the authority"
+            );
+            assert!(
+                check_role_grant(actor, Role::Auditor, false).is_ok(),
+                "auditor at an entity"
+            );
+            assert!(check_account_change(actor, Role::Auditor, true).is_err());
+            assert!(check_account_change(actor, Role::Reporter, true).is_ok());
+        }
+        assert!(check_role_grant(&admin, Role::CsirtAnalyst, true).is_ok());
+        assert!(check_account_change(&admin, Role::Coordinator, true).is_ok());
+        assert!(!grantable_roles(&officer, false).iter().any(|r| r.is_national_only()));
+        assert!(grantable_roles(&admin, true).contains(&Role::Coordinator));
+        assert!(
+            !grantable_roles(&admin, false).contains(&Role::Coordinator),
+            "national roles only at the authority"
+        );
     }
 
     #[test]

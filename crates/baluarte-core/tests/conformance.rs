@@ -12,7 +12,6 @@ use baluarte_core::backup;
 use baluarte_core::crypto::{totp, ServerKey, KEY_FILE};
 use baluarte_core::demo::{self, parse_dataset, DEMO_PASSWORD, MX_DATASET};
 use baluarte_core::model::{AuditEntry, EntityKind, PageRequest, Purpose, Role, Tlp};
-use baluarte_core::policy::Actor;
 use baluarte_core::service::{
     ContactInput, EntityFilter, EntityInput, SectorInput, SessionStage, TokenInput, UserFilter, UserInput, UserPatch,
 };
@@ -467,7 +466,7 @@ async fn tenancy_keeps_entities_apart(store: TestStore) -> TestResult {
     assert_not_found(svc.tokens().get_token(&officer_a, &tok_b.token.id).await);
     assert_not_found(svc.tokens().revoke_token(&officer_a, &tok_b.token.id).await);
     assert_eq!(
-        svc.tokens().authenticate_token(&tok_b.secret).await?.entity_id,
+        svc.tokens().authenticate_token(&tok_b.secret).await?.entity_id(),
         fx.b,
         "B's token still works"
     );
@@ -983,7 +982,7 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
     let s = svc.accounts().session(&ok.secret).await?;
     assert_eq!(s.user.id, officer.id);
     assert_eq!(
-        (s.actor.entity_id.as_str(), s.actor.role, s.actor.national),
+        (s.actor.entity_id(), s.actor.role(), s.actor.national()),
         (fx.a.as_str(), Some(Role::SecurityOfficer), false)
     );
     assert_eq!(s.entity_name, "Comisión Federal de Electricidad");
@@ -1051,7 +1050,7 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
     let admin_login = svc.accounts().login("admin@nacional.example", PASSWORD, IP).await?;
     assert_eq!(admin_login.stage, SessionStage::Enrol);
     let s = svc.accounts().session(&admin_login.secret).await?;
-    assert!(s.actor.national && s.actor.role == Some(Role::Admin));
+    assert!(s.actor.national() && s.actor.role() == Some(Role::Admin));
     Ok(())
 }
 
@@ -1410,14 +1409,14 @@ async fn api_token_lifecycle(store: TestStore) -> TestResult {
     assert!(!format!("{nt:?}").contains(&nt.secret), "Debug never shows the secret");
     let actor = svc.tokens().authenticate_token(&nt.secret).await?;
     assert_eq!(
-        (actor.entity_id.as_str(), actor.role, actor.national),
+        (actor.entity_id(), actor.role(), actor.national()),
         (fx.a.as_str(), None, false)
     );
     assert_eq!(
-        actor.purposes.iter().collect::<HashSet<_>>(),
+        actor.purposes().iter().collect::<HashSet<_>>(),
         nt.token.purposes.iter().collect()
     );
-    assert!(actor.label.contains("SIEM central"));
+    assert!(actor.label().contains("SIEM central"));
     assert!(
         svc.tokens()
             .get_token(&officer_a, &nt.token.id)
@@ -1512,7 +1511,12 @@ const ENTRY_COLUMNS_TEXT: &str =
 async fn newest_entry(svc: &Services) -> TestResult<Option<AuditEntry>> {
     Ok(svc
         .audit()
-        .list_audit(&Actor::system(), None, None, PageRequest::new(Some(1), Some(1)))
+        .list_audit(
+            &baluarte_test_support::actors::system(),
+            None,
+            None,
+            PageRequest::new(Some(1), Some(1)),
+        )
         .await?
         .items
         .into_iter()
@@ -1567,7 +1571,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
     let svc = &store.svc;
     let fx = Fixture::new(svc).await?;
     let admin = &fx.admin;
-    let al = fx.admin.label.as_str();
+    let al = fx.admin.label();
 
     let (sector, e) = audited(
         svc,
@@ -1705,7 +1709,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
         ),
     )
     .await?;
-    let ol = officer.label.as_str();
+    let ol = officer.label();
     let (login, e) = audited(svc, ol, "login", "user", svc.accounts().login(ol, PASSWORD, IP)).await?;
     assert_eq!(e.object_id, nu.user.id);
     audited(svc, ol, "update", "user", svc.accounts().set_own_lang(&officer, "en")).await?;
@@ -2376,7 +2380,14 @@ async fn backup_restore_round_trip(store: TestStore) -> TestResult {
         restored.accounts().session(&login.secret).await?.user.email,
         admin_email
     );
-    assert_eq!(restored.audit().verify_audit(&Actor::system()).await?.broken, None);
+    assert_eq!(
+        restored
+            .audit()
+            .verify_audit(&baluarte_test_support::actors::system())
+            .await?
+            .broken,
+        None
+    );
     // The original is untouched by all this.
     assert_eq!(
         audit::verify(svc.db(), &svc.server_key().public_hex()).await?.broken,

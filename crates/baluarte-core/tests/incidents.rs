@@ -706,10 +706,7 @@ async fn demo_history(store: TestStore) -> TestResult {
     let n = baluarte_core::demo_incidents::load(svc, svc.now(), &|_, _| {}).await?;
     eprintln!("{n} demo incidents in {:?}", started.elapsed());
     assert!(n >= 250, "{n}");
-    let system = Actor {
-        role: Some(Role::Coordinator),
-        ..Actor::system()
-    };
+    let system = baluarte_test_support::actors::national(Role::Coordinator);
     let board = svc.incidents().incident_board(&system).await?;
     assert!(board.open > 0 && board.mean_hours_to_acknowledge.is_some() && board.mean_hours_to_resolve.is_some());
     assert!(board.open_by_sector.len() >= 5, "{:?}", board.open_by_sector);

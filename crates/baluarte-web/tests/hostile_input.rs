@@ -552,7 +552,7 @@ async fn pages_refuse_forged_forms_and_escape_markup(backend: Backend) {
         .await
         .unwrap()
         .actor;
-    let entity = officer.entity_id.clone();
+    let entity = officer.entity_id().to_string();
     let input = baluarte_core::service::ContactInput {
         name: "<img src=x onerror=alert(1)>".into(),
         title: "Enlace".into(),

@@ -18,7 +18,7 @@ async fn entity_form_errors_inline_and_history_shows_the_change() {
         .await
         .unwrap()
         .actor;
-    let id = officer.entity_id.clone();
+    let id = officer.entity_id().to_string();
     let url = format!("{base}/entities/{id}");
     let form = |zone: &'static str, acronym: &'static str| {
         vec![

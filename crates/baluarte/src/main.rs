@@ -416,11 +416,7 @@ async fn run_demo(mut config: Config, listen: SocketAddr, no_serve: bool) -> Res
     }
     config.listen = listen;
     let services = open(&config).await?;
-    let has_data = !services
-        .registry()
-        .list_sectors(&baluarte_core::policy::Actor::system())
-        .await?
-        .is_empty();
+    let has_data = demo::is_loaded(&services).await?;
     let dataset = demo::parse_dataset(demo::MX_DATASET)?;
     if has_data {
         eprintln!("using the existing demo data in {}", config.data_dir.display());
@@ -466,52 +462,16 @@ async fn print_accounts(services: &Services, config: &Config) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "\nBaluarte demo — http://{}/", config.listen)?;
     writeln!(out, "Every demo account's password: {}", demo::DEMO_PASSWORD)?;
-    let system = baluarte_core::policy::Actor::system();
-    for role in baluarte_core::model::Role::ALL {
-        let page = services
-            .users()
-            .list_users(
-                &system,
-                &baluarte_core::service::UserFilter {
-                    q: Some(demo_local(*role).into()),
-                    ..Default::default()
-                },
-                Default::default(),
-            )
-            .await?;
-        if let Some(u) = page
-            .items
-            .iter()
-            .find(|u| u.role == *role && u.email.starts_with(demo_local(*role)))
-        {
-            let national = services
-                .registry()
-                .get_entity(&system, &u.entity_id)
-                .await
-                .is_ok_and(|e| e.national_authority);
-            let note = if u.role.requires_totp(national) {
-                "  (enrols TOTP at first sign-in)"
-            } else {
-                ""
-            };
-            writeln!(out, "  {:<18} {}{}", role.as_str(), u.email, note)?;
-        }
+    for a in demo::accounts(services).await? {
+        let note = if a.enrols_totp {
+            "  (enrols TOTP at first sign-in)"
+        } else {
+            ""
+        };
+        writeln!(out, "  {:<18} {}{}", a.role.as_str(), a.email, note)?;
     }
     writeln!(out)?;
     Ok(())
-}
-
-fn demo_local(role: baluarte_core::model::Role) -> &'static str {
-    use baluarte_core::model::Role::*;
-    match role {
-        Admin => "admin@",
-        Coordinator => "coordinacion@",
-        CsirtAnalyst => "csirt@",
-        SocAnalyst => "soc@",
-        Auditor => "auditoria@",
-        SecurityOfficer => "seguridad@",
-        Reporter => "reportes@",
-    }
 }
 
 async fn serve(services: Services, config: &Config) -> Result<()> {

@@ -4,6 +4,7 @@
 //! only here: its `clippy.toml` forbids calling the policy directly.
 
 use crate::error::Result;
+use crate::model::Role;
 use crate::policy::{self, Action, Actor, ListScope, Resource};
 
 /// Whether `actor` may do `action` on a `resource` of `entity` (`None` for what belongs to no entity).
@@ -37,10 +38,21 @@ pub fn entity_for(actor: &Actor, requested: Option<&str>) -> String {
         .map_or_else(|| actor.entity_id.clone(), str::to_string)
 }
 
+/// The roles `actor` may grant at some entity: what a user form offers before the entity is chosen. The
+/// service still checks the grant against the entity the form names.
+pub fn grantable_roles(actor: &Actor) -> Vec<Role> {
+    let at_other = policy::grantable_roles(actor, false);
+    let at_authority = policy::grantable_roles(actor, true);
+    Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| at_other.contains(r) || at_authority.contains(r))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Role;
     use crate::policy::Principal;
 
     fn person(national: bool) -> Actor {
@@ -61,5 +73,18 @@ mod tests {
         assert_eq!(entity_for(&person(true), Some(" other ")), "other");
         assert_eq!(entity_for(&person(true), Some("  ")), "own");
         assert_eq!(entity_for(&person(true), None), "own");
+    }
+
+    #[test]
+    fn only_an_administrator_is_offered_the_roles_that_see_across_entities() {
+        let officer = grantable_roles(&person(false));
+        assert!(officer.iter().all(|r| !r.is_national_only()), "{officer:?}");
+        assert!(officer.contains(&Role::Reporter) && officer.contains(&Role::Auditor));
+        let coordinator = Actor {
+            role: Some(Role::Coordinator),
+            ..person(true)
+        };
+        assert_eq!(grantable_roles(&coordinator), officer);
+        assert_eq!(grantable_roles(&Actor::system()), Role::ALL.to_vec());
     }
 }

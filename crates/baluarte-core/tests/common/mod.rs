@@ -67,16 +67,7 @@ pub fn assert_unauthenticated<T: std::fmt::Debug>(r: Result<T, CoreError>) {
 
 /// The actor of a user, as a session would build it.
 pub fn actor_of(user: &User, national: bool) -> Actor {
-    Actor {
-        principal: Principal::User {
-            user_id: user.id.clone(),
-        },
-        label: user.email.clone(),
-        entity_id: user.entity_id.clone(),
-        role: Some(user.role),
-        national,
-        purposes: vec![],
-    }
+    baluarte_test_support::actors::user(user, national)
 }
 
 pub fn entity_input(name: &str, sector: Option<&str>) -> EntityInput {

@@ -15,8 +15,8 @@ use super::Services;
 use crate::audit::{self, Change};
 use crate::crypto;
 use crate::error::{CoreError, Result};
-use crate::model::{Role, User};
-use crate::policy::{Actor, Principal};
+use crate::model::User;
+use crate::policy::Actor;
 use serde::Serialize;
 use sqlx::Row;
 use std::sync::OnceLock;
@@ -89,23 +89,6 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| crypto::hash_password("baluarte-dummy-password").unwrap_or_default())
 }
 
-/// Whether an actor at this entity with this role sees across entities.
-pub(crate) fn is_national(role: Role, at_national_authority: bool) -> bool {
-    at_national_authority && (role.is_national_only() || role == Role::Auditor)
-}
-
-pub(crate) fn user_actor(user: &User, at_national_authority: bool) -> Actor {
-    Actor {
-        principal: Principal::User {
-            user_id: user.id.clone(),
-        },
-        label: user.email.clone(),
-        entity_id: user.entity_id.clone(),
-        role: Some(user.role),
-        national: is_national(user.role, at_national_authority),
-        purposes: Vec::new(),
-    }
-}
 impl Accounts<'_> {
     async fn throttle(self, email: &str, ip: &str) -> Result<()> {
         let since = self.s.now() - self.s.settings.lockout_window;
@@ -207,7 +190,7 @@ impl Accounts<'_> {
             .bind(expires_at)
             .execute(tx.conn())
             .await?;
-        let actor = user_actor(user, national_authority);
+        let actor = Actor::of_user(user, national_authority);
         let action = if stage == SessionStage::Full {
             "login"
         } else {
@@ -243,7 +226,7 @@ impl Accounts<'_> {
         let user = user_from_row(&row)?;
         let national_authority = row.try_get::<i64, _>("national_authority")? != 0;
         Ok(SessionInfo {
-            actor: user_actor(&user, national_authority),
+            actor: Actor::of_user(&user, national_authority),
             entity_name: row.try_get("entity_name")?,
             stage: SessionStage::parse(&row.try_get::<String, _>("stage")?),
             csrf: row.try_get("csrf_token")?,

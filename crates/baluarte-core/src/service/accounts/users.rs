@@ -129,11 +129,7 @@ impl Users<'_> {
                 "this role exists only at the national authority",
             ));
         }
-        let sensitive = role.is_national_only() || (entity.national_authority && role == Role::Auditor);
-        if sensitive && actor.role != Some(Role::Admin) {
-            return Err(CoreError::forbidden("only an administrator grants national roles"));
-        }
-        Ok(())
+        policy::check_role_grant(actor, role, entity.national_authority)
     }
 
     /// Only an administrator changes a user who holds a national role.
@@ -146,10 +142,7 @@ impl Users<'_> {
             .load_entity(&target.entity_id)
             .await?
             .national_authority;
-        if super::is_national(target.role, at_authority) && actor.role != Some(Role::Admin) {
-            return Err(CoreError::forbidden("only an administrator changes national accounts"));
-        }
-        Ok(())
+        policy::check_account_change(actor, target.role, at_authority)
     }
 
     pub async fn create_user(self, actor: &Actor, input: UserInput) -> Result<NewUser> {

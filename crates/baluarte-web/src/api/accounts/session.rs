@@ -97,7 +97,7 @@ pub struct Me {
 #[utoipa::path(get, path = "/me", tag = "session", responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn me(p: ApiPerson) -> Json<Me> {
     Json(Me {
-        national: p.info.actor.national,
+        national: p.info.actor.national(),
         entity_name: p.info.entity_name,
         stage: p.info.stage,
         user: p.info.user,

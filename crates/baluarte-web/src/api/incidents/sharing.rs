@@ -82,7 +82,7 @@ pub async fn import(
         Some(t) => Tlp::parse(&t.to_ascii_uppercase().replace(' ', "+"))
             .ok_or_else(|| CoreError::invalid("tlp", "must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED"))?,
     };
-    let source = q.source.unwrap_or_else(|| format!("api:{}", actor.label));
+    let source = q.source.unwrap_or_else(|| format!("api:{}", actor.label()));
     let summary = state
         .services
         .incidents()

@@ -153,7 +153,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     let pager = Pager::new("/tokens", &[("entity_id", &entity_id)], &page);
     Ok(render(TokensPage {
         l,
-        national: actor.national,
+        national: actor.national(),
         entity_id,
         entity_name,
         new_href,
@@ -340,7 +340,7 @@ async fn revoke(State(state): State<AppState>, s: SignedIn, Path(id): Path<Strin
         .revoke_token(s.actor(), &id)
         .await
         .page(s.ctx.lang)?;
-    let target = if s.actor().national {
+    let target = if s.actor().national() {
         format!("/tokens?entity_id={}&done=token_revoked", encode(&tok.entity_id))
     } else {
         "/tokens?done=token_revoked".to_string()

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use baluarte_core::model::{Role, User};
-use baluarte_core::policy::{Action, Actor, Resource};
+use baluarte_core::policy::{Action, Resource};
 use baluarte_core::service::access;
 use baluarte_core::service::{UserFilter, UserInput, UserPatch};
 use baluarte_core::time::local_display;
@@ -31,18 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}/reset-password", post(reset_password))
 }
 
-/// Roles offered in the forms: an administrator grants any, others the entity roles (the service still
-/// checks every grant).
-fn grantable(actor: &Actor) -> &'static [Role] {
-    if actor.role == Some(Role::Admin) {
-        Role::ALL
-    } else {
-        &[Role::SecurityOfficer, Role::Reporter, Role::Auditor]
-    }
-}
-
 fn role_options(s: &SignedIn, l: &Layout, selected: &str, current: Option<Role>) -> Vec<Opt> {
-    let mut roles: Vec<Role> = grantable(s.actor()).to_vec();
+    let mut roles: Vec<Role> = access::grantable_roles(s.actor());
     if let Some(r) = current.filter(|r| !roles.contains(r)) {
         roles.insert(0, r);
     }
@@ -155,7 +145,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<ListQu
     );
     Ok(render(UsersPage {
         l,
-        national: actor.national,
+        national: actor.national(),
         entity_id,
         entity_name,
         q: query,

@@ -318,9 +318,9 @@ async fn file_report_as(
     let t = Tr::new(lang);
     let actor = s.actor();
     let mut form = ReportForm::from_pairs(pairs);
-    if !actor.national {
-        form.entity_id = actor.entity_id.clone();
-    }
+    // The form shows back the entity the report is filed for: the actor's own unless it works across
+    // entities.
+    form.entity_id = access::entity_for(actor, Some(&form.entity_id));
     let page_err = |e: PageError| e.into_response();
     if let Some(u) = &upload {
         if u.bytes.len() > MAX_ATTACHMENT {
@@ -330,7 +330,7 @@ async fn file_report_as(
                 .unwrap_or_else(page_err));
         }
     }
-    let (input, lines) = match form.input(access::entity_for(actor, Some(&form.entity_id))) {
+    let (input, lines) = match form.input(form.entity_id.clone()) {
         Ok(v) => v,
         Err(CoreError::Invalid(errors)) => {
             let errors = form_errors(t, errors, &[]);

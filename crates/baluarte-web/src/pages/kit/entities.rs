@@ -87,7 +87,7 @@ pub async fn entity_picker(
     entity_q: &str,
     selected: &str,
 ) -> Result<Option<Vec<Opt>>, PageError> {
-    if !s.actor().national {
+    if !s.actor().national() {
         return Ok(None);
     }
     Ok(Some(
@@ -101,7 +101,7 @@ pub async fn entity_picker(
 /// keeping the entity the list is filtered on.
 pub fn new_link(actor: &Actor, resource: Resource, base: &str, entity_id: &str) -> Option<String> {
     let target = if entity_id.is_empty() {
-        actor.entity_id.as_str()
+        actor.entity_id()
     } else {
         entity_id
     };

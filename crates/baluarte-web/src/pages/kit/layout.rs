@@ -69,7 +69,7 @@ impl Layout {
             tokens: access::may_list(actor, Resource::ApiToken),
             audit: access::may_list(actor, Resource::Audit),
             incidents: access::may_list(actor, Resource::Incident),
-            report: access::can(actor, Resource::Incident, Action::Create, Some(&actor.entity_id)),
+            report: access::can(actor, Resource::Incident, Action::Create, Some(actor.entity_id())),
             board: access::sees_all(actor, Resource::Incident),
             campaigns: access::may_list(actor, Resource::Campaign),
             deadlines: access::may_list(actor, Resource::DeadlineAssignment),
@@ -79,7 +79,7 @@ impl Layout {
             name: s.info.user.name.clone(),
             role_label: t.t(&format!("role.{}", s.info.user.role)).to_string(),
             entity_name: s.info.entity_name.clone(),
-            national: actor.national,
+            national: actor.national(),
         };
         Layout {
             t,

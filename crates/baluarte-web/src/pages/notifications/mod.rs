@@ -67,7 +67,7 @@ async fn list(State(state): State<AppState>, s: SignedIn, Query(q): Query<DoneQu
         l = l.with_flash("flash.notices_read");
     }
     let zone = EntityNames::default()
-        .get(&state, s.actor(), &s.actor().entity_id)
+        .get(&state, s.actor(), s.actor().entity_id())
         .await
         .page(lang)?
         .map(|(_, z)| z)

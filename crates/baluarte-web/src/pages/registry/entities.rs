@@ -83,7 +83,7 @@ pub(super) async fn list(
 ) -> Result<Response, PageError> {
     let lang = s.ctx.lang;
     let actor = s.actor();
-    let title = if actor.national {
+    let title = if actor.national() {
         "entities.title"
     } else {
         "entities.own_title"
@@ -134,7 +134,7 @@ pub(super) async fn list(
     );
     let kinds = kind_options(l.t, &kind);
     let page = EntitiesPage {
-        national: actor.national,
+        national: actor.national(),
         can_create: access::can(actor, Resource::Entity, Action::Create, None),
         q: query,
         state: st,
