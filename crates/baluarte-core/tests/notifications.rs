@@ -31,14 +31,6 @@ fn aiosmtpd_available() -> bool {
     baluarte_test_support::require::python(&["aiosmtpd"]).is_some()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A minimal HTTP/1.1 receiver: records each request's headers and body and answers with `status`.
 async fn webhook_receiver(status: u16) -> (u16, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -198,11 +190,9 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
 
     // Deliver through a real SMTP server.
     let mail_dir = TempDir::new("mail").unwrap();
-    let port = free_port();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../baluarte-notify/tests/smtp_sink.py");
     let mut child = tokio::process::Command::new(python())
         .arg(&script)
-        .arg(port.to_string())
         .arg(mail_dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -211,7 +201,12 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
-    assert!(matches!(&first, Ok(Ok(Some(l))) if l == "ready"), "{first:?}");
+    // The sink binds its own port and names it ("ready PORT").
+    let port: u16 = match &first {
+        Ok(Ok(Some(line))) => line.strip_prefix("ready ").and_then(|p| p.parse().ok()),
+        _ => None,
+    }
+    .unwrap_or_else(|| panic!("the SMTP sink did not start: {first:?}"));
     let smtp: baluarte_notify::SmtpConfig = toml::from_str(&format!(
         "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"avisos@csirt.example.mx\"\n"
     ))

@@ -1,11 +1,12 @@
 """SMTP sink for baluarte-notify's tests: a real SMTP server (aiosmtpd) on loopback.
 
-Usage: smtp_sink.py PORT OUTPUT_DIR
+Usage: smtp_sink.py OUTPUT_DIR
 
 Each message received is written to OUTPUT_DIR/<n>.json with the envelope (mail_from, rcpt_tos), the raw content
 as received, and the fields the tests check decoded by Python's own e-mail parser, so that the Rust side's MIME
-encoding is checked by an independent implementation. Prints "ready" once accepting connections and exits when
-its standard input closes, so it does not outlive the test that started it.
+encoding is checked by an independent implementation. The sink chooses its own free port (retrying when another
+process takes it first), prints "ready PORT" once accepting connections, and exits when its standard input closes,
+so it does not outlive the test that started it.
 """
 
 import base64
@@ -14,6 +15,7 @@ import email.policy
 import itertools
 import json
 import os
+import socket
 import sys
 
 from aiosmtpd.controller import Controller
@@ -47,11 +49,30 @@ class FileHandler:
         return "250 Message accepted"
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(directory):
+    """A started controller on a free port. The port is free when probed; should another process bind it
+    before the controller does, starting fails with EADDRINUSE and another port is tried."""
+    last = None
+    for _ in range(20):
+        port = free_port()
+        controller = Controller(FileHandler(directory), hostname="127.0.0.1", port=port)
+        try:
+            controller.start()
+            return controller, port
+        except OSError as error:
+            last = error
+    raise SystemExit(f"no free port for the SMTP sink: {last}")
+
+
 def main():
-    port, directory = int(sys.argv[1]), sys.argv[2]
-    controller = Controller(FileHandler(directory), hostname="127.0.0.1", port=port)
-    controller.start()
-    print("ready", flush=True)
+    controller, port = start(sys.argv[1])
+    print(f"ready {port}", flush=True)
     try:
         sys.stdin.read()
     finally:

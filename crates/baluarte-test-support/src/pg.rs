@@ -7,7 +7,9 @@
 //! `template.rs`). Several test binaries run at once, so a template is made under a PostgreSQL advisory
 //! lock, and it counts as made only once it is flagged `IS_TEMPLATE` (a crash half-way leaves a database
 //! that the next maker drops and makes again). The databases a test made are dropped when its
-//! [`PgServer`] handle (the last clone) goes away, also when the test panics.
+//! [`PgServer`] handle (the last clone) goes away, also when the test panics. A test process killed
+//! outright (SIGKILL, a CI timeout) cannot drop its own, so each test database carries the time it was
+//! made, and the first database a process makes drops the unused ones older than [`ORPHAN_SECS`].
 
 use crate::store::{Template, TestResult};
 use crate::template::{demo_key, migrations_key};
@@ -21,6 +23,10 @@ pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// How long a template is kept after it was made when no test asks for it any more (its hash changed):
 /// long enough that a worktree with older code still finds its own.
 const STALE_TEMPLATE_SECS: i64 = 24 * 3600;
+
+/// Age after which an unused test database counts as left behind by a killed test process. No test
+/// runs this long.
+const ORPHAN_SECS: i64 = 6 * 3600;
 
 /// The server's URL: `BALUARTE_TEST_PG_URL`, else [`DEFAULT_URL`].
 pub fn admin_url() -> String {
@@ -89,6 +95,10 @@ impl PgServer {
         let made = sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .await;
+        let made = match made {
+            Ok(_) => note_made(&mut admin, &name).await,
+            Err(e) => Err(e.into()),
+        };
         let _ = admin.close().await;
         made?;
         self.url_of(&name)
@@ -100,6 +110,10 @@ impl PgServer {
         let name = self.new_name()?;
         let mut admin = connect_admin(&self.admin_url).await?;
         let made = create_from_template(&mut admin, &name, &source).await;
+        let made = match made {
+            Ok(()) => note_made(&mut admin, &name).await,
+            Err(e) => Err(e),
+        };
         let _ = admin.close().await;
         made?;
         self.url_of(&name)
@@ -226,6 +240,47 @@ async fn create_from_template(admin: &mut PgConnection, name: &str, source: &str
     }
 }
 
+/// Write on a new test database when it was made (the server's clock), and, the first time this process
+/// makes one, drop the orphans: test databases no one is connected to, made more than [`ORPHAN_SECS`]
+/// ago. A database without the note (being made by another process this instant) is never taken.
+async fn note_made(admin: &mut PgConnection, name: &str) -> TestResult {
+    sqlx::query(&format!(
+        "DO $$ BEGIN EXECUTE format('COMMENT ON DATABASE %I IS %L', '{name}', \
+         'baluarte test database, made_at=' || floor(extract(epoch FROM now()))::bigint); END $$"
+    ))
+    .execute(&mut *admin)
+    .await?;
+    static PRUNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !PRUNED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        prune_orphans(admin).await;
+    }
+    Ok(())
+}
+
+async fn prune_orphans(admin: &mut PgConnection) {
+    let orphans: Vec<String> = match sqlx::query(
+        "SELECT datname FROM pg_database d \
+         WHERE datname LIKE 'baluarte\\_t\\_%' AND NOT datistemplate \
+           AND CAST(substring(shobj_description(oid, 'pg_database') FROM 'made_at=([0-9]+)') AS BIGINT) \
+               < floor(extract(epoch FROM now()))::bigint - $1 \
+           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+    )
+    .bind(ORPHAN_SECS)
+    .fetch_all(&mut *admin)
+    .await
+    {
+        Ok(rows) => rows.iter().filter_map(|r| r.try_get("datname").ok()).collect(),
+        Err(e) => {
+            eprintln!("could not look for orphaned test databases: {e}");
+            return;
+        }
+    };
+    for name in orphans {
+        // Not FORCE: a database someone connected to meanwhile stays.
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut *admin).await;
+    }
+}
+
 /// Drop templates that no test of this code asks for (their hash is not today's) and that were made
 /// more than a day ago, so the server does not fill up with one demo copy per change to the core. A
 /// template in use at that moment is left alone.
@@ -303,5 +358,57 @@ impl Drop for Created {
             });
         });
         let _ = cleanup.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn exists(admin: &mut PgConnection, name: &str) -> bool {
+        sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_optional(&mut *admin)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    }
+
+    /// A test process killed outright leaves its databases behind; the next process drops them, but
+    /// not one that is recent, in use, or not yet noted by the process making it.
+    #[tokio::test]
+    async fn orphans_of_a_killed_process_are_dropped_and_nothing_else() -> TestResult {
+        let Some(server) = PgServer::connect().await else {
+            return Ok(());
+        };
+        let mut admin = connect_admin(&server.admin_url).await?;
+        let tag = crate::store::random_hex(6);
+        let (old, recent, unnoted, in_use) = (
+            format!("baluarte_t_old{tag}"),
+            format!("baluarte_t_new{tag}"),
+            format!("baluarte_t_unn{tag}"),
+            format!("baluarte_t_use{tag}"),
+        );
+        for name in [&old, &recent, &unnoted, &in_use] {
+            // Noted for the handle's own clean-up, whatever this test finds.
+            server.created.names.lock().map_err(|e| e.to_string())?.push(name.clone());
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
+        }
+        note_made(&mut admin, &recent).await?;
+        for name in [&old, &in_use] {
+            sqlx::query(&format!("COMMENT ON DATABASE {name} IS 'baluarte test database, made_at=1'"))
+                .execute(&mut admin)
+                .await?;
+        }
+        let holder = PgConnection::connect(&server.url_of(&in_use)?).await?;
+        prune_orphans(&mut admin).await;
+        assert!(!exists(&mut admin, &old).await, "an old, unused test database is dropped");
+        assert!(exists(&mut admin, &recent).await, "a recent one stays");
+        assert!(exists(&mut admin, &unnoted).await, "one without its note stays");
+        assert!(exists(&mut admin, &in_use).await, "one in use stays");
+        let _ = holder.close().await;
+        let _ = admin.close().await;
+        Ok(())
     }
 }

@@ -192,14 +192,8 @@ pub async fn text_rows(db: &Db, sql: &str, columns: usize) -> TestResult<Vec<Vec
         })
         .collect()
 }
-
-pub async fn count(db: &Db, table: &str) -> TestResult<i64> {
-    use sqlx::Row;
-    Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-        .fetch_one(db.pool())
-        .await?
-        .try_get("n")?)
-}
+/// How many rows a table holds.
+pub use baluarte_test_support::store::count_rows as count;
 
 /// How many tables a PostgreSQL database holds in its public schema (without running migrations on it).
 pub async fn pg_table_count(url: &str) -> TestResult<i64> {

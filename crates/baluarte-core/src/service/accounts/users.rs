@@ -6,6 +6,7 @@ use crate::db::flag;
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{Page, PageRequest, Role, User};
 use crate::policy::{self, Action, Actor, Resource};
+use crate::service::kit::activation::{write_switch, Switch, Switchable};
 use crate::service::kit::new_id;
 use crate::service::kit::paging::page_of;
 use crate::service::kit::sql::Filter;
@@ -257,23 +258,19 @@ impl Users<'_> {
             ..before.clone()
         };
         let mut tx = self.s.db.begin_write().await?;
-        sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
-            .bind(flag(active))
-            .bind(self.s.now())
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
             .execute(tx.conn())
             .await?;
-        let action = if active { "reactivate" } else { "deactivate" };
-        audit::append(
-            &mut tx,
-            actor,
-            Change::changed(action, "user", id, &after.entity_id, &before, &after),
-        )
-        .await?;
+        let switch = Switch {
+            kind: Switchable::User,
+            id,
+            entity_id: &after.entity_id,
+            active,
+            before: &before,
+            after: &after,
+        };
+        write_switch(&mut tx, actor, self.s.now(), switch).await?;
         tx.commit().await?;
         Ok(after)
     }

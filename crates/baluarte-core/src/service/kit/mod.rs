@@ -1,7 +1,9 @@
 //! The small kit every capability shares: list filters that number their `$n` placeholders
 //! ([`sql`]), the one tenancy filter from the policy's list scope to SQL ([`tenancy`]), paging
-//! ([`paging`]) and input validation ([`validation`]).
+//! ([`paging`]), input validation ([`validation`]) and the deactivate/reactivate write
+//! ([`activation`]).
 
+pub(crate) mod activation;
 pub(crate) mod paging;
 pub(crate) mod sql;
 pub(crate) mod tenancy;

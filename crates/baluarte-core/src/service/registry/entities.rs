@@ -6,6 +6,7 @@ use crate::db::{flag, WriteTx};
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{Entity, EntityKind, Page, PageRequest};
 use crate::policy::{self, Action, Actor, Resource};
+use crate::service::kit::activation::{write_switch, Switch, Switchable};
 use crate::service::kit::new_id;
 use crate::service::kit::paging::page_of;
 use crate::service::kit::sql::{Arg, Filter};
@@ -242,19 +243,15 @@ impl Registry<'_> {
             ..before.clone()
         };
         let mut tx = self.s.db.begin_write().await?;
-        sqlx::query("UPDATE entities SET active = $1, updated_at = $2 WHERE id = $3")
-            .bind(flag(active))
-            .bind(after.updated_at)
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
-        let action = if active { "reactivate" } else { "deactivate" };
-        audit::append(
-            &mut tx,
-            actor,
-            Change::changed(action, "entity", id, id, &before, &after),
-        )
-        .await?;
+        let switch = Switch {
+            kind: Switchable::Entity,
+            id,
+            entity_id: id,
+            active,
+            before: &before,
+            after: &after,
+        };
+        write_switch(&mut tx, actor, after.updated_at, switch).await?;
         tx.commit().await?;
         Ok(after)
     }
