@@ -277,7 +277,9 @@ async fn prune_orphans(admin: &mut PgConnection) {
     };
     for name in orphans {
         // Not FORCE: a database someone connected to meanwhile stays.
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut *admin).await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut *admin)
+            .await;
     }
 }
 
@@ -392,18 +394,30 @@ mod tests {
         );
         for name in [&old, &recent, &unnoted, &in_use] {
             // Noted for the handle's own clean-up, whatever this test finds.
-            server.created.names.lock().map_err(|e| e.to_string())?.push(name.clone());
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
-        }
-        note_made(&mut admin, &recent).await?;
-        for name in [&old, &in_use] {
-            sqlx::query(&format!("COMMENT ON DATABASE {name} IS 'baluarte test database, made_at=1'"))
+            server
+                .created
+                .names
+                .lock()
+                .map_err(|e| e.to_string())?
+                .push(name.clone());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)
                 .await?;
         }
+        note_made(&mut admin, &recent).await?;
+        for name in [&old, &in_use] {
+            sqlx::query(&format!(
+                "COMMENT ON DATABASE {name} IS 'baluarte test database, made_at=1'"
+            ))
+            .execute(&mut admin)
+            .await?;
+        }
         let holder = PgConnection::connect(&server.url_of(&in_use)?).await?;
         prune_orphans(&mut admin).await;
-        assert!(!exists(&mut admin, &old).await, "an old, unused test database is dropped");
+        assert!(
+            !exists(&mut admin, &old).await,
+            "an old, unused test database is dropped"
+        );
         assert!(exists(&mut admin, &recent).await, "a recent one stays");
         assert!(exists(&mut admin, &unnoted).await, "one without its note stays");
         assert!(exists(&mut admin, &in_use).await, "one in use stays");
