@@ -8,7 +8,7 @@
 
 use crate::crypto::{sha256_hex, KEY_FILE};
 use crate::db::{Backend, Db, DbUrl};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -36,7 +36,7 @@ fn digest_file(path: &Path) -> Result<String> {
 /// Write a backup of `db` and the key in `data_dir` into the new directory `out`.
 pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Manifest> {
     if out.exists() && std::fs::read_dir(out).map_err(|e| io(out, e))?.next().is_some() {
-        return Err(CoreError::invalid("out", format!("{} is not empty", out.display())));
+        return Err(not_empty("out", out));
     }
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let (backend, file) = match db.backend() {
@@ -83,10 +83,10 @@ pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -
     let manifest_path = from.join(MANIFEST);
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| io(&manifest_path, e))?;
     let manifest: Manifest = serde_json::from_str(&text)
-        .map_err(|e| CoreError::invalid("manifest", format!("{}: {e}", manifest_path.display())))?;
+        .map_err(|e| CoreError::malformed("manifest", format!("{}: {e}", manifest_path.display())))?;
     for (name, want) in &manifest.files {
         if digest_file(&from.join(name))? != *want {
-            return Err(CoreError::invalid(
+            return Err(CoreError::malformed(
                 "backup",
                 format!("{name} does not match its digest in the manifest"),
             ));
@@ -98,10 +98,7 @@ pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -
             .next()
             .is_some()
     {
-        return Err(CoreError::invalid(
-            "data_dir",
-            format!("{} is not empty", data_dir.display()),
-        ));
+        return Err(not_empty("data_dir", data_dir));
     }
     std::fs::create_dir_all(data_dir).map_err(|e| io(data_dir, e))?;
     match manifest.backend.as_str() {
@@ -110,9 +107,8 @@ pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -
         }
         "postgres" => {
             let url = database_url.ok_or_else(|| {
-                CoreError::invalid(
-                    "database_url",
-                    "a PostgreSQL backup restores into a postgres:// database",
+                CoreError::invalid_field(
+                    FieldError::new("database_url", FieldCode::NotOneOf).with("choices", "postgres://"),
                 )
             })?;
             let dump = from.join(PG_FILE).display().to_string();
@@ -123,7 +119,7 @@ pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -
             )
             .await?;
         }
-        other => return Err(CoreError::invalid("manifest", format!("unknown backend {other}"))),
+        other => return Err(CoreError::malformed("manifest", format!("unknown backend {other}"))),
     }
     std::fs::copy(from.join(KEY_FILE), data_dir.join(KEY_FILE)).map_err(|e| io(data_dir, e))?;
     Ok(manifest)
@@ -149,4 +145,9 @@ async fn run_pg(program: &str, url: &DbUrl, args: &[&str]) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A directory that must be empty and is not.
+fn not_empty(field: &str, dir: &Path) -> CoreError {
+    CoreError::invalid_field(FieldError::new(field, FieldCode::NotEmpty).with("path", dir.display().to_string()))
 }

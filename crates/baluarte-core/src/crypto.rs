@@ -1,6 +1,6 @@
 //! Secrets: password hashing, random tokens, the server's signing key and TOTP.
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
@@ -26,10 +26,14 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 pub fn check_password_strength(password: &str) -> Result<()> {
     let n = password.chars().count();
     if n < 12 {
-        return Err(CoreError::invalid("password", "must be at least 12 characters"));
+        return Err(CoreError::invalid_field(
+            FieldError::new("password", FieldCode::TooShort).with("min", 12),
+        ));
     }
     if n > 256 {
-        return Err(CoreError::invalid("password", "must be at most 256 characters"));
+        return Err(CoreError::invalid_field(
+            FieldError::new("password", FieldCode::TooLong).with("max", 256),
+        ));
     }
     Ok(())
 }

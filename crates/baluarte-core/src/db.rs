@@ -4,7 +4,7 @@
 //! run through sqlx's Any driver. Writes go through [`Db::begin_write`]: on SQLite, which has one writer
 //! at a time, write transactions queue on an async lock instead of failing with SQLITE_BUSY.
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::time::{Clock, Micros};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
@@ -63,7 +63,7 @@ impl DbUrl {
     /// itself, percent-decoded; a `password=` parameter wins over the user info, as in libpq.
     pub fn split_password(&self) -> Result<(String, Option<String>)> {
         let mut u = url::Url::parse(&self.0)
-            .map_err(|e| CoreError::invalid("database_url", format!("not a URL ({e}): {}", self.redacted())))?;
+            .map_err(|e| CoreError::malformed("database_url", format!("not a URL ({e}): {}", self.redacted())))?;
         let mut password = u.password().map(decode);
         let query = map_query(&u, |key, segment| {
             if key != "password" {
@@ -146,9 +146,8 @@ impl Db {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else {
-            return Err(CoreError::invalid(
-                "database_url",
-                "must start with sqlite: or postgres://",
+            return Err(CoreError::invalid_field(
+                FieldError::new("database_url", FieldCode::NotOneOf).with("choices", "sqlite:, postgres://"),
             ));
         };
         let options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 8 } else { 16 });

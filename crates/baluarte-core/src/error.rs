@@ -1,23 +1,7 @@
 //! The error type of the service layer. Each variant maps to one HTTP status in the web crate; the
 //! messages are safe to show to the caller (they never carry secrets or SQL).
 
-use serde::Serialize;
-
-/// One invalid input field, named as the caller sent it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::field_error::{FieldCode, FieldError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -51,8 +35,17 @@ pub enum CoreError {
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl CoreError {
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError::new(field, message)])
+    /// One rejected field, without parameters.
+    pub fn invalid(field: &str, code: FieldCode) -> Self {
+        Self::Invalid(vec![FieldError::new(field, code)])
+    }
+    /// One rejected field, with its parameters.
+    pub fn invalid_field(error: FieldError) -> Self {
+        Self::Invalid(vec![error])
+    }
+    /// A document or value that cannot be read; `detail` is the parser's reason (line, column, path).
+    pub fn malformed(field: &str, detail: impl Into<String>) -> Self {
+        Self::invalid_field(FieldError::new(field, FieldCode::Malformed).with("detail", detail.into()))
     }
     pub fn forbidden(what: impl Into<String>) -> Self {
         Self::Forbidden(what.into())
@@ -90,7 +83,7 @@ pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 pub fn unique_as_conflict(err: sqlx::Error, field: &str) -> CoreError {
     if let sqlx::Error::Database(db) = &err {
         if db.is_unique_violation() {
-            return CoreError::Invalid(vec![FieldError::new(field, "already in use")]);
+            return CoreError::Invalid(vec![FieldError::new(field, FieldCode::AlreadyInUse)]);
         }
     }
     CoreError::Storage(err)

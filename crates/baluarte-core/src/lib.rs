@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod demo_incidents;
 pub mod error;
+pub mod field_error;
 pub mod incident;
 pub mod model;
 pub mod policy;
@@ -20,5 +21,5 @@ pub mod receipt;
 pub mod service;
 pub mod time;
 
-pub use error::{CoreError, FieldError};
+pub use error::{CoreError, FieldCode, FieldError};
 pub use service::Services;

@@ -174,6 +174,10 @@ impl SignedIn {
     pub fn actor(&self) -> &Actor {
         &self.info.actor
     }
+    /// The translator of this person's pages.
+    pub fn tr(&self) -> crate::i18n::Tr {
+        crate::i18n::Tr::new(self.ctx.lang)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {

@@ -1,7 +1,8 @@
 //! Error policy of the HTTP layer.
 //!
 //! - Every error an API client sees is RFC 9457 `application/problem+json`: a stable `type`, a
-//!   human `title`, the `status`, a `detail`, and for invalid input an `errors` list naming each field.
+//!   human `title`, the `status`, a `detail`, and for invalid input an `errors` list naming each field
+//!   with the service's code and parameters (`too_long`, `{"max": 200}`) and an English message.
 //! - Status follows the service layer's verdict: NotFound 404 (also for records the caller may not
 //!   see: existence never leaks), Forbidden 403, Unauthenticated 401, Invalid 422, Conflict 409,
 //!   TooManyAttempts 429 with `Retry-After`.
@@ -10,7 +11,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use baluarte_core::{CoreError, FieldError};
+use baluarte_core::{CoreError, FieldCode, FieldError};
 use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -24,7 +25,31 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One rejected field of a request: the service's code and parameters, for a client to act on, and the
+/// English text for a person reading the response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// The field as the request named it (`title`, `observables[2]`, `Idempotency-Key`).
+    pub field: String,
+    pub code: FieldCode,
+    /// The values the code refers to (`max`, `choices`, `value`, `detail`, …).
+    #[schema(value_type = Object)]
+    pub params: std::collections::BTreeMap<String, serde_json::Value>,
+    pub message: String,
+}
+
+impl From<FieldError> for FieldProblem {
+    fn from(e: FieldError) -> Self {
+        FieldProblem {
+            message: crate::i18n::english().error(&e),
+            field: e.field,
+            code: e.code,
+            params: e.params,
+        }
+    }
 }
 
 impl Problem {
@@ -112,7 +137,7 @@ impl IntoResponse for ApiError {
                 };
                 let mut p = Problem::new(status, slug, detail);
                 if let CoreError::Invalid(errors) = err {
-                    p.errors = errors;
+                    p.errors = errors.into_iter().map(FieldProblem::from).collect();
                 }
                 let mut res = p.into_response();
                 if let Some(secs) = retry_after {

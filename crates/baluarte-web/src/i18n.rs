@@ -2,6 +2,7 @@
 //! `locales/{es,en}.toml` as flat `key = "text"` tables; a test keeps both files and the templates in
 //! step.
 
+use baluarte_core::FieldError;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -76,16 +77,23 @@ impl Tr {
     pub fn code(&self) -> &'static str {
         self.lang.code()
     }
-    /// A field error from the service layer (English, stable phrases) in the page's language: the
-    /// phrase is looked up under `v.<phrase>`; an unknown phrase is shown as it is.
-    pub fn field_error<'a>(&self, message: &'a str) -> std::borrow::Cow<'a, str> {
-        let (es, en) = tables();
-        let map = if self.lang == Lang::En { en } else { es };
-        match map.get(&format!("v.{message}")) {
-            Some(s) => std::borrow::Cow::Owned(s.clone()),
-            None => std::borrow::Cow::Borrowed(message),
+    /// Why a field was rejected, in the page's language: the text of `field_error.<code>` with each
+    /// `{name}` replaced by the error's parameter of that name.
+    pub fn error(&self, e: &FieldError) -> String {
+        let key = format!("field_error.{}", e.code.as_str());
+        let mut text = self.t(&key).to_string();
+        for name in e.params.keys() {
+            if let Some(value) = e.param(name) {
+                text = text.replace(&format!("{{{name}}}"), &value);
+            }
         }
+        text
     }
+}
+
+/// The English translator: the language of the API's messages and of the command line.
+pub fn english() -> Tr {
+    Tr::new(Lang::En)
 }
 
 #[cfg(test)]
@@ -152,8 +160,7 @@ mod tests {
         match family {
             "role" => all(Role::ALL.iter().map(|r| r.as_str()).collect()),
             "kind" => all(EntityKind::ALL.iter().map(|k| k.as_str()).collect()),
-            // Field errors: a phrase without a translation is shown as the service wrote it.
-            "v" => Some(Vec::new()),
+            "field_error" => all(baluarte_core::FieldCode::ALL.iter().map(|c| c.as_str()).collect()),
             _ => None,
         }
     }
@@ -227,6 +234,29 @@ mod tests {
             "only {} keys found in templates and code",
             used.len()
         );
+    }
+
+    /// A parameter named in one language and not the other would show as `{name}` to its readers.
+    #[test]
+    fn field_error_texts_name_the_same_parameters_in_both_languages() {
+        let placeholders = |text: &str| -> BTreeSet<String> {
+            text.split('{')
+                .skip(1)
+                .filter_map(|p| p.split_once('}'))
+                .map(|(n, _)| n.to_string())
+                .collect()
+        };
+        let (es, en) = (table(ES), table(EN));
+        for code in baluarte_core::FieldCode::ALL {
+            let key = format!("field_error.{}", code.as_str());
+            let (Some(a), Some(b)) = (es.get(&key), en.get(&key)) else {
+                panic!("{key} has no text");
+            };
+            assert_eq!(placeholders(a), placeholders(b), "{key}");
+        }
+        let e = baluarte_core::FieldError::new("title", baluarte_core::FieldCode::TooLong).with("max", 200);
+        assert_eq!(Tr::new(Lang::Es).error(&e), "debe tener como máximo 200 caracteres");
+        assert_eq!(english().error(&e), "must be at most 200 characters");
     }
 
     #[test]

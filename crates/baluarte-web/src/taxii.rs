@@ -68,7 +68,7 @@ impl From<CoreError> for TaxiiError {
         let description = match &err {
             CoreError::Invalid(fields) => fields
                 .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
+                .map(|f| format!("{}: {}", f.field, crate::i18n::english().error(f)))
                 .collect::<Vec<_>>()
                 .join("; "),
             CoreError::Unauthenticated => "credentials are required: HTTP Basic with the API token as password, \

@@ -382,13 +382,13 @@ async fn main() -> Result<()> {
     }
 }
 
-/// Service errors name the field; show them that way on the command line.
+/// Service errors name the field; show them that way on the command line, in English.
 fn describe(e: baluarte_core::CoreError) -> anyhow::Error {
     match e {
         baluarte_core::CoreError::Invalid(fields) => {
             anyhow::anyhow!(fields
                 .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
+                .map(|f| format!("{}: {}", f.field, baluarte_web::i18n::english().error(f)))
                 .collect::<Vec<_>>()
                 .join("; "))
         }

@@ -14,7 +14,7 @@ pub use users::{NewUser, UserFilter, UserInput, UserPatch, Users};
 use super::Services;
 use crate::audit::{self, Change};
 use crate::crypto;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, FieldCode, Result};
 use crate::model::User;
 use crate::policy::Actor;
 use serde::Serialize;
@@ -269,10 +269,14 @@ impl Accounts<'_> {
             .await?
             .try_get("password_hash")?;
         if !crypto::verify_password(current, &hash) {
-            return Err(CoreError::invalid("current_password", "is not your current password"));
+            return Err(CoreError::invalid("current_password", FieldCode::WrongPassword));
         }
-        crypto::check_password_strength(new)
-            .map_err(|_| CoreError::invalid("new_password", "must be 12 to 256 characters"))?;
+        crypto::check_password_strength(new).map_err(|e| match e {
+            CoreError::Invalid(errors) => {
+                CoreError::Invalid(errors.into_iter().map(|e| e.renamed("new_password")).collect())
+            }
+            other => other,
+        })?;
         let new_hash = crypto::hash_password(new)?;
         let user = self.s.users().load_user(user_id).await?;
         let mut tx = self.s.db.begin_write().await?;
@@ -305,7 +309,7 @@ impl Accounts<'_> {
             .user_id()
             .ok_or_else(|| CoreError::forbidden("only people have a language"))?;
         if !valid_lang(lang) {
-            return Err(CoreError::invalid("lang", "must be es or en"));
+            return Err(CoreError::invalid("lang", FieldCode::NotLanguage));
         }
         let before = self.s.users().load_user(user_id).await?;
         if before.lang == lang {

@@ -3,7 +3,7 @@
 
 use crate::audit::{self, Change};
 use crate::crypto;
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::model::{ApiToken, Page, PageRequest, Purpose};
 use crate::policy::{self, Action, Actor, Principal, Resource};
 use crate::service::kit::new_id;
@@ -114,11 +114,15 @@ impl Tokens<'_> {
         purposes.sort_by_key(|p| p.as_str());
         purposes.dedup();
         if purposes.is_empty() {
-            errors.push(FieldError::new("purposes", "choose at least one purpose"));
+            errors.push(FieldError::new("purposes", FieldCode::ChooseAtLeastOne));
         }
         let days = input.expires_in_days.unwrap_or(90);
         if !(1..=365).contains(&days) {
-            errors.push(FieldError::new("expires_in_days", "must be between 1 and 365"));
+            errors.push(
+                FieldError::new("expires_in_days", FieldCode::OutOfRange)
+                    .with("min", 1)
+                    .with("max", 365),
+            );
         }
         finish(errors)?;
         let secret = crypto::random_secret("blt_");

@@ -3,7 +3,7 @@
 use super::{Accounts, SessionStage};
 use crate::audit::{self, Change};
 use crate::crypto::{self, totp};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, FieldCode, Result};
 use crate::policy::Actor;
 use serde::Serialize;
 use sqlx::Row;
@@ -42,7 +42,7 @@ impl Accounts<'_> {
         let stored = self.totp_secret(&s.user.id).await?.unwrap_or_default();
         let Some(step) = self.fresh_step(&s.user.id, &stored, code).await? else {
             self.record_attempt(&s.user.email, ip, false).await?;
-            return Err(CoreError::invalid("code", "the code is not valid"));
+            return Err(CoreError::invalid("code", FieldCode::CodeNotValid));
         };
         self.record_attempt(&s.user.email, ip, true).await?;
         let mut tx = self.s.db.begin_write().await?;
@@ -54,7 +54,7 @@ impl Accounts<'_> {
             .execute(tx.conn())
             .await?;
         if moved.rows_affected() == 0 {
-            return Err(CoreError::invalid("code", "the code is not valid"));
+            return Err(CoreError::invalid("code", FieldCode::CodeNotValid));
         }
         sqlx::query("UPDATE sessions SET stage = $1 WHERE id_hash = $2")
             .bind(SessionStage::Full.as_str())
@@ -122,7 +122,7 @@ impl Accounts<'_> {
             .await?
             .ok_or_else(|| CoreError::Conflict("start the enrolment first".into()))?;
         let step = totp::matching_step(&pending, code, self.s.now())
-            .ok_or_else(|| CoreError::invalid("code", "the code is not valid"))?;
+            .ok_or_else(|| CoreError::invalid("code", FieldCode::CodeNotValid))?;
         let mut tx = self.s.db.begin_write().await?;
         sqlx::query("UPDATE users SET totp_enabled = 1, totp_last_step = $1, updated_at = $2 WHERE id = $3")
             .bind(step)

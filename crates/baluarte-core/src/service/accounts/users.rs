@@ -3,7 +3,7 @@
 use crate::audit::{self, Change};
 use crate::crypto;
 use crate::db::flag;
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::model::{Page, PageRequest, Role, User};
 use crate::policy::{self, Action, Actor, Resource};
 use crate::service::kit::activation::{write_switch, Switch, Switchable};
@@ -125,10 +125,7 @@ impl Users<'_> {
     async fn check_role_grant(self, actor: &Actor, entity_id: &str, role: Role) -> Result<()> {
         let entity = self.s.registry().load_entity(entity_id).await?;
         if role.is_national_only() && !entity.national_authority {
-            return Err(CoreError::invalid(
-                "role",
-                "this role exists only at the national authority",
-            ));
+            return Err(CoreError::invalid("role", FieldCode::NationalRoleOnly));
         }
         policy::check_role_grant(actor, role, entity.national_authority)
     }
@@ -204,7 +201,7 @@ impl Users<'_> {
             .unwrap_or(before.name.clone());
         let lang = patch.lang.clone().unwrap_or(before.lang.clone());
         if !valid_lang(&lang) {
-            errors.push(FieldError::new("lang", "must be es or en"));
+            errors.push(FieldError::new("lang", FieldCode::NotLanguage));
         }
         finish(errors)?;
         let role = patch.role.unwrap_or(before.role);

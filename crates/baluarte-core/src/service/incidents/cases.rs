@@ -2,7 +2,7 @@
 
 use super::Incidents;
 use crate::db::{Backend, WriteTx};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::incident::{
     Attachment, CaseFile, InfoRequest, JournalEntry, ObservableRecord, RelatedIncident, Severity, Status, Submission,
     Task,
@@ -183,8 +183,12 @@ impl Incidents<'_> {
             }
             "all" | "" => {}
             s => {
-                let st =
-                    Status::parse(s).ok_or_else(|| CoreError::invalid("status", format!("unknown status `{s}`")))?;
+                let st = Status::parse(s).ok_or_else(|| {
+                    CoreError::invalid_field(
+                        FieldError::new("status", FieldCode::UnknownStatus)
+                            .with("value", s.chars().take(40).collect::<String>()),
+                    )
+                })?;
                 f.eq("i.status", st.as_str());
             }
         }

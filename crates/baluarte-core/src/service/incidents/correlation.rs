@@ -125,7 +125,7 @@ impl Incidents<'_> {
     /// Search every report for one observable (any spelling of it).
     pub async fn lookup_observable(self, actor: &Actor, raw: &str) -> Result<ObservableLookup> {
         policy::list_scope(actor, Resource::Incident)?;
-        let o = detect(raw).map_err(|e| CoreError::invalid("value", e.to_string()))?;
+        let o = detect(raw).map_err(|e| CoreError::invalid_field(super::intake::observable_error("value", raw, &e)))?;
         let national = policy::check(actor, Resource::Campaign, Action::Read, None).is_ok();
         let hits: Vec<Hit> = self
             .hits(&o, "")

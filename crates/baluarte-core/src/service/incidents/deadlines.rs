@@ -4,7 +4,7 @@
 
 use super::Incidents;
 use crate::audit::{self, Change};
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::incident::{DeadlineState, Deadlines, Incident, StageDeadline};
 use crate::model::EntityKind;
 use crate::policy::{self, Action, Actor, Resource};
@@ -199,10 +199,7 @@ impl Incidents<'_> {
         let mut errors = Vec::new();
         if profile(&input.profile_id).is_none() {
             let known: Vec<&str> = profiles().iter().map(|p| p.id.as_str()).collect();
-            errors.push(FieldError::new(
-                "profile_id",
-                format!("must be one of: {}", known.join(", ")),
-            ));
+            errors.push(FieldError::new("profile_id", FieldCode::NotOneOf).with("choices", known.join(", ")));
         }
         let targets = [
             input.entity_id.is_some(),
@@ -210,14 +207,11 @@ impl Incidents<'_> {
             input.entity_kind.is_some(),
         ];
         if targets.iter().filter(|t| **t).count() != 1 {
-            errors.push(FieldError::new(
-                "target",
-                "name exactly one of entity_id, sector_id or entity_kind",
-            ));
+            errors.push(FieldError::new("target", FieldCode::OneTarget));
         }
         if let Some(e) = &input.entity_id {
             if self.s.registry().load_entity(e).await.is_err() {
-                errors.push(FieldError::new("entity_id", "no such entity"));
+                errors.push(FieldError::new("entity_id", FieldCode::UnknownEntity));
             }
         }
         if let Some(s) = &input.sector_id {
@@ -227,7 +221,7 @@ impl Incidents<'_> {
                 .await?
                 .is_none()
             {
-                errors.push(FieldError::new("sector_id", "no such sector"));
+                errors.push(FieldError::new("sector_id", FieldCode::UnknownSector));
             }
         }
         finish(errors)?;

@@ -5,7 +5,7 @@
 use super::Incidents;
 use crate::audit::{self, Change};
 use crate::db::WriteTx;
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, Result};
 use crate::incident::{rsit_valid, Incident, Severity, Status};
 use crate::model::{Role, Tlp};
 use crate::policy::{Action, Actor};
@@ -211,10 +211,7 @@ impl Incidents<'_> {
     pub async fn set_status(self, actor: &Actor, id: &str, status: Status) -> Result<Incident> {
         self.handled(actor, id).await?;
         if !Status::WORKING.contains(&status) {
-            return Err(CoreError::invalid(
-                "status",
-                "closed, rejected and merged have their own actions (close, reject, merge)",
-            ));
+            return Err(CoreError::invalid("status", FieldCode::StatusHasOwnAct));
         }
         let (tx, incident) = self.begin_act(id).await?;
         if incident.status == Status::Merged {
@@ -238,13 +235,11 @@ impl Incidents<'_> {
     pub async fn triage(self, actor: &Actor, id: &str, input: TriageInput) -> Result<Incident> {
         self.handled(actor, id).await?;
         if !rsit_valid(&input.rsit_class, &input.rsit_type) {
-            return Err(CoreError::invalid(
+            return Err(CoreError::invalid_field(super::intake::not_in_taxonomy(
                 "rsit_type",
-                format!(
-                    "`{}`/`{}` is not a class/type of the Reference Security Incident Taxonomy",
-                    input.rsit_class, input.rsit_type
-                ),
-            ));
+                &input.rsit_class,
+                &input.rsit_type,
+            )));
         }
         let (tx, incident) = self.begin_act(id).await?;
         Self::require_open(&incident)?;
@@ -296,14 +291,11 @@ impl Incidents<'_> {
             .bind(uid)
             .fetch_optional(self.s.db.pool())
             .await?
-            .ok_or_else(|| CoreError::invalid("assignee_id", "no such user"))?;
+            .ok_or_else(|| CoreError::invalid("assignee_id", FieldCode::UnknownUser))?;
         let role = Role::parse(&row.try_get::<String, _>("role")?);
         let national = row.try_get::<i64, _>("national_authority")? != 0;
         if !national || !role.is_some_and(Role::is_csirt) || row.try_get::<i64, _>("active")? == 0 {
-            return Err(CoreError::invalid(
-                "assignee_id",
-                "must be an active CSIRT analyst or coordinator of the national authority",
-            ));
+            return Err(CoreError::invalid("assignee_id", FieldCode::NotAssignable));
         }
         Ok(row.try_get::<String, _>("name")?)
     }
@@ -358,7 +350,7 @@ impl Incidents<'_> {
         self.handled(actor, id).await?;
         self.handled(actor, into_id)
             .await
-            .map_err(|_| CoreError::invalid("into", "no such incident"))?;
+            .map_err(|_| CoreError::invalid("into", FieldCode::UnknownIncident))?;
         if id == into_id {
             return Err(Self::bad_survivor());
         }
@@ -391,7 +383,7 @@ impl Incidents<'_> {
     }
 
     fn bad_survivor() -> CoreError {
-        CoreError::invalid("into", "must be another incident that is not itself merged")
+        CoreError::invalid("into", FieldCode::NotMergeable)
     }
 
     /// Put an incident in a campaign, or take it out with `None`.
@@ -401,7 +393,7 @@ impl Incidents<'_> {
             Some(c) => {
                 self.get_campaign(actor, c)
                     .await
-                    .map_err(|_| CoreError::Invalid(vec![FieldError::new("campaign_id", "no such campaign")]))?
+                    .map_err(|_| CoreError::invalid("campaign_id", FieldCode::UnknownCampaign))?
                     .name
             }
             None => "—".into(),

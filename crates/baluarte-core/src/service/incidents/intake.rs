@@ -5,7 +5,7 @@
 use super::Incidents;
 use crate::audit::{self, Change};
 use crate::db::{flag, WriteTx};
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::incident::{rsit_valid, Incident, Pap, Severity, Status};
 use crate::model::{Entity, Tlp};
 use crate::policy::{self, Action, Actor, Resource};
@@ -13,7 +13,7 @@ use crate::receipt::{canonical_json, Receipt};
 use crate::service::kit::new_id;
 use crate::service::kit::validation::{finish, optional_text, text, text_block};
 use crate::time::{self, Micros};
-use baluarte_observables::{detect, normalise, Kind, Observable};
+use baluarte_observables::{detect, normalise, Kind, Observable, ObservableError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -99,10 +99,7 @@ pub(crate) fn parse_time(errors: &mut Vec<FieldError>, field: &str, raw: &str, z
     match parsed {
         Some(t) => Some(t.as_microsecond()),
         None => {
-            errors.push(FieldError::new(
-                field,
-                "must be a date and time such as 2026-11-21T08:30 (entity's time zone) or RFC 3339",
-            ));
+            errors.push(FieldError::new(field, FieldCode::NotDateTime).with("example", "2026-11-21T08:30"));
             None
         }
     }
@@ -111,19 +108,16 @@ pub(crate) fn parse_time(errors: &mut Vec<FieldError>, field: &str, raw: &str, z
 fn check_not_future(errors: &mut Vec<FieldError>, field: &str, at: Option<Micros>, now: Micros) {
     // Five minutes of grace for clocks that run a little ahead.
     if at.is_some_and(|t| t > now + 5 * 60_000_000) {
-        errors.push(FieldError::new(field, "is in the future"));
+        errors.push(FieldError::new(field, FieldCode::InFuture));
     }
     if at.is_some_and(|t| t < 631_152_000_000_000) {
-        errors.push(FieldError::new(field, "is before 1990"));
+        errors.push(FieldError::new(field, FieldCode::TooEarly).with("year", 1990));
     }
 }
 
 pub(crate) fn parse_observables(errors: &mut Vec<FieldError>, input: &[ObservableInput]) -> Vec<Observable> {
     if input.len() > MAX_OBSERVABLES {
-        errors.push(FieldError::new(
-            "observables",
-            format!("at most {MAX_OBSERVABLES} per report; send larger sets as a STIX bundle"),
-        ));
+        errors.push(FieldError::new("observables", FieldCode::TooManyObservables).with("max", MAX_OBSERVABLES));
         return Vec::new();
     }
     let mut out: Vec<Observable> = Vec::new();
@@ -134,25 +128,43 @@ pub(crate) fn parse_observables(errors: &mut Vec<FieldError>, input: &[Observabl
             Some(k) => match Kind::parse(k) {
                 Some(kind) => normalise(kind, &o.value),
                 None => {
-                    errors.push(FieldError::new(field, format!("unknown kind `{k}`")));
+                    errors.push(FieldError::new(field, FieldCode::UnknownObservableKind).with("kind", truncate(k, 40)));
                     continue;
                 }
             },
         };
         match parsed {
-            Ok(obs) if too_broad(&obs) => errors.push(FieldError::new(
-                field,
-                format!(
-                    "`{}`: the network is too broad to correlate (at most /8 for IPv4, /16 for IPv6)",
-                    obs.value
-                ),
-            )),
+            Ok(obs) if too_broad(&obs) => {
+                errors.push(FieldError::new(field, FieldCode::NetworkTooBroad).with("value", obs.value))
+            }
             Ok(obs) if !out.contains(&obs) => out.push(obs),
             Ok(_) => {}
-            Err(e) => errors.push(FieldError::new(field, format!("`{}`: {e}", truncate(&o.value, 80)))),
+            Err(e) => errors.push(observable_error(field, &o.value, &e)),
         }
     }
     out
+}
+
+/// Why a value is not an observable: the cases a person fixes differently have their own code; the
+/// rest keep the parser's technical reason.
+pub(crate) fn observable_error(field: impl Into<String>, value: &str, e: &ObservableError) -> FieldError {
+    let value = truncate(value, 80);
+    match e {
+        ObservableError::Empty => FieldError::new(field, FieldCode::ObservableEmpty),
+        ObservableError::Unrecognised(_) => {
+            FieldError::new(field, FieldCode::ObservableUnrecognised).with("value", value)
+        }
+        other => FieldError::new(field, FieldCode::ObservableInvalid)
+            .with("value", value)
+            .with("detail", other.to_string()),
+    }
+}
+
+/// A class/type pair that is not in the Reference Security Incident Taxonomy.
+pub(crate) fn not_in_taxonomy(field: &str, class: &str, kind: &str) -> FieldError {
+    FieldError::new(field, FieldCode::NotInTaxonomy)
+        .with("class", truncate(class, 40))
+        .with("type", truncate(kind, 40))
 }
 
 /// A network so wide it would link every report (`0.0.0.0/0`) is refused rather than stored.
@@ -175,7 +187,7 @@ fn truncate(s: &str, n: usize) -> String {
 
 fn count(errors: &mut Vec<FieldError>, field: &str, v: Option<i64>) {
     if v.is_some_and(|n| !(0..=1_000_000_000_000).contains(&n)) {
-        errors.push(FieldError::new(field, "must be a whole number of zero or more"));
+        errors.push(FieldError::new(field, FieldCode::NotCount));
     }
 }
 
@@ -187,7 +199,7 @@ impl Incidents<'_> {
         let entity = self.s.registry().load_entity(&entity_id).await?;
         let mut errors = Vec::new();
         if !entity.active {
-            errors.push(FieldError::new("entity_id", "the entity is deactivated"));
+            errors.push(FieldError::new("entity_id", FieldCode::EntityDeactivated));
         }
         let title = text(&mut errors, "title", &input.title, 3, 200);
         let description = text_block(&mut errors, "description", &input.description, 1, 20_000);
@@ -200,7 +212,7 @@ impl Incidents<'_> {
         check_not_future(&mut errors, "occurred_at", occurred_at, now);
         if let (Some(o), Some(d)) = (occurred_at, detected_at) {
             if o > d {
-                errors.push(FieldError::new("occurred_at", "is after the detection time"));
+                errors.push(FieldError::new("occurred_at", FieldCode::AfterDetection));
             }
         }
         if !rsit_valid(&input.rsit_class, &input.rsit_type) {
@@ -209,13 +221,7 @@ impl Incidents<'_> {
             } else {
                 "rsit_class"
             };
-            errors.push(FieldError::new(
-                field,
-                format!(
-                    "`{}`/`{}` is not a class/type of the Reference Security Incident Taxonomy",
-                    input.rsit_class, input.rsit_type
-                ),
-            ));
+            errors.push(not_in_taxonomy(field, &input.rsit_class, &input.rsit_type));
         }
         optional_text(
             &mut errors,
@@ -267,10 +273,7 @@ impl Incidents<'_> {
     ) -> Result<Filed> {
         if let Some(key) = idempotency_key {
             if key.is_empty() || key.len() > 255 || key.chars().any(|c| c.is_control()) {
-                return Err(CoreError::invalid(
-                    "Idempotency-Key",
-                    "must be 1 to 255 printable characters",
-                ));
+                return Err(CoreError::invalid("Idempotency-Key", FieldCode::NotIdempotencyKey));
             }
         }
         let v = self.validate_report(actor, &input, now).await?;

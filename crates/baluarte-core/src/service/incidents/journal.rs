@@ -4,7 +4,7 @@
 use super::Incidents;
 use crate::audit::{self, Change};
 use crate::db::WriteTx;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, FieldCode, Result};
 use crate::policy::Actor;
 use crate::service::kit::new_id;
 use crate::service::kit::validation::{finish, text, text_block};
@@ -178,10 +178,7 @@ impl Incidents<'_> {
     pub async fn request_stage(self, actor: &Actor, id: &str, stage_id: &str) -> Result<()> {
         let incident = self.handled(actor, id).await?;
         if !self.stage_ids(&incident).await?.iter().any(|s| s == stage_id) {
-            return Err(CoreError::invalid(
-                "stage_id",
-                "not a stage of the incident's deadline profile",
-            ));
+            return Err(CoreError::invalid("stage_id", FieldCode::NotAStage));
         }
         let now = self.s.now();
         let mut tx = self.s.db.begin_write().await?;

@@ -3,7 +3,7 @@
 
 use super::Incidents;
 use crate::audit::{self, Change};
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::incident::{Attachment, Severity};
 use crate::policy::{Action, Actor};
 use crate::receipt::Receipt;
@@ -38,14 +38,11 @@ impl Incidents<'_> {
         let mut errors = Vec::new();
         let stage_ids = self.stage_ids(&incident).await?;
         if !stage_ids.contains(&input.stage_id) {
-            errors.push(FieldError::new(
-                "stage_id",
-                format!("must be one of the incident's stages: {}", stage_ids.join(", ")),
-            ));
+            errors.push(FieldError::new("stage_id", FieldCode::NotAStage).with("choices", stage_ids.join(", ")));
         }
         let summary = text_block(&mut errors, "summary", &input.summary, 1, 20_000);
         if !incident.status.is_open() && input.stage_id != "final" && input.stage_id != "root_cause" {
-            errors.push(FieldError::new("stage_id", "the incident is closed"));
+            errors.push(FieldError::new("stage_id", FieldCode::IncidentClosed));
         }
         finish(errors)?;
         let now = self.s.now();
@@ -199,20 +196,17 @@ impl Incidents<'_> {
         let mut errors = Vec::new();
         let filename = sanitize_filename(filename);
         if filename.is_empty() {
-            errors.push(FieldError::new("file", "a file name is required"));
+            errors.push(FieldError::new("file", FieldCode::FileNameRequired));
         }
         if content.is_empty() {
-            errors.push(FieldError::new("file", "the file is empty"));
+            errors.push(FieldError::new("file", FieldCode::FileEmpty));
         }
         if content.len() > MAX_ATTACHMENT {
-            errors.push(FieldError::new(
-                "file",
-                format!(
-                    "is {} bytes; the limit is {} MiB",
-                    content.len(),
-                    MAX_ATTACHMENT / 1024 / 1024
-                ),
-            ));
+            errors.push(
+                FieldError::new("file", FieldCode::FileTooLarge)
+                    .with("size", content.len())
+                    .with("max_mib", MAX_ATTACHMENT / 1024 / 1024),
+            );
         }
         finish(errors)?;
         let media_type =

@@ -265,7 +265,7 @@ impl Incidents<'_> {
     ) -> Result<ImportSummary> {
         policy::check(actor, Resource::Incident, Action::Handle, None)?;
         let imported = stix::parse_bundle(bytes, &stix::Limits::default())
-            .map_err(|e| CoreError::invalid("bundle", e.to_string()))?;
+            .map_err(|e| CoreError::malformed("bundle", e.to_string()))?;
         let mut observables: Vec<(baluarte_observables::Observable, Tlp)> = Vec::new();
         let mut skipped: Vec<String> = imported.skipped.iter().map(|s| s.to_string()).collect();
         let candidates = imported

@@ -2,25 +2,22 @@
 //! [`FieldError`] naming it when the value is wrong, and returns the value cleaned (trimmed, folded).
 //! [`finish`] turns the collected errors into one `Invalid`.
 
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 
 /// Trimmed required text within bounds.
 pub(crate) fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) -> String {
     let v = value.trim().to_string();
     let n = v.chars().count();
     if n < min {
-        errors.push(FieldError::new(
-            field,
-            if min <= 1 {
-                "is required".to_string()
-            } else {
-                format!("must be at least {min} characters")
-            },
-        ));
+        errors.push(if min <= 1 {
+            FieldError::new(field, FieldCode::Required)
+        } else {
+            FieldError::new(field, FieldCode::TooShort).with("min", min)
+        });
     } else if n > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+        errors.push(FieldError::new(field, FieldCode::TooLong).with("max", max));
     } else if v.chars().any(|c| c.is_control()) {
-        errors.push(FieldError::new(field, "must not contain control characters"));
+        errors.push(FieldError::new(field, FieldCode::ControlCharacters));
     }
     v
 }
@@ -42,11 +39,11 @@ pub(crate) fn text_block(errors: &mut Vec<FieldError>, field: &str, value: &str,
     let v = value.trim().replace("\r\n", "\n");
     let n = v.chars().count();
     if n < min {
-        errors.push(FieldError::new(field, "is required"));
+        errors.push(FieldError::new(field, FieldCode::Required));
     } else if n > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+        errors.push(FieldError::new(field, FieldCode::TooLong).with("max", max));
     } else if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        errors.push(FieldError::new(field, "must not contain control characters"));
+        errors.push(FieldError::new(field, FieldCode::ControlCharacters));
     }
     v
 }
@@ -60,7 +57,7 @@ pub(crate) fn email(errors: &mut Vec<FieldError>, field: &str, value: &str) -> S
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';'));
     if !valid {
-        errors.push(FieldError::new(field, "must be an e-mail address"));
+        errors.push(FieldError::new(field, FieldCode::NotEmail));
     }
     v
 }

@@ -3,7 +3,7 @@
 use super::outbox::DEACTIVATED;
 use super::{is_webhook_event, Notifications};
 use crate::audit::{self, Change};
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::policy::{self, Action, Actor, Resource};
 use crate::service::kit::new_id;
 use crate::service::kit::validation::finish;
@@ -52,17 +52,20 @@ impl Notifications<'_> {
         let url = input.url.trim().to_string();
         match url::Url::parse(&url) {
             Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() && u.password().is_none() => {}
-            _ => errors.push(FieldError::new("url", "must be an http(s) URL without credentials")),
+            _ => errors.push(FieldError::new("url", FieldCode::NotHttpUrl)),
         }
         if url.len() > 2000 {
-            errors.push(FieldError::new("url", "must be at most 2000 characters"));
+            errors.push(FieldError::new("url", FieldCode::TooLong).with("max", 2000));
         }
         if input.events.is_empty() {
-            errors.push(FieldError::new("events", "choose at least one event"));
+            errors.push(FieldError::new("events", FieldCode::ChooseAtLeastOne));
         }
         for e in &input.events {
             if !is_webhook_event(e) {
-                errors.push(FieldError::new("events", format!("unknown event `{e}`")));
+                errors.push(
+                    FieldError::new("events", FieldCode::UnknownEvent)
+                        .with("value", e.chars().take(40).collect::<String>()),
+                );
             }
         }
         finish(errors)?;

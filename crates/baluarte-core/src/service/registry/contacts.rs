@@ -3,7 +3,7 @@
 use super::Registry;
 use crate::audit::{self, Change};
 use crate::db::{flag, WriteTx};
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::model::{Contact, Page, PageRequest, Tlp};
 use crate::policy::{self, Action, Actor, Resource};
 use crate::service::kit::activation::{write_switch, Switch, Switchable};
@@ -131,13 +131,10 @@ impl Registry<'_> {
         let email = email(&mut errors, "email", &input.email);
         let phone = text(&mut errors, "phone", &input.phone, 5, 40);
         if !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
-            errors.push(FieldError::new("phone", "may contain only digits, spaces and + - ( )"));
+            errors.push(FieldError::new("phone", FieldCode::NotPhone));
         }
         if input.tlp == Tlp::Red {
-            errors.push(FieldError::new(
-                "tlp",
-                "RED needs named recipients; use AMBER+STRICT for a contact",
-            ));
+            errors.push(FieldError::new("tlp", FieldCode::RedNeedsRecipients));
         }
         finish(errors)?;
         Ok(ContactInput {

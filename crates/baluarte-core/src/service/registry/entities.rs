@@ -3,7 +3,7 @@
 use super::Registry;
 use crate::audit::{self, Change};
 use crate::db::{flag, WriteTx};
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::model::{Entity, EntityKind, Page, PageRequest};
 use crate::policy::{self, Action, Actor, Resource};
 use crate::service::kit::activation::{write_switch, Switch, Switchable};
@@ -117,37 +117,31 @@ impl Registry<'_> {
         let parent_id = optional_text(&mut errors, "parent_id", &input.parent_id, 64);
         if let Some(p) = &parent_id {
             if Some(p.as_str()) == own_id {
-                errors.push(FieldError::new("parent_id", "an entity cannot be its own parent"));
+                errors.push(FieldError::new("parent_id", FieldCode::OwnParent));
             } else if sqlx::query("SELECT 1 AS one FROM entities WHERE id = $1")
                 .bind(p)
                 .fetch_optional(self.s.db.pool())
                 .await?
                 .is_none()
             {
-                errors.push(FieldError::new("parent_id", "no such entity"));
+                errors.push(FieldError::new("parent_id", FieldCode::UnknownEntity));
             }
         }
         let sector_id = optional_text(&mut errors, "sector_id", &input.sector_id, 64);
         if let Some(s) = &sector_id {
             if !self.sector_exists(s).await? {
-                errors.push(FieldError::new("sector_id", "no such sector"));
+                errors.push(FieldError::new("sector_id", FieldCode::UnknownSector));
             }
         }
         let state_code = optional_text(&mut errors, "state_code", &input.state_code, 10).map(|s| s.to_uppercase());
         if let Some(s) = &state_code {
             if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || !s.contains('-') {
-                errors.push(FieldError::new(
-                    "state_code",
-                    "must be an ISO 3166-2 code such as MX-JAL",
-                ));
+                errors.push(FieldError::new("state_code", FieldCode::NotStateCode).with("example", "MX-JAL"));
             }
         }
         let time_zone = input.time_zone.trim().to_string();
         if !time::is_valid_zone(&time_zone) {
-            errors.push(FieldError::new(
-                "time_zone",
-                "must be an IANA time zone such as America/Mexico_City",
-            ));
+            errors.push(FieldError::new("time_zone", FieldCode::NotTimeZone).with("example", "America/Mexico_City"));
         }
         finish(errors)?;
         Ok(EntityInput {

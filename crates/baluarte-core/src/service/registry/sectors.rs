@@ -3,7 +3,7 @@
 use super::Registry;
 use crate::audit::{self, Change};
 use crate::db::WriteTx;
-use crate::error::{CoreError, FieldError, Result};
+use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::model::Sector;
 use crate::policy::{self, Action, Actor, Resource};
 use crate::service::kit::validation::{finish, optional_text, text};
@@ -49,14 +49,14 @@ impl Registry<'_> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         {
-            errors.push(FieldError::new("id", "must be a lowercase slug (a-z, 0-9, - and _)"));
+            errors.push(FieldError::new("id", FieldCode::NotSlug));
         }
         let name_es = text(&mut errors, "name_es", &input.name_es, 2, 200);
         let name_en = text(&mut errors, "name_en", &input.name_en, 2, 200);
         let parent_id = optional_text(&mut errors, "parent_id", &input.parent_id, 64);
         if let Some(p) = &parent_id {
             if !self.sector_exists(p).await? {
-                errors.push(FieldError::new("parent_id", "no such sector"));
+                errors.push(FieldError::new("parent_id", FieldCode::UnknownSector));
             }
         }
         finish(errors)?;

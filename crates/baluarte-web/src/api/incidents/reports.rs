@@ -18,6 +18,7 @@ use baluarte_core::service::{
     Board, Filed, IncidentFilter, IncidentListItem, ObservableLookup, ReportInput, StageInput, MAX_ATTACHMENT,
 };
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -46,7 +47,7 @@ pub async fn file_report(
     let key = match headers.get(IDEMPOTENCY_KEY) {
         Some(v) => Some(
             v.to_str()
-                .map_err(|_| CoreError::invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))?,
+                .map_err(|_| CoreError::invalid("Idempotency-Key", FieldCode::NotIdempotencyKey))?,
         ),
         None => None,
     };

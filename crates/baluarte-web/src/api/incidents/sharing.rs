@@ -11,6 +11,8 @@ use axum::Json;
 use baluarte_core::model::Tlp;
 use baluarte_core::service::ImportSummary;
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
+use baluarte_core::FieldError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -79,8 +81,11 @@ pub async fn import(
     // `+` in a query string reads as a space: accept `AMBER STRICT` for `AMBER+STRICT`.
     let tlp = match q.tlp.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => Tlp::Amber,
-        Some(t) => Tlp::parse(&t.to_ascii_uppercase().replace(' ', "+"))
-            .ok_or_else(|| CoreError::invalid("tlp", "must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED"))?,
+        Some(t) => Tlp::parse(&t.to_ascii_uppercase().replace(' ', "+")).ok_or_else(|| {
+            CoreError::invalid_field(
+                FieldError::new("tlp", FieldCode::NotOneOf).with("choices", "CLEAR, GREEN, AMBER, AMBER+STRICT, RED"),
+            )
+        })?,
     };
     let source = q.source.unwrap_or_else(|| format!("api:{}", actor.label()));
     let summary = state

@@ -11,6 +11,8 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use baluarte_core::service::SessionStage;
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
+use baluarte_core::FieldError;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -71,10 +73,7 @@ async fn change_password(
     if form.new_password != form.confirm_password {
         return Ok(account_page(
             &s,
-            FormErrors(vec![baluarte_core::FieldError::new(
-                "confirm_password",
-                "does not match the new password",
-            )]),
+            FormErrors::one(s.tr(), FieldError::new("confirm_password", FieldCode::PasswordMismatch)),
             None,
         ));
     }
@@ -94,7 +93,7 @@ async fn change_password(
             FormErrors::default(),
             Some("account.password_changed"),
         )),
-        Err(CoreError::Invalid(errors)) => Ok(account_page(&s, FormErrors(errors), None)),
+        Err(CoreError::Invalid(errors)) => Ok(account_page(&s, FormErrors::new(s.tr(), &errors), None)),
         Err(e) => Err(e).page(s.ctx.lang),
     }
 }

@@ -3,8 +3,8 @@
 use crate::auth::SignedIn;
 use crate::i18n::Tr;
 use crate::pages::kit::{
-    encode, entity_picker, field_error, new_link, no_store, page_request, render, EntityNames, FormErrors, Layout, Opt,
-    OrPage, PageError, Pager, DEFAULT_ZONE,
+    encode, entity_picker, new_link, no_store, page_request, render, EntityNames, FormErrors, Layout, Opt, OrPage,
+    PageError, Pager, DEFAULT_ZONE,
 };
 use crate::AppState;
 use askama::Template;
@@ -19,6 +19,8 @@ use baluarte_core::service::access;
 use baluarte_core::service::TokenInput;
 use baluarte_core::time::{self, local_display};
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
+use baluarte_core::FieldError;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -189,11 +191,13 @@ impl TokenForm {
     }
 
     fn input(&self) -> Result<TokenInput, CoreError> {
-        let days = self
-            .days
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| field_error("expires_in_days", "must be between 1 and 365"))?;
+        let days = self.days.trim().parse::<i64>().map_err(|_| {
+            CoreError::invalid_field(
+                FieldError::new("expires_in_days", FieldCode::OutOfRange)
+                    .with("min", 1)
+                    .with("max", 365),
+            )
+        })?;
         Ok(TokenInput {
             entity_id: self.entity_id.clone(),
             name: self.name.clone(),
@@ -328,7 +332,9 @@ async fn create(
             };
             Ok(no_store(render(page)))
         }
-        Err(CoreError::Invalid(errors)) => new_token_page(&state, &s, form, String::new(), FormErrors(errors)).await,
+        Err(CoreError::Invalid(errors)) => {
+            new_token_page(&state, &s, form, String::new(), FormErrors::new(s.tr(), &errors)).await
+        }
         Err(e) => Err(e).page(lang),
     }
 }

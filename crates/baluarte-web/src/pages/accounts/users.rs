@@ -19,6 +19,7 @@ use baluarte_core::service::access;
 use baluarte_core::service::{UserFilter, UserInput, UserPatch};
 use baluarte_core::time::local_display;
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -255,7 +256,7 @@ async fn create(
             };
             state.services.users().create_user(actor, input).await
         }
-        None => Err(field_error("role", "is required")),
+        None => Err(field_error("role", FieldCode::Required)),
     };
     // The password typed is never sent back to the browser.
     form.password.clear();
@@ -274,7 +275,9 @@ async fn create(
             }
             None => Ok(Redirect::to(&format!("/users/{}?done=user_created", created.user.id)).into_response()),
         },
-        Err(CoreError::Invalid(errors)) => new_user_page(&state, &s, form, String::new(), FormErrors(errors)).await,
+        Err(CoreError::Invalid(errors)) => {
+            new_user_page(&state, &s, form, String::new(), FormErrors::new(s.tr(), &errors)).await
+        }
         Err(e) => Err(e).page(s.ctx.lang),
     }
 }
@@ -392,7 +395,9 @@ async fn update(
     };
     match state.services.users().update_user(s.actor(), &id, patch).await {
         Ok(_) => Ok(Redirect::to(&format!("/users/{id}?done=user_saved")).into_response()),
-        Err(CoreError::Invalid(errors)) => user_page(&state, &s, &id, None, Some(form), FormErrors(errors)).await,
+        Err(CoreError::Invalid(errors)) => {
+            user_page(&state, &s, &id, None, Some(form), FormErrors::new(s.tr(), &errors)).await
+        }
         Err(e) => Err(e).page(s.ctx.lang),
     }
 }

@@ -12,6 +12,7 @@ use axum::Form;
 use baluarte_core::incident::{Severity, Status};
 use baluarte_core::model::{PageRequest, Tlp};
 use baluarte_core::service::{CloseInput, IncidentFilter, StageInput, TriageInput};
+use baluarte_core::FieldCode;
 use baluarte_core::{CoreError, FieldError};
 
 // ----- a refused form, shown again -----
@@ -85,7 +86,7 @@ pub(super) async fn after(
         Ok(()) => return Ok(Redirect::to(&format!("/incidents/{id}?done={done}#{anchor}")).into_response()),
         Err(CoreError::Invalid(errors)) => ActRetry {
             form: form.to_string(),
-            errors: FormErrors(errors),
+            errors: FormErrors::new(s.tr(), &errors),
             values,
             problem: None,
         },
@@ -115,7 +116,7 @@ pub(super) async fn set_status(
             .set_status(s.actor(), &id, st)
             .await
             .map(|_| ()),
-        None => Err(CoreError::invalid("status", "is required")),
+        None => Err(CoreError::invalid("status", FieldCode::Required)),
     };
     after(&state, &s, &id, "status", f, result, "status", "handling").await
 }
@@ -142,8 +143,8 @@ pub(super) async fn triage(
                 .await
                 .map(|_| ())
         }
-        (None, _) => Err(CoreError::invalid("severity", "is required")),
-        (_, None) => Err(CoreError::invalid("tlp", "is required")),
+        (None, _) => Err(CoreError::invalid("severity", FieldCode::Required)),
+        (_, None) => Err(CoreError::invalid("tlp", FieldCode::Required)),
     };
     let result = result.map_err(|e| match e {
         // The class and the type are one select on the page.
@@ -151,7 +152,7 @@ pub(super) async fn triage(
             errors
                 .into_iter()
                 .map(|e| match e.field.as_str() {
-                    "rsit_class" | "rsit_type" => FieldError::new("rsit", e.message),
+                    "rsit_class" | "rsit_type" => e.renamed("rsit"),
                     _ => e,
                 })
                 .collect(),
@@ -290,7 +291,7 @@ pub(super) async fn send_stage(
     let mut errors = Vec::new();
     for (field, v) in [("interruption_minutes", minutes), ("people_affected", people)] {
         if v.is_some_and(|n| n < 0) {
-            errors.push(FieldError::new(field, "must be a whole number of zero or more"));
+            errors.push(FieldError::new(field, FieldCode::NotCount));
         }
     }
     let result = if errors.is_empty() {
@@ -317,7 +318,7 @@ pub(super) async fn send_stage(
 async fn resolve_incident(state: &AppState, s: &SignedIn, into: &str) -> Result<String, CoreError> {
     let into = into.trim();
     if into.is_empty() {
-        return Err(CoreError::invalid("into", "is required"));
+        return Err(CoreError::invalid("into", FieldCode::Required));
     }
     if !into.to_ascii_uppercase().starts_with("BAL-") {
         return Ok(into.to_string());
@@ -336,7 +337,7 @@ async fn resolve_incident(state: &AppState, s: &SignedIn, into: &str) -> Result<
         .iter()
         .find(|i| i.incident.reference.eq_ignore_ascii_case(into))
         .map(|i| i.incident.id.clone())
-        .ok_or_else(|| CoreError::invalid("into", "no such incident"))
+        .ok_or_else(|| CoreError::invalid("into", FieldCode::UnknownIncident))
 }
 
 pub(super) async fn merge(
@@ -416,7 +417,10 @@ mod tests {
     fn a_retry_belongs_to_its_form() {
         let r = ActRetry {
             form: "close".into(),
-            errors: FormErrors(vec![FieldError::new("resolution", "is required")]),
+            errors: FormErrors::one(
+                crate::i18n::Tr::default(),
+                FieldError::new("resolution", FieldCode::Required),
+            ),
             values: vec![("lessons_learned".into(), "parchar".into())],
             problem: None,
         };

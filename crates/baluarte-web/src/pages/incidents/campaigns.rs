@@ -16,6 +16,8 @@ use baluarte_core::service::access;
 use baluarte_core::service::{CampaignInput, IncidentFilter};
 use baluarte_core::time::local_display;
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
+use baluarte_core::FieldError;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -116,7 +118,7 @@ async fn create(
     Form(form): Form<CampaignForm>,
 ) -> Result<Response, PageError> {
     let Some(tlp) = Tlp::parse(form.tlp.trim()) else {
-        let errors = FormErrors(vec![baluarte_core::FieldError::new("tlp", "is required")]);
+        let errors = FormErrors::one(s.tr(), FieldError::new("tlp", FieldCode::Required));
         return list_page(&state, &s, None, form, errors).await;
     };
     let input = CampaignInput {
@@ -126,7 +128,7 @@ async fn create(
     };
     match state.services.incidents().create_campaign(s.actor(), input).await {
         Ok(c) => Ok(Redirect::to(&format!("/campaigns/{}?done=created", c.id)).into_response()),
-        Err(CoreError::Invalid(errors)) => list_page(&state, &s, None, form, FormErrors(errors)).await,
+        Err(CoreError::Invalid(errors)) => list_page(&state, &s, None, form, FormErrors::new(s.tr(), &errors)).await,
         Err(e) => Err(e).page(s.ctx.lang),
     }
 }

@@ -298,7 +298,7 @@ async fn assign(
     {
         Ok(_) => Ok(Redirect::to("/deadlines?done=assigned").into_response()),
         Err(CoreError::Invalid(errors)) => {
-            deadlines_page(&state, &s, None, String::new(), form, FormErrors(errors)).await
+            deadlines_page(&state, &s, None, String::new(), form, FormErrors::new(s.tr(), &errors)).await
         }
         Err(e) => Err(e).page(s.ctx.lang),
     }

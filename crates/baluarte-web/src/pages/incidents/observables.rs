@@ -53,7 +53,7 @@ async fn search(
     if !value.is_empty() {
         match state.services.incidents().lookup_observable(s.actor(), &value).await {
             Ok(r) => found = Some(r),
-            Err(CoreError::Invalid(fields)) => error = fields.first().map(|f| f.message.clone()),
+            Err(CoreError::Invalid(fields)) => error = fields.first().map(|f| s.tr().error(f)),
             Err(e) => return Err(e).page(s.ctx.lang),
         }
     }

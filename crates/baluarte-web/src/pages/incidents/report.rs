@@ -19,6 +19,7 @@ use baluarte_core::policy::{Action, Resource};
 use baluarte_core::service::access;
 use baluarte_core::service::{ObservableInput, ReportInput, MAX_ATTACHMENT};
 use baluarte_core::time;
+use baluarte_core::FieldCode;
 use baluarte_core::{CoreError, FieldError};
 use serde::Deserialize;
 
@@ -124,13 +125,13 @@ impl ReportForm {
         let tlp = Tlp::parse(self.tlp.trim());
         let pap = Pap::parse(self.pap.trim());
         if severity.is_none() {
-            errors.push(FieldError::new("severity", "is required"));
+            errors.push(FieldError::new("severity", FieldCode::Required));
         }
         if tlp.is_none() {
-            errors.push(FieldError::new("tlp", "is required"));
+            errors.push(FieldError::new("tlp", FieldCode::Required));
         }
         if pap.is_none() {
-            errors.push(FieldError::new("pap", "is required"));
+            errors.push(FieldError::new("pap", FieldCode::Required));
         }
         let (observables, lines) = self.observable_lines();
         if !errors.is_empty() {
@@ -162,8 +163,9 @@ impl ReportForm {
 /// The service's field errors as the form shows them: RSIT class and type belong to the one select, and
 /// each observable's error names its line ("línea 3: …") under the textarea.
 fn form_errors(t: Tr, errors: Vec<FieldError>, lines: &[usize]) -> FormErrors {
-    let mut out: Vec<FieldError> = Vec::new();
+    let mut out = FormErrors::default();
     let mut obs: Vec<String> = Vec::new();
+    let mut rsit = false;
     for e in errors {
         if let Some(i) = e
             .field
@@ -172,47 +174,22 @@ fn form_errors(t: Tr, errors: Vec<FieldError>, lines: &[usize]) -> FormErrors {
             .and_then(|n| n.parse::<usize>().ok())
         {
             let line = lines.get(i).copied().unwrap_or(i + 1);
-            obs.push(format!(
-                "{} {line}: {}",
-                t.t("report.line"),
-                observable_error(t, &e.message)
-            ));
+            obs.push(format!("{} {line}: {}", t.t("report.line"), t.error(&e)));
             continue;
         }
         match e.field.as_str() {
-            "rsit_class" | "rsit_type" => {
-                if !out.iter().any(|x| x.field == "rsit") {
-                    out.push(FieldError::new("rsit", t.t("report.rsit_invalid")));
-                }
-            }
-            "observables" => obs.push(t.field_error(&e.message).into_owned()),
-            _ => out.push(e),
+            "rsit_class" | "rsit_type" => rsit = true,
+            "observables" => obs.push(t.error(&e)),
+            _ => out.push_text(e.field.clone(), t.error(&e)),
         }
     }
+    if rsit {
+        out.push_text("rsit", t.t("report.rsit_invalid"));
+    }
     if !obs.is_empty() {
-        out.push(FieldError::new("observables", obs.join(" · ")));
+        out.push_text("observables", obs.join(" · "));
     }
-    FormErrors(out)
-}
-
-/// An observable's error (`` `value`: reason ``) in the page's language, the technical reason kept.
-fn observable_error(t: Tr, message: &str) -> String {
-    let (value, reason) = match message.strip_prefix('`').and_then(|m| m.split_once("`: ")) {
-        Some((v, r)) => (v, r),
-        None => ("", message),
-    };
-    let what = if reason.starts_with("cannot tell what kind") {
-        t.t("report.obs_unknown").to_string()
-    } else if reason.starts_with("input is empty") {
-        t.t("report.obs_empty").to_string()
-    } else {
-        format!("{} ({reason})", t.t("report.obs_invalid"))
-    };
-    if value.is_empty() {
-        what
-    } else {
-        format!("«{value}» {what}")
-    }
+    out
 }
 
 #[derive(Template)]
@@ -324,7 +301,12 @@ async fn file_report_as(
     let page_err = |e: PageError| e.into_response();
     if let Some(u) = &upload {
         if u.bytes.len() > MAX_ATTACHMENT {
-            let errors = FormErrors(vec![FieldError::new("attachment", t.t("report.file_too_large"))]);
+            let errors = FormErrors::one(
+                t,
+                FieldError::new("attachment", FieldCode::FileTooLarge)
+                    .with("size", u.bytes.len())
+                    .with("max_mib", MAX_ATTACHMENT / 1024 / 1024),
+            );
             return Err(report_page(state, s, form, String::new(), errors)
                 .await
                 .unwrap_or_else(page_err));
@@ -382,10 +364,7 @@ mod tests {
         assert_eq!(lines, vec![1, 4]);
         let errors = form_errors(
             t,
-            vec![FieldError::new(
-                "observables[1]",
-                "`not an indicator`: cannot tell what kind of observable this is: x",
-            )],
+            vec![FieldError::new("observables[1]", FieldCode::ObservableUnrecognised).with("value", "not an indicator")],
             &lines,
         );
         let msg = errors.get("observables").unwrap_or_default();

@@ -140,7 +140,7 @@ async fn import(State(state): State<AppState>, s: SignedIn, mp: Multipart) -> Re
     {
         Ok(summary) => page(&s, None, Some(summary), source, tlp_text),
         Err(CoreError::Invalid(fields)) => {
-            let msg = fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("; ");
+            let msg = fields.iter().map(|f| s.tr().error(f)).collect::<Vec<_>>().join("; ");
             page(&s, Some(msg), None, source, tlp_text)
         }
         Err(e) => Err::<Response, _>(e).page(s.ctx.lang).into_response(),

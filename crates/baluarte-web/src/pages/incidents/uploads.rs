@@ -4,13 +4,13 @@
 
 use super::actions::after;
 use crate::auth::{SignedIn, CSRF_FIELD};
-use crate::i18n::Tr;
 use crate::pages::kit::error_page;
 use crate::AppState;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
 
 /// A file sent with a form.
 #[derive(Debug, Clone)]
@@ -91,10 +91,7 @@ pub(super) async fn upload_attachment(
             .add_attachment(s.actor(), &id, &u.filename, &u.media_type, &u.bytes)
             .await
             .map(|_| ()),
-        None => Err(CoreError::invalid(
-            "file",
-            Tr::new(s.ctx.lang).t("attach.choose_file").to_string(),
-        )),
+        None => Err(CoreError::invalid("file", FieldCode::Required)),
     };
     match after(&state, &s, &id, "attach", pairs, result, "attached", "attachments").await {
         Ok(res) => res,

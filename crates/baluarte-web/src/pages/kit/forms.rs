@@ -1,18 +1,32 @@
 //! Small helpers of forms and lists: field errors, text fields, paging, redirects.
 
+use crate::i18n::Tr;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use baluarte_core::model::{Page, PageRequest};
-use baluarte_core::{CoreError, FieldError};
+use baluarte_core::{CoreError, FieldCode, FieldError};
 use serde::Deserialize;
 
-/// Field errors of a submitted form, for inline display next to each input.
+/// Field errors of a submitted form, for inline display next to each input: each already in the
+/// page's language (field, text).
 #[derive(Debug, Clone, Default)]
-pub struct FormErrors(pub Vec<FieldError>);
+pub struct FormErrors(Vec<(String, String)>);
 
 impl FormErrors {
+    /// The service's verdict on each field, in the page's language.
+    pub fn new(t: Tr, errors: &[FieldError]) -> Self {
+        FormErrors(errors.iter().map(|e| (e.field.clone(), t.error(e))).collect())
+    }
+    /// One field's error.
+    pub fn one(t: Tr, error: FieldError) -> Self {
+        Self::new(t, &[error])
+    }
+    /// A text the page composed itself (several errors shown under one input).
+    pub fn push_text(&mut self, field: impl Into<String>, text: impl Into<String>) {
+        self.0.push((field.into(), text.into()));
+    }
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.0.iter().find(|(f, _)| f == field).map(|(_, text)| text.as_str())
     }
     pub fn has(&self, field: &str) -> bool {
         self.get(field).is_some()
@@ -121,8 +135,8 @@ pub fn no_store(mut res: Response) -> Response {
 }
 
 /// A form error set by the page itself (a value the service could not even be asked about).
-pub fn field_error(field: &str, message: &str) -> CoreError {
-    CoreError::Invalid(vec![FieldError::new(field, message)])
+pub fn field_error(field: &str, code: FieldCode) -> CoreError {
+    CoreError::invalid(field, code)
 }
 
 #[cfg(test)]

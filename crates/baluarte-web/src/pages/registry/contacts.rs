@@ -90,7 +90,7 @@ pub(super) async fn update_contact(
         Ok(c) => Ok(Redirect::to(&format!("/entities/{}?done=contact_saved#contacts", c.entity_id)).into_response()),
         Err(CoreError::Invalid(errors)) => {
             let c = state.services.registry().get_contact(s.actor(), &id).await.page(lang)?;
-            contact_form_page(&state, &s, &c, form, FormErrors(errors)).await
+            contact_form_page(&state, &s, &c, form, FormErrors::new(s.tr(), &errors)).await
         }
         Err(e) => Err(e).page(lang),
     }

@@ -17,6 +17,7 @@ use baluarte_core::service::access;
 use baluarte_core::service::{EntityFilter, EntityInput};
 use baluarte_core::time::local_display;
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
 use serde::Deserialize;
 
 /// Mexico's IANA zones, offered as suggestions in the entity form (any IANA zone is accepted).
@@ -184,7 +185,8 @@ impl EntityForm {
     }
 
     fn input(&self) -> Result<EntityInput, CoreError> {
-        let kind = EntityKind::parse(self.kind.trim()).ok_or_else(|| CoreError::invalid("kind", "is required"))?;
+        let kind =
+            EntityKind::parse(self.kind.trim()).ok_or_else(|| CoreError::invalid("kind", FieldCode::Required))?;
         Ok(EntityInput {
             name: self.name.clone(),
             acronym: non_empty(&self.acronym),
@@ -267,7 +269,9 @@ pub(super) async fn create(
     };
     match result {
         Ok(e) => Ok(Redirect::to(&format!("/entities/{}?done=entity_created", e.id)).into_response()),
-        Err(CoreError::Invalid(errors)) => entity_form_page(&state, &s, None, form, FormErrors(errors)).await,
+        Err(CoreError::Invalid(errors)) => {
+            entity_form_page(&state, &s, None, form, FormErrors::new(s.tr(), &errors)).await
+        }
         Err(e) => Err(e).page(s.ctx.lang),
     }
 }
@@ -295,7 +299,9 @@ pub(super) async fn update(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/entities/{id}?done=entity_saved")).into_response()),
-        Err(CoreError::Invalid(errors)) => entity_form_page(&state, &s, Some(&id), form, FormErrors(errors)).await,
+        Err(CoreError::Invalid(errors)) => {
+            entity_form_page(&state, &s, Some(&id), form, FormErrors::new(s.tr(), &errors)).await
+        }
         Err(e) => Err(e).page(s.ctx.lang),
     }
 }
@@ -467,7 +473,9 @@ pub(super) async fn add_contact(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/entities/{id}?done=contact_created#contacts")).into_response()),
-        Err(CoreError::Invalid(errors)) => entity_page(&state, &s, &id, None, form, FormErrors(errors)).await,
+        Err(CoreError::Invalid(errors)) => {
+            entity_page(&state, &s, &id, None, form, FormErrors::new(s.tr(), &errors)).await
+        }
         Err(e) => Err(e).page(s.ctx.lang),
     }
 }

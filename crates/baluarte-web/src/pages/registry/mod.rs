@@ -13,6 +13,7 @@ use axum::Router;
 use baluarte_core::model::{Contact, EntityKind, Sector, Tlp};
 use baluarte_core::service::ContactInput;
 use baluarte_core::CoreError;
+use baluarte_core::FieldCode;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -125,7 +126,7 @@ impl ContactForm {
     }
 
     fn input(&self) -> Result<ContactInput, CoreError> {
-        let tlp = Tlp::parse(self.tlp.trim()).ok_or_else(|| CoreError::invalid("tlp", "is required"))?;
+        let tlp = Tlp::parse(self.tlp.trim()).ok_or_else(|| CoreError::invalid("tlp", FieldCode::Required))?;
         Ok(ContactInput {
             name: self.name.clone(),
             title: self.title.clone(),

@@ -124,7 +124,7 @@ pub(super) async fn create_sector(
     };
     match state.services.registry().create_sector(s.actor(), input).await {
         Ok(_) => Ok(Redirect::to("/sectors?done=sector_created").into_response()),
-        Err(CoreError::Invalid(errors)) => sectors_page(&state, &s, None, form, FormErrors(errors)).await,
+        Err(CoreError::Invalid(errors)) => sectors_page(&state, &s, None, form, FormErrors::new(s.tr(), &errors)).await,
         Err(e) => Err(e).page(s.ctx.lang),
     }
 }
