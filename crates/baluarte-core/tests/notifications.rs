@@ -17,19 +17,7 @@ use baluarte_core::time::MINUTE;
 use baluarte_core::Services;
 use common::*;
 use sqlx::Row;
-use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-
-fn python() -> std::path::PathBuf {
-    baluarte_test_support::require::python_program()
-}
-
-/// Whether aiosmtpd can be imported; when not, `require` skips the test, or fails it under CI.
-fn aiosmtpd_available() -> bool {
-    baluarte_test_support::require::python(&["aiosmtpd"]).is_some()
-}
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A minimal HTTP/1.1 receiver: records each request's headers and body and answers with `status`.
 async fn webhook_receiver(status: u16) -> (u16, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
@@ -112,7 +100,7 @@ fn report() -> ReportInput {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
-    if !aiosmtpd_available() {
+    if !baluarte_test_support::smtp_sink::available() {
         return;
     }
     let dir = TempDir::new("notify").unwrap();
@@ -190,23 +178,8 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
 
     // Deliver through a real SMTP server.
     let mail_dir = TempDir::new("mail").unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../baluarte-notify/tests/smtp_sink.py");
-    let mut child = tokio::process::Command::new(python())
-        .arg(&script)
-        .arg(mail_dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
-    // The sink binds its own port and names it ("ready PORT").
-    let port: u16 = match &first {
-        Ok(Ok(Some(line))) => line.strip_prefix("ready ").and_then(|p| p.parse().ok()),
-        _ => None,
-    }
-    .unwrap_or_else(|| panic!("the SMTP sink did not start: {first:?}"));
+    let sink = baluarte_test_support::smtp_sink::start(mail_dir.path()).await;
+    let port = sink.port;
     let smtp: baluarte_notify::SmtpConfig = toml::from_str(&format!(
         "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"avisos@csirt.example.mx\"\n"
     ))
@@ -223,10 +196,7 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
     );
 
     // The analyst's e-mail, in Spanish, names the incident.
-    let mut mails: Vec<serde_json::Value> = std::fs::read_dir(mail_dir.path())
-        .unwrap()
-        .map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
-        .collect();
+    let mut mails = baluarte_test_support::smtp_sink::received(mail_dir.path());
     assert_eq!(mails.len(), 1, "{mails:?}");
     let mail = mails.remove(0);
     let text = mail.to_string();
@@ -270,7 +240,7 @@ async fn a_report_reaches_the_csirt_by_email_and_signed_webhook() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][0].as_deref(), Some("1"));
     assert!(rows[0][1].as_deref().unwrap_or_default().contains("500"), "{rows:?}");
-    drop(child);
+    drop(sink);
 }
 
 // ----- the outbox worker: kinds of failure, deactivated webhooks, concurrent workers -----

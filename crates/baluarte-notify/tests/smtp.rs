@@ -1,49 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! E-mail delivery against a real SMTP server (aiosmtpd, started from tests/smtp_sink.py) on loopback.
+//! E-mail delivery against a real SMTP server (aiosmtpd, test-support's `smtp_sink`) on loopback.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use baluarte_notify::{Email, Mailer, NotifyError, SmtpConfig, SmtpSecurity};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-fn python() -> std::path::PathBuf {
-    baluarte_test_support::require::python_program()
-}
-
-/// Whether aiosmtpd can be imported; when not, `require` skips the test, or fails it under CI.
-fn aiosmtpd_available() -> bool {
-    baluarte_test_support::require::python(&["aiosmtpd"]).is_some()
-}
-
-/// The running sink; killed when dropped, and it also exits by itself when its stdin closes.
-struct Sink {
-    _child: Child,
-    port: u16,
-}
-
-async fn start_sink(dir: &Path) -> Sink {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
-    let mut child = Command::new(python())
-        .arg(&script)
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start smtp_sink.py");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
-    // The sink binds its own port and names it: no port is chosen here and released for it to take.
-    let port = match &first {
-        Ok(Ok(Some(line))) => line.strip_prefix("ready ").and_then(|p| p.parse().ok()),
-        _ => None,
-    };
-    let port = port.unwrap_or_else(|| panic!("sink did not start: {first:?}"));
-    Sink { _child: child, port }
-}
+use baluarte_test_support::smtp_sink::{self, received};
 
 fn config(port: u16) -> SmtpConfig {
     SmtpConfig {
@@ -57,26 +18,13 @@ fn config(port: u16) -> SmtpConfig {
     }
 }
 
-fn received(dir: &Path) -> Vec<serde_json::Value> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|path| serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn delivers_utf8_message_to_two_recipients() {
-    if !aiosmtpd_available() {
+    if !smtp_sink::available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sink = start_sink(dir.path()).await;
+    let sink = smtp_sink::start(dir.path()).await;
     let mailer = Mailer::new(&config(sink.port)).unwrap();
     let subject = "Notificación: vulnerabilidad crítica en señalización — acción requerida";
     let text = "Estimado equipo:\n\nSe detectó explotación activa. Añadan la corrección en cuanto sea posible.\n\

@@ -10,6 +10,7 @@
 //!   with the demo dataset loaded once), and [`conformance!`], which runs a test on both backends.
 //! - [`pg`] and [`sqlite`]: the templates behind those stores.
 //! - [`poll`]: wait for a condition with a bounded deadline instead of sleeping.
+//! - [`smtp_sink`]: a real SMTP server on loopback that keeps what it receives.
 
 pub mod require;
 
@@ -21,6 +22,8 @@ pub mod clock;
 pub mod pg;
 #[cfg(feature = "stores")]
 pub mod poll;
+#[cfg(feature = "smtp")]
+pub mod smtp_sink;
 #[cfg(feature = "stores")]
 pub mod sqlite;
 #[cfg(feature = "stores")]

@@ -125,7 +125,12 @@ async fn api_answers_hostile_input_with_problems(backend: Backend) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["name", "sector_id", "time_zone"], "{b}");
-    let codes: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["too_short", "unknown_sector", "not_time_zone"], "{b}");
     // 10 MB body: the server answers 413 before reading it all, so read while writing.
     let headers = format!("Authorization: Bearer {admin}\r\nContent-Type: application/json\r\n");

@@ -132,7 +132,10 @@ async fn reports_receipts_refusals_and_tenancy(backend: Backend) {
     // …with a code and the values it refers to, for a client to act on, and an English text.
     assert_eq!(p["errors"][0]["code"], "not_in_taxonomy", "{p}");
     assert_eq!(p["errors"][0]["params"]["type"], "time-travel", "{p}");
-    assert!(p["errors"][0]["message"].as_str().unwrap_or("").contains("time-travel"), "{p}");
+    assert!(
+        p["errors"][0]["message"].as_str().unwrap_or("").contains("time-travel"),
+        "{p}"
+    );
 
     // Download the report and its receipt, and check them against the server's public key.
     let (s, _, b) = send(c.get(format!("{api}/receipts/public-key"))).await;
@@ -297,8 +300,17 @@ async fn reports_receipts_refusals_and_tenancy(backend: Backend) {
         let p = assert_problem(s, &h, &b, 422, what);
         assert_eq!(p["errors"][0]["field"], "bundle", "{what}: {p}");
         assert_eq!(p["errors"][0]["code"], "malformed", "{what}: {p}");
-        assert!(!p["errors"][0]["params"]["detail"].as_str().unwrap_or("").is_empty(), "{p}");
-        assert!(p["errors"][0]["message"].as_str().unwrap_or("").starts_with("cannot be read: "), "{p}");
+        assert!(
+            !p["errors"][0]["params"]["detail"].as_str().unwrap_or("").is_empty(),
+            "{p}"
+        );
+        assert!(
+            p["errors"][0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("cannot be read: "),
+            "{p}"
+        );
     }
 
     // Tenancy: another entity's reporting integration sees none of it.

@@ -1,4 +1,4 @@
-"""SMTP sink for baluarte-notify's tests: a real SMTP server (aiosmtpd) on loopback.
+"""SMTP sink for the tests that deliver e-mail: a real SMTP server (aiosmtpd) on loopback.
 
 Usage: smtp_sink.py OUTPUT_DIR
 
