@@ -12,13 +12,14 @@ import base64
 import hashlib
 import hmac
 import os
+import queue
 import re
 import shutil
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -30,31 +31,47 @@ PASSWORD = "baluarte-demo-2026"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def totp(secret_b32: str, at: float | None = None) -> str:
-    """RFC 6238 (SHA-1, 6 digits, 30 s), computed independently of the server."""
+def totp_step() -> int:
+    """The current RFC 6238 time step (30 s). The server runs on the system clock, so this test reads
+    it too; it never waits for a step or asserts which one it is in."""
+    return int(time.time() // 30)
+
+
+def totp(secret_b32: str, step: int | None = None) -> str:
+    """RFC 6238 (SHA-1, 6 digits, 30 s) for `step` (default: the current one), computed independently
+    of the server."""
     key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    counter = int((at if at is not None else time.time()) // 30)
+    counter = step if step is not None else totp_step()
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
     code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
     return f"{code:06d}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server():
+    """A demo server on a port the system picks (port 0): it prints the address it bound, so no port is
+    chosen here and released for it to take."""
     data = tempfile.mkdtemp(prefix="baluarte-browser-")
-    port = free_port()
     proc = subprocess.Popen(
-        [BINARY, "--data-dir", data, "demo", "--listen", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
+        [BINARY, "--data-dir", data, "demo", "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    found = queue.Queue()
+
+    def read_stdout():
+        # Reads to the end, so that the server never blocks on a full pipe.
+        for line in proc.stdout:
+            if line.startswith("listening on "):
+                found.put(line.split("listening on ", 1)[1].strip())
+
+    threading.Thread(target=read_stdout, daemon=True).start()
+    try:
+        base = found.get(timeout=120)
+    except queue.Empty:
+        proc.kill()
+        raise RuntimeError("the demo server did not say where it listens")
     for _ in range(200):
         try:
             if urllib.request.urlopen(base + "/readyz", timeout=1).status == 200:
@@ -136,12 +153,9 @@ def analyst_enrols_totp_and_signs_in_with_it(browser, base):
     page.goto(base + "/entities")
     page.wait_for_url(re.compile(r".*/account/totp$"))
     secret = page.locator("#totp-secret").inner_text().strip()
-    # Start early in a 30 s step, so that signing in again happens within the same step and the
-    # replayed code is deterministically the enrolment's.
-    while time.time() % 30 > 10:
-        time.sleep(0.5)
-    enrolled_step = int(time.time() // 30)
-    page.fill("#code", totp(secret))
+    # The server accepts the codes of the step before and after its own, and each step once.
+    enrolled_step = totp_step()
+    page.fill("#code", totp(secret, enrolled_step))
     page.click("form[action='/account/totp'] button[type=submit]")
     page.wait_for_url(re.compile(r".*/account$"))
     expect(page.locator("#totp-status")).to_contain_text("Activado")
@@ -154,14 +168,13 @@ def analyst_enrols_totp_and_signs_in_with_it(browser, base):
     page.fill("#code", "000000" if totp(secret) != "000000" else "111111")
     page.click("button[type=submit].primary")
     expect(page.locator(".error-summary")).to_be_visible()
-    # A code is accepted once (RFC 6238 §5.2): the enrolment's code is refused; the next step's works.
-    assert int(time.time() // 30) == enrolled_step, "the test took longer than a step"
-    page.fill("#code", totp(secret))
+    # A code is accepted once (RFC 6238 §5.2): the enrolment's code is refused (used, or by now out of
+    # the window: refused either way); a later step's works at once — the next one while the clock is
+    # still in the enrolment's step, the current one after.
+    page.fill("#code", totp(secret, enrolled_step))
     page.click("button[type=submit].primary")
     expect(page.locator(".error-summary")).to_be_visible()
-    while int(time.time() // 30) <= enrolled_step:
-        time.sleep(0.5)
-    page.fill("#code", totp(secret))
+    page.fill("#code", totp(secret, max(enrolled_step + 1, totp_step())))
     page.click("button[type=submit].primary")
     page.wait_for_url(re.compile(r".*/$"))
     expect(page.locator("h1")).to_contain_text("Tablero")
