@@ -39,6 +39,19 @@ fn demo_dir() -> tempfile::TempDir {
     dir
 }
 
+/// A copy of a stopped server's data directory (the store, its key): four tamperings of one demo
+/// without loading the demo four times.
+fn copy_of(dir: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    copy
+}
+
 async fn sql(dir: &Path, statements: &[&str]) {
     let url = format!("sqlite://{}", dir.join("baluarte.db").display());
     let mut conn = SqliteConnection::connect(&url).await.unwrap();
@@ -56,7 +69,8 @@ fn verify_fails_naming(dir: &Path, entry: &str) {
 
 #[tokio::test]
 async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
-    let dir = demo_dir();
+    let demo = demo_dir();
+    let dir = copy_of(demo.path());
     let o = baluarte(dir.path(), &["audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("chain intact"));
@@ -68,12 +82,12 @@ async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
     .await;
     verify_fails_naming(dir.path(), "entry 10");
 
-    let dir = demo_dir();
+    let dir = copy_of(demo.path());
     sql(dir.path(), &["DELETE FROM audit_log WHERE seq = 20"]).await;
     verify_fails_naming(dir.path(), "entry 20");
 
     // Swap the contents of two neighbours, keeping their sequence numbers.
-    let dir = demo_dir();
+    let dir = copy_of(demo.path());
     let cols = "format, at, actor_kind, actor_id, actor_label, action, object_type, object_id, entity_id, before_digest, after_digest, changes, prev_hash, hash";
     sql(
         dir.path(),
@@ -88,7 +102,7 @@ async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
     verify_fails_naming(dir.path(), "entry 30");
 
     // Removing the newest entries is seen too (the tip and the signed checkpoint remember them).
-    let dir = demo_dir();
+    let dir = copy_of(demo.path());
     sql(
         dir.path(),
         &["DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"],
