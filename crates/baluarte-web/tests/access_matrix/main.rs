@@ -1,7 +1,8 @@
 //! The access matrix: every API route × every role (five national roles, three entity roles, three
 //! token kinds) × own and foreign entity. Each cell names the expected status, and no response to an
 //! entity-scoped caller may carry data of the foreign entity. A route missing from the matrix fails
-//! the test, so new routes must be added here.
+//! the test, so new routes must be added here. The relations between incidents (merged, merged into,
+//! campaign, correlation) have their own matrix × TLP in `relations`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -70,6 +71,7 @@ const fn case(
 mod incident_rows;
 mod records;
 mod registry_rows;
+mod relations;
 mod runner;
 
 use incident_rows::incident_cases;

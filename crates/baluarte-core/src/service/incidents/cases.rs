@@ -4,8 +4,7 @@ use super::Incidents;
 use crate::db::{Backend, WriteTx};
 use crate::error::{CoreError, FieldCode, FieldError, Result};
 use crate::incident::{
-    Attachment, CaseFile, InfoRequest, JournalEntry, ObservableRecord, RelatedIncident, Severity, Status, Submission,
-    Task,
+    Attachment, CaseFile, InfoRequest, JournalEntry, ObservableRecord, Severity, Status, Submission, Task,
 };
 use crate::incident::{DeadlineState, Incident, Pap};
 use crate::model::{Page, PageRequest, Tlp};
@@ -127,8 +126,10 @@ impl Incidents<'_> {
         Ok(incident)
     }
 
+    /// One incident as `actor` may see it (its relations to what it may not read left out).
     pub async fn get_incident(self, actor: &Actor, id: &str) -> Result<Incident> {
-        self.incident_for(actor, id, Action::Read).await
+        let incident = self.incident_for(actor, id, Action::Read).await?;
+        self.with_visible_relations(actor, incident).await
     }
 
     pub async fn list_incidents(
@@ -147,7 +148,10 @@ impl Incidents<'_> {
             page,
         )
         .await?;
-        let incidents: Vec<Incident> = rows.iter().map(incident_from_row).collect::<Result<_, _>>()?;
+        let mut incidents = Vec::with_capacity(rows.len());
+        for row in &rows {
+            incidents.push(self.with_visible_relations(actor, incident_from_row(row)?).await?);
+        }
         let deadlines = self.deadlines_many(&incidents, self.s.now()).await?;
         let items = incidents
             .into_iter()
@@ -231,7 +235,7 @@ impl Incidents<'_> {
         let tasks = if handler { self.tasks(id).await? } else { Vec::new() };
         let journal = self.journal_of(id, handler).await?;
         let requests = self.info_requests(id).await?;
-        let merged = self.merged_into_this(id).await?;
+        let merged = self.merged_into_this(actor, id).await?;
         Ok(CaseFile {
             incident,
             deadlines,
@@ -348,27 +352,6 @@ impl Incidents<'_> {
                     answer: r.try_get("answer")?,
                     answered_by: r.try_get("answered_by")?,
                     answered_at: r.try_get("answered_at")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn merged_into_this(self, incident_id: &str) -> Result<Vec<RelatedIncident>> {
-        let rows = sqlx::query(&format!(
-            "{INCIDENT_SELECT} WHERE i.merged_into = $1 ORDER BY i.created_at"
-        ))
-        .bind(incident_id)
-        .fetch_all(self.s.db.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let i = incident_from_row(r)?;
-                Ok(RelatedIncident {
-                    id: i.id,
-                    reference: i.reference,
-                    entity_name: i.entity_name,
-                    title: i.title,
-                    status: i.status,
                 })
             })
             .collect()

@@ -1,6 +1,7 @@
 //! Correlation: the same observable in reports of several entities (and in partner bundles). The
 //! national CSIRT sees every match; an entity learns only about reports whose TLP lets it know.
 
+use super::relations::sees_incident_of;
 use super::Incidents;
 use crate::error::{CoreError, Result};
 use crate::incident::{CorrelationHint, Incident, RelatedIncident, Status};
@@ -106,18 +107,15 @@ impl Incidents<'_> {
                 .hits(&o, &incident.id)
                 .await?
                 .into_iter()
-                .filter(|h| h.entity_id != incident.entity_id || national)
-                .filter(|h| national || visible(actor, h))
+                // An entity hears of other entities' reports; the national authority of all of them.
+                .filter(|h| h.entity_id != incident.entity_id || national || actor.national())
+                // A report is counted when the caller may read it, or when its marking lets it know.
+                .filter(|h| sees_incident_of(actor, &h.entity_id) || visible(actor, h))
                 .collect();
             if hits.is_empty() {
                 continue;
             }
-            hints.push(summarise(
-                format!("{kind}:{value}"),
-                &hits,
-                national,
-                &incident.entity_id,
-            ));
+            hints.push(summarise(format!("{kind}:{value}"), &hits, &incident.entity_id, actor));
         }
         Ok(hints)
     }
@@ -133,11 +131,10 @@ impl Incidents<'_> {
             .into_iter()
             .filter(|h| national || h.entity_id == actor.entity_id || visible(actor, h))
             .collect();
-        let hint = summarise(o.key(), &hits, true, "");
-        let own_or_national = |h: &Hit| national || h.entity_id == actor.entity_id;
+        let hint = summarise(o.key(), &hits, "", actor);
         let incidents = hits
             .iter()
-            .filter(|h| own_or_national(h))
+            .filter(|h| sees_incident_of(actor, &h.entity_id))
             .filter_map(related)
             .collect::<Vec<_>>();
         Ok(ObservableLookup {
@@ -160,7 +157,9 @@ fn related(h: &Hit) -> Option<RelatedIncident> {
     })
 }
 
-fn summarise(observable: String, hits: &[Hit], national: bool, own_entity: &str) -> CorrelationHint {
+/// What the hits of one observable say: how many other reports and entities (within the caller's
+/// TLP), and the incidents among them that `actor` may read (the rule of every relation).
+fn summarise(observable: String, hits: &[Hit], own_entity: &str, actor: &Actor) -> CorrelationHint {
     let reports: BTreeSet<&str> = hits.iter().filter_map(|h| h.incident_id.as_deref()).collect();
     let partner_bundles = hits.iter().filter(|h| h.incident_id.is_none()).count();
     let entities: BTreeSet<&str> = hits
@@ -168,11 +167,11 @@ fn summarise(observable: String, hits: &[Hit], national: bool, own_entity: &str)
         .map(|h| h.entity_id.as_str())
         .filter(|e| *e != own_entity)
         .collect();
-    let mut incidents: Vec<RelatedIncident> = if national {
-        hits.iter().filter_map(related).collect()
-    } else {
-        Vec::new()
-    };
+    let mut incidents: Vec<RelatedIncident> = hits
+        .iter()
+        .filter(|h| sees_incident_of(actor, &h.entity_id))
+        .filter_map(related)
+        .collect();
     incidents.sort_by(|a, b| a.id.cmp(&b.id));
     incidents.dedup_by(|a, b| a.id == b.id);
     incidents.truncate(20);

@@ -372,12 +372,19 @@ impl Incidents<'_> {
             ("merged_into", Val::Text(Some(survivor.id.clone()))),
             ("closed_at", Val::Int(Some(self.s.now()))),
         ];
+        // The merged incident's journal is shared with its entity: it names the survivor only when
+        // that is the same entity's (the rule of every relation: `relations`).
+        let shared_line = if survivor.entity_id == dup.entity_id {
+            format!("→ {}", survivor.reference)
+        } else {
+            String::new()
+        };
         let act = Act {
             other_journal: Some((
                 survivor.id.clone(),
                 format!("← {} ({})", dup.reference, dup.entity_name),
             )),
-            ..Act::new("merge", sets, "merge", format!("→ {}", survivor.reference))
+            ..Act::new("merge", sets, "merge", shared_line)
         };
         self.apply(tx, actor, &dup, act).await
     }

@@ -2,7 +2,8 @@
 //! file ([`cases`]), the reporting side's later stages, answers and attachments ([`reporting`]), the
 //! national CSIRT's acts ([`handling`]), the journal with its notes, tasks and requests ([`journal`]),
 //! campaigns ([`campaigns`]), deadlines ([`deadlines`]), correlation ([`correlation`]), sharing by STIX
-//! and TAXII ([`sharing`], [`taxii`]) and the board ([`board`]).
+//! and TAXII ([`sharing`], [`taxii`]), the board ([`board`]), and the one visibility rule of every
+//! relation between incidents ([`relations`]).
 
 pub(crate) mod board;
 mod campaigns;
@@ -13,6 +14,7 @@ pub(crate) mod handling;
 pub(crate) mod intake;
 mod journal;
 mod options;
+pub(crate) mod relations;
 mod reporting;
 pub(crate) mod sharing;
 pub(crate) mod taxii;
