@@ -1,5 +1,5 @@
 //! 4b. Sign-in hardening: both factors are throttled, the count is atomic, the lockout's time is the
-//! real one.
+//! real one, and switching a user to the state it is already in changes nothing.
 
 use super::*;
 use baluarte_core::service::Settings;
@@ -9,6 +9,7 @@ conformance!(
     second_factor_guesses_count_against_the_account,
     concurrent_wrong_passwords_are_counted_before_they_are_verified,
     retry_after_is_the_longest_lockout_that_applies,
+    switching_a_user_to_its_current_state_is_a_no_op,
 );
 
 /// The strict limit of the default settings: failures for one account from one address.
@@ -28,6 +29,12 @@ async fn enrol(svc: &Services, actor: &baluarte_core::policy::Actor) -> TestResu
         .confirm_totp_enrolment(actor, None, &totp::code_at(&enrolment.secret, svc.now())?)
         .await?;
     Ok(enrolment.secret)
+}
+
+async fn audit_count(svc: &Services) -> TestResult<i64> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(svc.db().pool())
+        .await?)
 }
 
 /// Whoever knows the password cannot guess the second factor without limit: a correct password clears
@@ -177,5 +184,62 @@ async fn retry_after_is_the_longest_lockout_that_applies(store: TestStore) -> Te
     );
     svc.clock().advance(10 * MINUTE);
     svc.accounts().login(&reporter.email, PASSWORD, "198.51.100.4").await?;
+    Ok(())
+}
+
+/// Reactivating an active user, or deactivating an inactive one, ends no session and writes no audit
+/// entry; racing deactivations write one.
+async fn switching_a_user_to_its_current_state_is_a_no_op(store: TestStore) -> TestResult {
+    let svc = &store.svc;
+    let fx = Fixture::new(svc).await?;
+    let (reporter, _) = fx.person(svc, &fx.a, Role::Reporter, "reportes@cfe.example").await?;
+    let theirs = svc.accounts().login(&reporter.email, PASSWORD, IP).await?;
+    let own = svc.accounts().login(&fx.admin_user.email, PASSWORD, IP).await?;
+
+    let entries = audit_count(svc).await?;
+    assert!(svc.users().set_user_active(&fx.admin, &reporter.id, true).await?.active);
+    assert!(
+        svc.users()
+            .set_user_active(&fx.admin, &fx.admin_user.id, true)
+            .await?
+            .active
+    );
+    assert!(
+        svc.accounts().session(&theirs.secret).await.is_ok(),
+        "their session goes on"
+    );
+    assert!(svc.accounts().session(&own.secret).await.is_ok(), "and one's own");
+    assert_eq!(audit_count(svc).await?, entries, "nothing changed, nothing is audited");
+
+    // Deactivated once, then again: the second succeeds and writes nothing.
+    assert!(
+        !svc.users()
+            .set_user_active(&fx.admin, &reporter.id, false)
+            .await?
+            .active
+    );
+    assert_unauthenticated(svc.accounts().session(&theirs.secret).await);
+    assert_eq!(audit_count(svc).await?, entries + 1);
+    assert!(
+        !svc.users()
+            .set_user_active(&fx.admin, &reporter.id, false)
+            .await?
+            .active
+    );
+    assert_eq!(audit_count(svc).await?, entries + 1);
+
+    // Reactivated (one entry), then deactivated by four administrators at once: one entry.
+    svc.users().set_user_active(&fx.admin, &reporter.id, true).await?;
+    assert_eq!(audit_count(svc).await?, entries + 2);
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (svc, admin, id) = (svc.clone(), fx.admin.clone(), reporter.id.clone());
+            tokio::spawn(async move { svc.users().set_user_active(&admin, &id, false).await })
+        })
+        .collect();
+    for t in tasks {
+        assert!(!t.await??.active);
+    }
+    assert_eq!(audit_count(svc).await?, entries + 3);
     Ok(())
 }
