@@ -238,14 +238,17 @@ impl<S: Send + Sync> FromRequestParts<S> for PageSession {
     }
 }
 
+/// The credentials of `Authorization: <scheme> <credentials>` when its scheme is `scheme`, which is
+/// compared without regard to case (RFC 9110 §11.1: `bearer` is `Bearer`).
+pub fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (given, credentials) = value.split_once(' ')?;
+    let credentials = credentials.trim();
+    (given.eq_ignore_ascii_case(scheme) && !credentials.is_empty()).then_some(credentials)
+}
+
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    authorization(&parts.headers, "Bearer")
 }
 
 /// An API caller with full access: an API token (`blt_…`) or a session token (`bls_…`) past its

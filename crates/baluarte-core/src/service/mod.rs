@@ -66,9 +66,15 @@ use crate::time::{Clock, Micros, HOUR};
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub session_ttl: Micros,
-    /// Failed logins for one account inside `lockout_window` before it is throttled.
+    /// Failed sign-ins (wrong passwords or second-factor codes) for one account from one address inside
+    /// `lockout_window` before that pair is throttled: the strict limit, which stops one client guessing
+    /// one account. The three limits and why they differ: `accounts/throttle.rs`.
+    pub max_failures_per_account_and_ip: i64,
+    /// Failed sign-ins for one account from every address inside `lockout_window` before the account is
+    /// throttled everywhere: guessing spread over many addresses.
     pub max_failures_per_account: i64,
-    /// Failed logins from one address inside `lockout_window` before it is throttled.
+    /// Failed sign-ins from one address over every account inside `lockout_window` before the address is
+    /// throttled: much higher than the others, since many people may share one address (a NAT).
     pub max_failures_per_ip: i64,
     pub lockout_window: Micros,
     /// Whether notifications also go out by e-mail (an SMTP server is configured).
@@ -82,8 +88,9 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             session_ttl: 12 * HOUR,
-            max_failures_per_account: 5,
-            max_failures_per_ip: 50,
+            max_failures_per_account_and_ip: 5,
+            max_failures_per_account: 20,
+            max_failures_per_ip: 100,
             lockout_window: HOUR / 4,
             email_enabled: false,
             public_url: None,

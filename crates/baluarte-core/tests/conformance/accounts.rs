@@ -81,7 +81,8 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
     assert_unauthenticated(svc.accounts().login("oficial@cfe.example", "", IP).await);
     assert_unauthenticated(svc.accounts().session("bls_not-a-session").await);
 
-    // Five failures lock the account, even against the right password, from any address.
+    // Five failures from one address lock the account there, even against the right password; from
+    // another address the owner still signs in (one guesser does not lock the owner out everywhere).
     for _ in 0..5 {
         assert_unauthenticated(
             svc.accounts()
@@ -89,7 +90,21 @@ async fn login_and_throttling(store: TestStore) -> TestResult {
                 .await,
         );
     }
-    for ip in ["198.51.100.1", "198.51.100.2"] {
+    match svc.accounts().login(&reporter.email, PASSWORD, "198.51.100.1").await {
+        Err(CoreError::TooManyAttempts { retry_after_secs }) => assert_eq!(retry_after_secs, 15 * 60),
+        other => panic!("expected TooManyAttempts, got {other:?}"),
+    }
+    svc.accounts().login(&reporter.email, PASSWORD, "198.51.100.2").await?;
+    // Twenty failures spread over addresses lock the account from every address.
+    for i in 0..15 {
+        let ip = format!("198.51.100.{}", 10 + i / 4);
+        assert_unauthenticated(
+            svc.accounts()
+                .login(&reporter.email, "wrong horse battery staple", &ip)
+                .await,
+        );
+    }
+    for ip in ["198.51.100.2", "198.51.100.99"] {
         match svc.accounts().login(&reporter.email, PASSWORD, ip).await {
             Err(CoreError::TooManyAttempts { retry_after_secs }) => {
                 assert!((1..=15 * 60).contains(&retry_after_secs), "{retry_after_secs}")

@@ -47,4 +47,5 @@ mod backup_restore;
 mod hostile;
 mod registry;
 mod role_grants;
+mod sign_in;
 mod tenancy;

@@ -2,6 +2,7 @@
 //! language ([`Accounts`], `services.accounts()`); the people ([`users`], `services.users()`) and the
 //! API tokens ([`tokens`], `services.tokens()`) of each entity.
 
+mod throttle;
 pub(crate) mod tokens;
 mod totp;
 pub(crate) mod users;
@@ -14,6 +15,7 @@ pub use users::{NewUser, UserFilter, UserInput, UserPatch, Users};
 use super::Services;
 use crate::audit::{self, Change};
 use crate::crypto;
+use crate::db::WriteTx;
 use crate::error::{CoreError, FieldCode, Result};
 use crate::model::User;
 use crate::policy::Actor;
@@ -90,51 +92,13 @@ fn dummy_hash() -> &'static str {
 }
 
 impl Accounts<'_> {
-    async fn throttle(self, email: &str, ip: &str) -> Result<()> {
-        let since = self.s.now() - self.s.settings.lockout_window;
-        for (column, value, max) in [
-            ("email", email, self.s.settings.max_failures_per_account),
-            ("ip", ip, self.s.settings.max_failures_per_ip),
-        ] {
-            let row = sqlx::query(&format!("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_attempts WHERE {column} = $1 AND success = 0 AND at > $2"))
-                .bind(value)
-                .bind(since)
-                .fetch_one(self.s.db.pool())
-                .await?;
-            let n: i64 = row.try_get("n")?;
-            if n >= max {
-                let first: Option<i64> = row.try_get("first")?;
-                let reopens = first.unwrap_or(since) + self.s.settings.lockout_window;
-                let retry_after_secs = ((reopens - self.s.now()).max(1_000_000) / 1_000_000) as u64;
-                return Err(CoreError::TooManyAttempts { retry_after_secs });
-            }
-        }
-        Ok(())
-    }
-
-    async fn record_attempt(self, email: &str, ip: &str, success: bool) -> Result<()> {
-        let mut tx = self.s.db.begin_write().await?;
-        if success {
-            sqlx::query("DELETE FROM login_attempts WHERE email = $1")
-                .bind(email)
-                .execute(tx.conn())
-                .await?;
-        } else {
-            sqlx::query("INSERT INTO login_attempts (email, ip, at, success) VALUES ($1, $2, $3, 0)")
-                .bind(email)
-                .bind(ip)
-                .bind(self.s.now())
-                .execute(tx.conn())
-                .await?;
-        }
-        tx.commit().await
-    }
-
     /// Check e-mail and password. A wrong password, an unknown e-mail and a deactivated account all
-    /// answer the same `Unauthenticated`; repeated failures answer `TooManyAttempts`.
+    /// answer the same `Unauthenticated`; repeated failures answer `TooManyAttempts` ([`throttle`]: the
+    /// attempt is counted before the password is verified). A right password clears no failure while the
+    /// second factor is still due: only a complete sign-in does.
     pub async fn login(self, email: &str, password: &str, ip: &str) -> Result<LoginOutcome> {
         let email = email.trim().to_lowercase();
-        self.throttle(&email, ip).await?;
+        let attempt = self.begin_attempt(&email, ip).await?;
         let row = sqlx::query(&format!(
             "SELECT u.password_hash, u.active AS user_active, e.national_authority, e.active AS entity_active, {} \
              FROM users u JOIN entities e ON e.id = u.entity_id WHERE u.email = $1",
@@ -147,15 +111,14 @@ impl Accounts<'_> {
         .bind(&email)
         .fetch_optional(self.s.db.pool())
         .await?;
+        // From here on, every refusal leaves the attempt counted as a failure.
         let Some(row) = row else {
             crypto::verify_password(password, dummy_hash());
-            self.record_attempt(&email, ip, false).await?;
             return Err(CoreError::Unauthenticated);
         };
         let hash: String = row.try_get("password_hash")?;
         let usable = row.try_get::<i64, _>("user_active")? != 0 && row.try_get::<i64, _>("entity_active")? != 0;
         if !crypto::verify_password(password, &hash) || !usable {
-            self.record_attempt(&email, ip, false).await?;
             return Err(CoreError::Unauthenticated);
         }
         let user = user_from_row(&row)?;
@@ -167,16 +130,28 @@ impl Accounts<'_> {
         } else {
             SessionStage::Full
         };
-        self.record_attempt(&email, ip, true).await?;
-        self.open_session(&user, national_authority, stage).await
+        let mut tx = self.s.db.begin_write().await?;
+        if stage == SessionStage::Totp {
+            attempt.withdraw(&mut tx).await?;
+        } else {
+            throttle::clear_failures(&mut tx, &email, ip).await?;
+        }
+        let outcome = self.open_session(&mut tx, &user, national_authority, stage).await?;
+        tx.commit().await?;
+        Ok(outcome)
     }
 
-    async fn open_session(self, user: &User, national_authority: bool, stage: SessionStage) -> Result<LoginOutcome> {
+    async fn open_session(
+        self,
+        tx: &mut WriteTx,
+        user: &User,
+        national_authority: bool,
+        stage: SessionStage,
+    ) -> Result<LoginOutcome> {
         let secret = crypto::random_secret("bls_");
         let csrf = crypto::random_secret("");
-        let now = self.s.now();
+        let now = tx.now();
         let expires_at = now + self.s.settings.session_ttl;
-        let mut tx = self.s.db.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(now)
             .execute(tx.conn())
@@ -196,8 +171,7 @@ impl Accounts<'_> {
         } else {
             "login_password_step"
         };
-        audit::append(&mut tx, &actor, Change::act(action, "user", &user.id, &user.entity_id)).await?;
-        tx.commit().await?;
+        audit::append(tx, &actor, Change::act(action, "user", &user.id, &user.entity_id)).await?;
         Ok(LoginOutcome {
             secret,
             stage,

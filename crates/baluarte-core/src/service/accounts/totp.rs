@@ -1,6 +1,6 @@
 //! The TOTP second factor: the code at login, and enrolment.
 
-use super::{Accounts, SessionStage};
+use super::{throttle, Accounts, SessionStage};
 use crate::audit::{self, Change};
 use crate::crypto::{self, totp};
 use crate::error::{CoreError, FieldCode, Result};
@@ -32,22 +32,24 @@ impl Accounts<'_> {
             .try_get("totp_secret")?)
     }
 
-    /// Second step of a login: the TOTP code. Wrong codes count as failed logins.
+    /// Second step of a login: the TOTP code. A code is an attempt like a password: counted before it
+    /// is checked, and a wrong one stays a failure of the account at this address. Only this step's
+    /// success clears the failures ([`super::throttle`]).
     pub async fn complete_totp(self, secret: &str, code: &str, ip: &str) -> Result<()> {
         let s = self.session(secret).await?;
         if s.stage != SessionStage::Totp {
             return Err(CoreError::Conflict("no second factor is due for this session".into()));
         }
-        self.throttle(&s.user.email, ip).await?;
+        let email = s.user.email.to_lowercase();
+        self.begin_attempt(&email, ip).await?;
         let stored = self.totp_secret(&s.user.id).await?.unwrap_or_default();
         let Some(step) = self.fresh_step(&s.user.id, &stored, code).await? else {
-            self.record_attempt(&s.user.email, ip, false).await?;
             return Err(CoreError::invalid("code", FieldCode::CodeNotValid));
         };
-        self.record_attempt(&s.user.email, ip, true).await?;
         let mut tx = self.s.db.begin_write().await?;
         // Only one caller can move the step forward: a code raced in twice is accepted once, and opens
-        // one session (the stage changes in the same transaction, after the step moved).
+        // one session (the stage changes in the same transaction, after the step moved). The loser's
+        // attempt stays a failure.
         let moved = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
             .bind(step)
             .bind(&s.user.id)
@@ -56,6 +58,7 @@ impl Accounts<'_> {
         if moved.rows_affected() == 0 {
             return Err(CoreError::invalid("code", FieldCode::CodeNotValid));
         }
+        throttle::clear_failures(&mut tx, &email, ip).await?;
         sqlx::query("UPDATE sessions SET stage = $1 WHERE id_hash = $2")
             .bind(SessionStage::Full.as_str())
             .bind(crypto::sha256_hex(secret.as_bytes()))

@@ -255,10 +255,6 @@ impl Users<'_> {
             ..before.clone()
         };
         let mut tx = self.s.db.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
         let switch = Switch {
             kind: Switchable::User,
             id,
@@ -267,8 +263,14 @@ impl Users<'_> {
             before: &before,
             after: &after,
         };
-        write_switch(&mut tx, actor, self.s.now(), switch).await?;
-        tx.commit().await?;
+        // Switching a user to the state it is in already is a no-op: no session ends, nothing is audited.
+        if write_switch(&mut tx, actor, self.s.now(), switch).await? {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            tx.commit().await?;
+        }
         Ok(after)
     }
 

@@ -268,15 +268,51 @@ impl Incidents<'_> {
     }
 }
 
-/// A file name safe to store and to send back in Content-Disposition: no path, no control or quote
-/// characters, at most 200 characters.
+/// A file name safe to store and to send back in Content-Disposition: no path, no quote characters, at
+/// most 200 characters, and no control or invisible formatting characters. The latter are Unicode's
+/// format characters (general category Cf: the bidi controls U+202A–U+202E, U+2066–U+2069, U+200E,
+/// U+200F, U+061C, zero-width characters, the BOM, …) and the line and paragraph separators: a right-to-left
+/// override would show `factura\u{202E}fdp.exe` as `facturaexe.pdf`, so they are removed.
 pub(crate) fn sanitize_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     base.chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '\\'))
+        .filter(|c| !c.is_control() && !invisible(*c) && !matches!(c, '"' | ';' | '\\'))
         .take(200)
         .collect::<String>()
         .trim()
         .trim_start_matches('.')
         .to_string()
+}
+
+/// A character that changes how text around it is shown without being seen itself.
+fn invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Format | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_filename;
+
+    #[test]
+    fn file_names_lose_paths_quotes_controls_and_bidi_overrides() {
+        for (given, kept) in [
+            ("factura\u{202E}fdp.exe", "facturafdp.exe"),
+            ("\u{202A}a\u{202B}b\u{202C}c\u{202D}d\u{202E}e.txt", "abcde.txt"),
+            ("\u{2066}x\u{2067}y\u{2068}z\u{2069}.pdf", "xyz.pdf"),
+            ("\u{200E}izq\u{200F}der\u{061C}.log", "izqder.log"),
+            ("cero\u{200B}ancho\u{FEFF}\u{2060}\u{00AD}.doc", "ceroancho.doc"),
+            ("línea\u{2028}párrafo\u{2029}.txt", "líneapárrafo.txt"),
+            ("C:\\Users\\ana\\bitácora.log", "bitácora.log"),
+            ("../../etc/passwd", "passwd"),
+            ("\"a\";b\n\t.csv", "ab.csv"),
+            ("  .oculto  ", "oculto"),
+            ("informe – marzo (2027) ✓.pdf", "informe – marzo (2027) ✓.pdf"),
+        ] {
+            assert_eq!(sanitize_filename(given), kept, "{given:?}");
+        }
+    }
 }

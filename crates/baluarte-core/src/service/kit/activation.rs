@@ -49,22 +49,30 @@ pub(crate) struct Switch<'a, T> {
 /// Write the flag with its time and the audit entry (`deactivate` / `reactivate`) in the caller's
 /// transaction. The caller has decided access and its own rules (the national authority stays active,
 /// no one deactivates their own account), and commits.
+///
+/// A record already in the asked state is left alone: no write, no audit entry, and `false`, so that the
+/// caller does nothing else either (a user's sessions stay). The flag is tested by the update itself, so of
+/// concurrent switches to one state exactly one returns `true`.
 pub(crate) async fn write_switch<T: Serialize>(
     tx: &mut WriteTx,
     actor: &Actor,
     now: Micros,
     s: Switch<'_, T>,
-) -> Result<()> {
+) -> Result<bool> {
     let sql = format!(
-        "UPDATE {} SET active = $1, updated_at = $2 WHERE id = $3",
+        "UPDATE {} SET active = $1, updated_at = $2 WHERE id = $3 AND active <> $1",
         s.kind.table()
     );
-    sqlx::query(&sql)
+    let switched = sqlx::query(&sql)
         .bind(flag(s.active))
         .bind(now)
         .bind(s.id)
         .execute(tx.conn())
-        .await?;
+        .await?
+        .rows_affected();
+    if switched == 0 {
+        return Ok(false);
+    }
     let action = if s.active { "reactivate" } else { "deactivate" };
     audit::append(
         tx,
@@ -72,5 +80,5 @@ pub(crate) async fn write_switch<T: Serialize>(
         Change::changed(action, s.kind.object_type(), s.id, s.entity_id, s.before, s.after),
     )
     .await?;
-    Ok(())
+    Ok(true)
 }

@@ -228,7 +228,10 @@ impl Registry<'_> {
             before: &before,
             after: &after,
         };
-        write_switch(&mut tx, actor, after.updated_at, switch).await?;
+        // Already in that state: nothing changes, and the record is returned as it is.
+        if !write_switch(&mut tx, actor, after.updated_at, switch).await? {
+            return Ok(before);
+        }
         tx.commit().await?;
         Ok(after)
     }

@@ -5,6 +5,7 @@ use crate::pages::kit::{render, safe_next, Layout};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -78,10 +79,8 @@ async fn login(
                 email: form.email,
                 message,
             });
-            *res.status_mut() = match e {
-                CoreError::TooManyAttempts { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
-                _ => axum::http::StatusCode::UNAUTHORIZED,
-            };
+            *res.status_mut() = StatusCode::UNAUTHORIZED;
+            throttled(&mut res, &e);
             return res;
         }
     };
@@ -141,9 +140,19 @@ async fn totp(
             };
             let message = Some(l.t.t(key).to_string());
             let mut res = render(TotpPage { l, message });
-            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            throttled(&mut res, &e);
             res
         }
+    }
+}
+
+/// A refusal for too many attempts is a 429 with the time until the lockout lifts, as in the API.
+fn throttled(res: &mut Response, e: &CoreError) {
+    if let CoreError::TooManyAttempts { retry_after_secs } = e {
+        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
     }
 }
 

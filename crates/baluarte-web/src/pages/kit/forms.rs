@@ -63,13 +63,29 @@ pub fn invalid_status(errors: &FormErrors) -> StatusCode {
     }
 }
 
-/// Only same-site relative paths are followed after a form, never another host.
+/// The longest `next` that is followed.
+const MAX_NEXT: usize = 1024;
+
+/// Where to go after a form (`next`): only a local path, anything else is `/`. A local path is `/`
+/// followed by ASCII letters, digits and `/_.~?=&%+,-` only, without `//` and at most [`MAX_NEXT`]
+/// bytes; and its percent escapes, decoded, bring no control character, backslash or `//` either.
+/// Browsers drop tabs and line breaks from a `Location` and read `\` as `/`, so `/\t/evil.example` or
+/// `/\\evil.example` would lead to another host; a line break would not even be a header value.
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    if is_local_path(next) {
         next
     } else {
         "/"
     }
+}
+
+fn is_local_path(next: &str) -> bool {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"/_.~?=&%+,-".contains(&b);
+    if next.len() > MAX_NEXT || !next.starts_with('/') || next.contains("//") || !next.bytes().all(plain) {
+        return false;
+    }
+    let decoded = percent_encoding::percent_decode_str(next).decode_utf8_lossy();
+    !decoded.contains("//") && !decoded.chars().any(|c| c == '\\' || c.is_control())
 }
 
 /// The confirmation a page shows after a redirect (`?done=`).
@@ -149,6 +165,37 @@ mod tests {
             total,
             page,
             per_page,
+        }
+    }
+
+    #[test]
+    fn next_is_a_local_path_or_home() {
+        for hostile in [
+            "",
+            "x",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n",
+            "/ x",
+            "https://evil.example",
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/%0d%0a",
+            "/\u{202E}",
+            "/a//b",
+        ] {
+            assert_eq!(safe_next(hostile), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(&format!("/{}", "a".repeat(MAX_NEXT))), "/");
+        for local in [
+            "/",
+            "/incidents?status=new&page=2",
+            "/incidents?q=n%C3%B3mina+marzo",
+            "/a-b_c.d~e",
+        ] {
+            assert_eq!(safe_next(local), local);
         }
     }
 
