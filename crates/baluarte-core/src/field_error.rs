@@ -114,6 +114,9 @@ field_codes! {
     FileTooLarge = "file_too_large",
     /// Not an http(s) URL without credentials.
     NotHttpUrl = "not_http_url",
+    /// A URL whose host is, or resolves to, an internal address (`address`, in the range `range`:
+    /// `loopback`, `private`, `link_local`, …) that the webhook address policy does not allow.
+    InternalAddress = "internal_address",
     /// An entity named as its own parent.
     OwnParent = "own_parent",
     /// Not an ISO 3166-2 subdivision code.

@@ -36,6 +36,14 @@ pub enum NotifyError {
     InvalidDelivery(String),
     #[error("webhook {host} answered HTTP {status}{}", redirect_note(*.status))]
     WebhookStatus { host: String, status: u16 },
+    /// The webhook's host is, or resolves to, an address the webhook address policy refuses (loopback,
+    /// private, link-local, …): the same every time, so never retried.
+    #[error("webhook {host} is refused: {address} is a {range} address, and webhooks go only to public addresses unless [webhooks] allow_networks lists its network")]
+    InternalAddress {
+        host: String,
+        address: std::net::IpAddr,
+        range: &'static str,
+    },
     #[error("webhook request to {host} failed: {reason}")]
     WebhookRequest {
         host: String,

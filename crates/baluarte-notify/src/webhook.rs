@@ -4,12 +4,16 @@
 //! scheme Stripe made familiar. Signing the timestamp with the body lets a receiver reject a captured request that
 //! is replayed later, by refusing timestamps outside a few minutes of its own clock (see [`verify`]).
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use sha2::Sha256;
 
+use crate::address::{AddressPolicy, Refused};
 use crate::error::{with_causes, NotifyError};
 
 /// Header carrying the signature.
@@ -152,9 +156,30 @@ impl std::fmt::Debug for Delivery<'_> {
     }
 }
 
+/// The HTTP client for [`deliver`]: it connects only to addresses the [`AddressPolicy`] allows, follows no
+/// redirect and uses no proxy.
+///
+/// A name is resolved once, by the client's own resolver, which checks every address it got and hands the
+/// connector only those the policy allows: there is no second lookup that DNS rebinding could answer
+/// differently. An IP literal in the URL never reaches a resolver, so [`deliver`] checks it itself. Proxies
+/// from the environment (`HTTP_PROXY`, …) are ignored, since through a proxy the platform could not know, let
+/// alone check, the address the request goes to.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+}
+
+impl Client {
+    /// The address policy this client applies.
+    pub fn policy(&self) -> &AddressPolicy {
+        &self.policy
+    }
+}
+
 /// POSTs the body, signed; `Ok` carries the 2xx status. Any other status is an error naming it; redirects are not
-/// followed when `client` comes from [`client`].
-pub async fn deliver(client: &reqwest::Client, d: &Delivery<'_>) -> Result<u16, NotifyError> {
+/// followed. An address the client's policy refuses is [`NotifyError::InternalAddress`], never retried.
+pub async fn deliver(client: &Client, d: &Delivery<'_>) -> Result<u16, NotifyError> {
     let url = parse_url(d.url)?;
     let host = host_of(&url);
     let event = header_value("event", d.event)?;
@@ -164,8 +189,15 @@ pub async fn deliver(client: &reqwest::Client, d: &Delivery<'_>) -> Result<u16, 
             "empty signing secret for webhook {host}"
         )));
     }
+    if let Some(ip) = literal_ip(&url) {
+        client
+            .policy
+            .check(ip)
+            .map_err(|refused| internal_address(&host, refused))?;
+    }
     let signature = header_value("signature", &sign(d.secret, d.signed_at, d.body))?;
     let request = client
+        .http
         .post(url)
         .header(CONTENT_TYPE, "application/json")
         .header(EVENT_HEADER, event)
@@ -182,21 +214,88 @@ pub async fn deliver(client: &reqwest::Client, d: &Delivery<'_>) -> Result<u16, 
     }
 }
 
-/// The HTTP client for [`deliver`], with a 10 s limit per request.
-pub fn client() -> Result<reqwest::Client, NotifyError> {
-    client_with_timeout(DEFAULT_TIMEOUT)
+/// Whether a webhook URL's destination is refused by `policy`, as registration asks before storing it: an IP
+/// literal is checked as it is, a name by the addresses it resolves to now (within [`LOOKUP_TIMEOUT`]).
+///
+/// A name that does not resolve, or not in time, is not refused here: it may be set up later, and every
+/// delivery checks the addresses it connects to anyway. A URL that does not parse is the caller's to refuse.
+pub async fn check_destination(policy: &AddressPolicy, url: &str) -> Result<(), Refused> {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return Ok(());
+    };
+    if let Some(ip) = literal_ip(&url) {
+        return policy.check(ip);
+    }
+    let Some(name) = url.host_str() else {
+        return Ok(());
+    };
+    let resolved = tokio::time::timeout(LOOKUP_TIMEOUT, tokio::net::lookup_host((name, 0))).await;
+    match resolved {
+        Ok(Ok(addresses)) => policy.check_all(addresses.map(|a| a.ip())),
+        Ok(Err(_)) | Err(_) => Ok(()),
+    }
+}
+
+/// How long [`check_destination`] waits for a name to resolve.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The HTTP client for [`deliver`] under `policy`, with a 10 s limit per request.
+pub fn client(policy: AddressPolicy) -> Result<Client, NotifyError> {
+    client_with_timeout(policy, DEFAULT_TIMEOUT)
 }
 
 /// [`client`] with another time limit for the whole request (connecting, sending, the answer's headers).
-pub fn client_with_timeout(timeout: Duration) -> Result<reqwest::Client, NotifyError> {
-    reqwest::Client::builder()
+pub fn client_with_timeout(policy: AddressPolicy, timeout: Duration) -> Result<Client, NotifyError> {
+    let policy = Arc::new(policy);
+    let http = reqwest::Client::builder()
         .timeout(timeout)
         // A receiver could otherwise bounce the platform to an internal address (SSRF) that the configured URL
         // was checked not to be.
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(CheckingResolver {
+            policy: Arc::clone(&policy),
+        }))
         .user_agent(concat!("Baluarte-Webhook/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|err| NotifyError::HttpClient(with_causes(&err)))
+        .map_err(|err| NotifyError::HttpClient(with_causes(&err)))?;
+    Ok(Client { http, policy })
+}
+
+/// Resolves a name and passes on only the addresses the policy allows (refusing the name when it allows none);
+/// the connector then connects to exactly those.
+struct CheckingResolver {
+    policy: Arc<AddressPolicy>,
+}
+
+impl Resolve for CheckingResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = Arc::clone(&self.policy);
+        let name = name.as_str().to_owned();
+        Box::pin(async move {
+            let resolved = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let addresses: Addrs = Box::new(policy.usable(resolved)?.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+/// The address of a URL whose host is an IP literal (`http://10.0.0.1/`, `http://[::1]/`; the URL parser has
+/// already read forms such as `http://2130706433/` as the address they stand for).
+fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
+}
+
+fn internal_address(host: &str, refused: Refused) -> NotifyError {
+    NotifyError::InternalAddress {
+        host: host.to_owned(),
+        address: refused.address,
+        range: refused.range,
+    }
 }
 
 fn parse_url(url: &str) -> Result<reqwest::Url, NotifyError> {
@@ -225,6 +324,14 @@ fn header_value(what: &str, value: &str) -> Result<HeaderValue, NotifyError> {
 }
 
 fn request_error(host: &str, err: reqwest::Error) -> NotifyError {
+    // The resolver's refusal comes back as a connection error; it is found among the causes.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<Refused>() {
+            return internal_address(host, *refused);
+        }
+        source = cause.source();
+    }
     let timed_out = err.is_timeout();
     // `without_url` because reqwest's message quotes the full URL, token included.
     let reason = with_causes(&err.without_url());

@@ -1,13 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Webhook delivery against a real HTTP/1.1 server on loopback: a small tokio listener that parses the request line,
-//! headers and Content-Length body, records them, and answers as each test asks.
+//! headers and Content-Length body, records them, and answers as each test asks. Loopback is an internal
+//! address, so the clients of these tests allow 127.0.0.1 explicitly, as an operator allows a private network;
+//! without that allowance nothing is sent to it, whether the URL names the address or a name resolving to it.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use baluarte_notify::webhook::{self, Delivery, SIGNATURE_HEADER};
-use baluarte_notify::NotifyError;
+use baluarte_notify::{AddressPolicy, NotifyError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -151,6 +153,15 @@ fn answer(status_line: &'static str) -> Answer {
     }
 }
 
+/// The allowance these tests need: the listener's address, 127.0.0.1.
+fn loopback_allowed() -> AddressPolicy {
+    AddressPolicy::allowing(["127.0.0.1/32"]).unwrap()
+}
+
+fn loopback_client() -> webhook::Client {
+    webhook::client(loopback_allowed()).unwrap()
+}
+
 /// The signing time of every test delivery (2026-11-18), fixed: the test clock of this crate.
 const SIGNED_AT: i64 = 1_795_500_000;
 
@@ -170,7 +181,7 @@ async fn body_arrives_intact_and_signed() {
     let server = Server::start(answer("200 OK")).await;
     let url = server.url("/hooks/baluarte");
     let body = r#"{"incidente":"INC-2025-0042","título":"Campaña de phishing","severidad":"alta"}"#.as_bytes();
-    let status = webhook::deliver(&webhook::client().unwrap(), &delivery(&url, body))
+    let status = webhook::deliver(&loopback_client(), &delivery(&url, body))
         .await
         .unwrap();
     assert_eq!(status, 200);
@@ -201,7 +212,7 @@ async fn other_2xx_is_ok() {
     let server = Server::start(answer("204 No Content")).await;
     let url = server.url("/");
     assert_eq!(
-        webhook::deliver(&webhook::client().unwrap(), &delivery(&url, b"{}"))
+        webhook::deliver(&loopback_client(), &delivery(&url, b"{}"))
             .await
             .unwrap(),
         204
@@ -212,7 +223,7 @@ async fn other_2xx_is_ok() {
 async fn server_error_names_status() {
     let server = Server::start(answer("500 Internal Server Error")).await;
     let url = server.url("/hook/tok-secreto");
-    let err = webhook::deliver(&webhook::client().unwrap(), &delivery(&url, b"{}"))
+    let err = webhook::deliver(&loopback_client(), &delivery(&url, b"{}"))
         .await
         .unwrap_err();
     assert!(matches!(err, NotifyError::WebhookStatus { status: 500, .. }), "{err:?}");
@@ -237,7 +248,7 @@ async fn redirect_is_not_followed() {
     })
     .await;
     let url = server.url("/hook");
-    let err = webhook::deliver(&webhook::client().unwrap(), &delivery(&url, b"{}"))
+    let err = webhook::deliver(&loopback_client(), &delivery(&url, b"{}"))
         .await
         .unwrap_err();
     assert!(matches!(err, NotifyError::WebhookStatus { status: 302, .. }), "{err:?}");
@@ -255,7 +266,7 @@ async fn slow_server_times_out() {
     })
     .await;
     let url = server.url("/hook/tok-secreto");
-    let client = webhook::client_with_timeout(Duration::from_millis(300)).unwrap();
+    let client = webhook::client_with_timeout(loopback_allowed(), Duration::from_millis(300)).unwrap();
     // The server never answers: only the client's own timeout ends the request. The outer bound is
     // there so that a client without one fails this test instead of hanging it.
     let err = tokio::time::timeout(
@@ -281,7 +292,7 @@ async fn slow_server_times_out() {
 async fn invalid_deliveries_are_refused_before_sending() {
     let server = Server::start(answer("200 OK")).await;
     let url = server.url("/hook");
-    let client = webhook::client().unwrap();
+    let client = loopback_client();
     let cases = [
         Delivery {
             event: "incident.created\r\nX-Injected: 1",
@@ -305,4 +316,78 @@ async fn invalid_deliveries_are_refused_before_sending() {
         assert!(matches!(err, NotifyError::InvalidDelivery(_)), "{err:?}");
     }
     assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn internal_addresses_are_not_connected_to_without_an_allowance() {
+    let server = Server::start(answer("200 OK")).await;
+    let port = server.addr.port();
+    let public_only = webhook::client(AddressPolicy::public_only()).unwrap();
+    // The address itself, its IPv4-mapped IPv6 form, and a name that resolves to it (DNS is asked by the
+    // client's own resolver, whose answer is checked before any connection is made).
+    for url in [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+    ] {
+        let err = webhook::deliver(&public_only, &delivery(&url, b"{}"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, NotifyError::InternalAddress { range: "loopback", .. }),
+            "{url}: {err:?}"
+        );
+        assert!(!err.is_retryable(), "{url}: {err}");
+        let text = err.to_string();
+        assert!(text.contains("loopback") && text.contains("allow_networks"), "{text}");
+    }
+    // Another loopback address than the one allowed is refused too.
+    let err = webhook::deliver(
+        &loopback_client(),
+        &delivery(&format!("http://127.0.0.2:{port}/"), b"{}"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, NotifyError::InternalAddress { .. }), "{err:?}");
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+
+    // With the allowance, the name is resolved and the request arrives.
+    let status = webhook::deliver(
+        &loopback_client(),
+        &delivery(&format!("http://localhost:{port}/ok"), b"{}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/ok"]);
+}
+
+#[tokio::test]
+async fn registration_check_resolves_names_and_judges_literals() {
+    let policy = AddressPolicy::public_only();
+    for url in [
+        "http://localhost:6379/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:5432/",
+        "http://2130706433/",
+        "http://0x7f.1/",
+    ] {
+        let refused = webhook::check_destination(&policy, url).await.unwrap_err();
+        assert!(matches!(refused.range, "loopback" | "link_local"), "{url}: {refused}");
+    }
+    assert!(
+        webhook::check_destination(&loopback_allowed(), "http://localhost:6379/")
+            .await
+            .is_ok()
+    );
+    // A public literal passes, and so does a name that does not resolve (delivery checks it again).
+    assert!(webhook::check_destination(&policy, "https://8.8.8.8/hook")
+        .await
+        .is_ok());
+    assert!(
+        webhook::check_destination(&policy, "https://hooks.nonexistent.invalid/")
+            .await
+            .is_ok()
+    );
 }

@@ -1,7 +1,8 @@
 //! Incident reporting over the API, end to end on a real server: filing with a signed receipt that
 //! verifies on the exact bytes served (and fails on any changed byte), idempotent submissions under
 //! concurrency (SQLite and PostgreSQL), refusals (409, 413, 422), downloads that are never rendered, and
-//! tenancy: another entity's caller meets 404 everywhere.
+//! tenancy: another entity's caller meets 404 everywhere. A task's assignee is checked like an incident's,
+//! and an entity's webhook (how its incidents' events reach it) never points at an internal address.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -13,7 +14,11 @@ use baluarte_core::Services;
 use common::*;
 use serde_json::{json, Value};
 
-conformance!(reports_receipts_refusals_and_tenancy);
+conformance!(
+    reports_receipts_refusals_and_tenancy,
+    task_assignees_are_checked,
+    webhooks_to_internal_addresses_are_refused
+);
 conformance!(threads = 4; idempotency_key_under_concurrency);
 
 fn report(title: &str) -> Value {
@@ -443,4 +448,105 @@ async fn idempotency_under_concurrency(svc: Services) {
 /// On a fresh migrated store of each backend (PostgreSQL: a database of its own, dropped afterwards).
 async fn idempotency_key_under_concurrency(store: TestStore) {
     idempotency_under_concurrency(store.svc.clone()).await;
+}
+
+/// `POST /incidents/{id}/tasks` names its assignee as the assignment does: an unknown id is a 422 on
+/// `assignee_id` (`unknown_user`), not a 500 from the foreign key; an entity's officer is `not_assignable`;
+/// a CSIRT analyst is accepted.
+async fn task_assignees_are_checked(backend: Backend) {
+    let srv = start_demo(backend).await;
+    let api = format!("{}/api/v1", srv.base);
+    let c = client();
+    let officer = api_login(&srv.base, "seguridad@sat.example", PASSWORD).await;
+    let csirt = api_login(&srv.base, "csirt@atdt.example", PASSWORD).await;
+    let user_id = |me: Value| me["user"]["id"].as_str().unwrap().to_string();
+    let officer_id = user_id(json_of(&send(c.get(format!("{api}/me")).bearer_auth(&officer)).await.2));
+    let csirt_id = user_id(json_of(&send(c.get(format!("{api}/me")).bearer_auth(&csirt)).await.2));
+    let (s, _, b) = send(
+        c.post(format!("{api}/incidents"))
+            .bearer_auth(&officer)
+            .json(&report("Tareas del caso")),
+    )
+    .await;
+    assert_eq!(s, 201, "{}", String::from_utf8_lossy(&b));
+    let id = json_of(&b)["incident"]["id"].as_str().unwrap().to_string();
+    let tasks = format!("{api}/incidents/{id}/tasks");
+
+    for (assignee, code) in [
+        ("no-such-user", "unknown_user"),
+        (officer_id.as_str(), "not_assignable"),
+    ] {
+        let (s, h, b) = send(
+            c.post(&tasks)
+                .bearer_auth(&csirt)
+                .json(&json!({"title": "Revisar bitácoras", "assignee_id": assignee})),
+        )
+        .await;
+        let p = assert_problem(s, &h, &b, 422, assignee);
+        assert_eq!(p["errors"][0]["field"], "assignee_id", "{p}");
+        assert_eq!(p["errors"][0]["code"], code, "{p}");
+    }
+    let (s, _, b) = send(
+        c.post(&tasks)
+            .bearer_auth(&csirt)
+            .json(&json!({"title": "Revisar bitácoras", "assignee_id": csirt_id})),
+    )
+    .await;
+    assert_eq!(s, 201, "{}", String::from_utf8_lossy(&b));
+    let task_id = json_of(&b)["id"].as_str().unwrap().to_string();
+    let case = json_of(&send(c.get(format!("{api}/incidents/{id}")).bearer_auth(&csirt)).await.2);
+    let listed: Vec<(&str, &str)> = case["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap_or(""), t["assignee_id"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(listed, [(task_id.as_str(), csirt_id.as_str())], "{case}");
+}
+
+/// An entity's officer registering a webhook to an internal address (SSRF) gets a 422 naming `url`, with
+/// the code `internal_address`, the address and its range; a public destination is accepted.
+async fn webhooks_to_internal_addresses_are_refused(backend: Backend) {
+    let srv = start_demo(backend).await;
+    let api = format!("{}/api/v1", srv.base);
+    let c = client();
+    let officer = api_login(&srv.base, "seguridad@sat.example", PASSWORD).await;
+    let me = json_of(&send(c.get(format!("{api}/me")).bearer_auth(&officer)).await.2);
+    let hooks = format!("{api}/entities/{}/webhooks", me["user"]["entity_id"].as_str().unwrap());
+    for (url, address, range) in [
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254",
+            "link_local",
+        ),
+        ("http://[::1]:5432/", "::1", "loopback"),
+        ("http://10.0.0.1/", "10.0.0.1", "private"),
+    ] {
+        let (s, h, b) = send(
+            c.post(&hooks)
+                .bearer_auth(&officer)
+                .json(&json!({"url": url, "events": ["incident.closed"]})),
+        )
+        .await;
+        let p = assert_problem(s, &h, &b, 422, url);
+        let e = &p["errors"][0];
+        assert_eq!(
+            (e["field"].as_str(), e["code"].as_str()),
+            (Some("url"), Some("internal_address")),
+            "{p}"
+        );
+        assert_eq!(
+            (e["params"]["address"].as_str(), e["params"]["range"].as_str()),
+            (Some(address), Some(range)),
+            "{p}"
+        );
+        assert!(e["message"].as_str().unwrap_or("").contains(address), "{p}");
+    }
+    let (s, _, b) = send(
+        c.post(&hooks)
+            .bearer_auth(&officer)
+            .json(&json!({"url": "https://8.8.8.8/hooks/sat", "events": ["incident.closed"]})),
+    )
+    .await;
+    assert_eq!(s, 201, "{}", String::from_utf8_lossy(&b));
 }

@@ -29,6 +29,17 @@ pub struct Config {
     pub worker_interval_secs: u64,
     /// The address people reach the platform at, for links in e-mails (e.g. `https://baluarte.gob.mx`).
     pub public_url: Option<String>,
+    /// The webhook address policy (`[webhooks]` table).
+    pub webhooks: WebhooksConfig,
+}
+
+/// `[webhooks]`: the webhook address policy. Webhooks are registered for and sent to public addresses
+/// only; `allow_networks` lists the internal networks (`10.20.0.0/16`, `fd00:1::/64`, or one address)
+/// that they may reach as well, for receivers on the operator's own private network.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    pub allow_networks: Vec<String>,
 }
 
 impl Default for Config {
@@ -44,6 +55,7 @@ impl Default for Config {
             smtp: None,
             worker_interval_secs: 30,
             public_url: None,
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -60,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("smtp", &self.smtp)
             .field("public_url", &self.public_url)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -90,7 +103,14 @@ impl Config {
             None => Config::default(),
         };
         c.apply_env(|k| std::env::var(k).ok())?;
+        c.webhook_addresses()?;
         Ok(c)
+    }
+
+    /// The webhook address policy: public addresses and the networks of `[webhooks] allow_networks`.
+    pub fn webhook_addresses(&self) -> Result<baluarte_notify::AddressPolicy> {
+        baluarte_notify::AddressPolicy::allowing(&self.webhooks.allow_networks)
+            .context("[webhooks] allow_networks (or BALUARTE_WEBHOOK_ALLOW_NETWORKS)")
     }
 
     fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<()> {
@@ -120,6 +140,14 @@ impl Config {
                 bail!("BALUARTE_PUBLIC_URL: expected an http(s) URL, got {v:?}");
             }
             self.public_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = get("BALUARTE_WEBHOOK_ALLOW_NETWORKS") {
+            self.webhooks.allow_networks = v
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect();
         }
         Ok(())
     }
@@ -171,6 +199,40 @@ mod tests {
         assert_eq!(c.smtp.as_ref().map(|s| s.host.as_str()), Some("smtp.example"));
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cr3t-smtp"), "{shown}");
+    }
+
+    #[test]
+    fn webhook_allowances_come_from_the_file_or_the_environment() {
+        // None by default: public addresses only.
+        let policy = Config::default().webhook_addresses().unwrap_or_default();
+        assert!(policy.allowed_networks().is_empty());
+        assert!(policy.check([127, 0, 0, 1].into()).is_err());
+
+        let c: Config =
+            toml::from_str("[webhooks]\nallow_networks = [\"10.20.0.0/16\", \"fd00:1::/64\"]\n").unwrap_or_default();
+        let policy = c.webhook_addresses().unwrap_or_default();
+        assert_eq!(policy.allowed_networks().len(), 2);
+        assert!(policy.check([10, 20, 3, 4].into()).is_ok());
+        assert!(policy.check([10, 21, 3, 4].into()).is_err());
+
+        let mut c = Config::default();
+        let env = |k: &str| (k == "BALUARTE_WEBHOOK_ALLOW_NETWORKS").then(|| "127.0.0.1, 10.0.0.0/8".to_string());
+        assert!(c.apply_env(env).is_ok());
+        assert_eq!(c.webhooks.allow_networks, ["127.0.0.1", "10.0.0.0/8"]);
+        assert!(c
+            .webhook_addresses()
+            .is_ok_and(|p| p.check([127, 0, 0, 1].into()).is_ok()));
+
+        // A malformed network is named, with the setting it came from.
+        let c: Config = toml::from_str("[webhooks]\nallow_networks = [\"intranet\"]\n").unwrap_or_default();
+        let err = c
+            .webhook_addresses()
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("allow_networks") && err.contains("intranet"), "{err}");
+        let r: Result<Config, _> = toml::from_str("[webhooks]\nallow = [\"10.0.0.0/8\"]\n");
+        assert!(r.is_err(), "unknown keys in [webhooks] are refused");
     }
 
     #[test]

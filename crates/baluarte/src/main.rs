@@ -196,6 +196,7 @@ async fn open(config: &Config) -> Result<Services> {
     let settings = Settings {
         email_enabled: config.smtp.is_some(),
         public_url: config.public_url.clone(),
+        webhook_addresses: config.webhook_addresses()?,
         ..Settings::default()
     };
     Ok(Services::new(db, key, settings))
@@ -208,10 +209,9 @@ fn spawn_workers(services: Services, config: &Config) -> Result<tokio::task::Joi
         Some(smtp) => Some(baluarte_notify::Mailer::new(smtp).context("[smtp] configuration")?),
         None => None,
     };
-    let deliverer = baluarte_core::service::Deliverer {
-        mailer,
-        http: baluarte_notify::webhook::client().context("webhook HTTP client")?,
-    };
+    // The webhook client applies the same address policy as registration (`[webhooks] allow_networks`).
+    let deliverer =
+        baluarte_core::service::Deliverer::new(mailer, services.settings()).context("webhook HTTP client")?;
     let every = Duration::from_secs(config.worker_interval_secs.max(1));
     Ok(tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);

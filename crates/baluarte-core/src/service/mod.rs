@@ -82,6 +82,10 @@ pub struct Settings {
     /// The address people reach the platform at (`https://baluarte.example.gob.mx`), for links in
     /// e-mails; without it the e-mails carry the path only.
     pub public_url: Option<String>,
+    /// The webhook address policy: which addresses webhooks may be registered for and sent to (public
+    /// ones, and those in the networks an administrator allowed with `[webhooks] allow_networks`). The
+    /// outbox's client ([`Deliverer::new`]) is built from the same policy.
+    pub webhook_addresses: baluarte_notify::AddressPolicy,
 }
 
 impl Default for Settings {
@@ -94,6 +98,7 @@ impl Default for Settings {
             lockout_window: HOUR / 4,
             email_enabled: false,
             public_url: None,
+            webhook_addresses: baluarte_notify::AddressPolicy::public_only(),
         }
     }
 }
@@ -124,6 +129,10 @@ impl Services {
     }
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+    /// The same store and key under other settings (a test that allows a private network, say).
+    pub fn with_settings(self, settings: Settings) -> Self {
+        Services { settings, ..self }
     }
 
     pub fn registry(&self) -> Registry<'_> {

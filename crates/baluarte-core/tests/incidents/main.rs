@@ -81,3 +81,4 @@ mod concurrency;
 mod intake;
 mod reminders;
 mod sharing;
+mod tasks;

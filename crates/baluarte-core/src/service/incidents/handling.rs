@@ -284,9 +284,10 @@ impl Incidents<'_> {
         self.apply(tx, actor, &incident, act).await
     }
 
-    /// The name of a user who may be assigned incidents: an active CSIRT analyst or coordinator of the
-    /// national authority.
-    async fn assignee_name(self, uid: &str) -> Result<String> {
+    /// The name of a user who may be assigned incidents and tasks: an active CSIRT analyst or coordinator
+    /// of the national authority. Anyone else is refused on `assignee_id`: `unknown_user` for an id no one
+    /// has, `not_assignable` for the rest.
+    pub(super) async fn assignee_name(self, uid: &str) -> Result<String> {
         let row = sqlx::query("SELECT u.name, u.role, u.active, e.national_authority FROM users u JOIN entities e ON e.id = u.entity_id WHERE u.id = $1")
             .bind(uid)
             .fetch_optional(self.s.db.pool())

@@ -62,11 +62,16 @@ impl Incidents<'_> {
         Ok(())
     }
 
+    /// A task on an open incident, optionally assigned to someone who may be assigned the incident itself
+    /// (an active CSIRT analyst or coordinator of the national authority).
     pub async fn add_task(self, actor: &Actor, id: &str, title: &str, assignee_id: Option<&str>) -> Result<String> {
         self.handled(actor, id).await?;
         let mut errors = Vec::new();
         let title = text(&mut errors, "title", title, 2, 300);
         finish(errors)?;
+        if let Some(uid) = assignee_id {
+            self.assignee_name(uid).await?;
+        }
         let (mut tx, incident) = self.begin_act(id).await?;
         Self::require_open(&incident)?;
         let now = self.s.now();
@@ -88,7 +93,7 @@ impl Incidents<'_> {
                 "task",
                 &task_id,
                 &incident.entity_id,
-                &serde_json::json!({"title": title}),
+                &serde_json::json!({"title": title, "assignee_id": assignee_id}),
             ),
         )
         .await?;

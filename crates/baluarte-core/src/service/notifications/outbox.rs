@@ -74,11 +74,25 @@ struct Claimed {
     token: String,
 }
 
-/// Where the outbox worker sends: SMTP (optional) and an HTTP client for webhooks.
+/// Where the outbox worker sends: SMTP (optional) and an HTTP client for webhooks, which connects only to
+/// the addresses its webhook address policy allows.
 #[derive(Debug)]
 pub struct Deliverer {
     pub mailer: Option<baluarte_notify::Mailer>,
-    pub http: reqwest::Client,
+    pub http: baluarte_notify::webhook::Client,
+}
+
+impl Deliverer {
+    /// A deliverer whose webhook client applies the services' webhook address policy.
+    pub fn new(
+        mailer: Option<baluarte_notify::Mailer>,
+        settings: &crate::service::Settings,
+    ) -> std::result::Result<Self, baluarte_notify::NotifyError> {
+        Ok(Deliverer {
+            mailer,
+            http: baluarte_notify::webhook::client(settings.webhook_addresses.clone())?,
+        })
+    }
 }
 
 impl Notifications<'_> {

@@ -1,4 +1,9 @@
 //! Webhooks: an entity's HTTPS endpoints, each subscribed to some events and signed with its own secret.
+//!
+//! A webhook's address must be public unless the operator allowed its network (the webhook address
+//! policy, `Settings::webhook_addresses`, from `[webhooks] allow_networks`): registration refuses a URL
+//! whose host is, or resolves to, a loopback, private, link-local or other internal address
+//! (`internal_address` on `url`), and the outbox's HTTP client refuses to connect to one at delivery.
 
 use super::outbox::DEACTIVATED;
 use super::{is_webhook_event, Notifications};
@@ -51,7 +56,18 @@ impl Notifications<'_> {
         let mut errors = Vec::new();
         let url = input.url.trim().to_string();
         match url::Url::parse(&url) {
-            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() && u.password().is_none() => {}
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() && u.password().is_none() => {
+                // The webhook address policy, on the address or on what the name resolves to now; every
+                // delivery checks the address it connects to again (the name may resolve otherwise later).
+                let policy = &self.s.settings.webhook_addresses;
+                if let Err(refused) = baluarte_notify::webhook::check_destination(policy, &url).await {
+                    errors.push(
+                        FieldError::new("url", FieldCode::InternalAddress)
+                            .with("address", refused.address.to_string())
+                            .with("range", refused.range),
+                    );
+                }
+            }
             _ => errors.push(FieldError::new("url", FieldCode::NotHttpUrl)),
         }
         if url.len() > 2000 {

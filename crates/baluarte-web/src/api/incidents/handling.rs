@@ -107,6 +107,7 @@ pub async fn add_note(
 #[serde(deny_unknown_fields)]
 pub struct TaskInput {
     pub title: String,
+    /// An active CSIRT analyst or coordinator of the national authority, as for the incident's assignment.
     #[serde(default)]
     pub assignee_id: Option<String>,
 }
