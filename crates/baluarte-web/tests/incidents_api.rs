@@ -266,12 +266,14 @@ async fn reports_receipts_refusals_and_tenancy(backend: Backend) {
     let cd = header(&h, "content-disposition");
     assert!(cd.starts_with("attachment;"), "{cd}");
     assert!(cd.contains("filename*=UTF-8''"), "{cd}");
-    // Larger than the limit: 413, as a problem.
+    // Larger than the limit: 413, as a problem. The server answers before reading the body and then
+    // closes the connection, so this request must not leave it in the client's pool for the next one.
     let (s, h, b) = send(
         c.post(format!("{api}/incidents/{id}/attachments"))
             .query(&[("filename", "grande.bin")])
             .bearer_auth(&reporter)
             .header("content-type", "application/octet-stream")
+            .header("connection", "close")
             .body(vec![0u8; MAX_ATTACHMENT + 1024 * 1024]),
     )
     .await;
