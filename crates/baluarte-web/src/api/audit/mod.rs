@@ -65,7 +65,9 @@ pub async fn object_history(
     ))
 }
 
-/// Verify the whole hash chain and its signed checkpoints (national auditors and administrators).
+/// Verify the whole hash chain, its signed checkpoints (in the database and in the checkpoint file) and
+/// that no entry older than two checkpoint intervals lacks a checkpoint (national auditors and
+/// administrators).
 #[utoipa::path(get, path = "/audit/verify", tag = "audit", responses((status = 200, body = VerifyReport), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, ApiCaller(actor): ApiCaller) -> ApiResult<Json<VerifyReport>> {
     Ok(Json(state.services.audit().verify_audit(&actor).await?))
