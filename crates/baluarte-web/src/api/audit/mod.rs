@@ -47,7 +47,9 @@ pub async fn list_audit(
     ))
 }
 
-/// The history of one object.
+/// The history of one object: for whoever may read the object and the audit trail it belongs to (its
+/// entity's; for a record of no entity, such as a sector, a campaign or a sector's deadline rule, the
+/// national authority's).
 #[utoipa::path(get, path = "/audit/history/{object_type}/{object_id}", tag = "audit",
     params(("object_type" = String, Path), ("object_id" = String, Path)),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem), (status = 404, body = Problem)))]
