@@ -62,7 +62,7 @@ async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
     assert!(!o.status.success(), "{}", text(&o));
 }
 
-/// The entries of the store in `dir` from `from` on, in order.
+/// The entries from `from` on, in order.
 async fn entries_from(conn: &mut SqliteConnection, from: i64) -> Vec<AuditEntry> {
     let rows = sqlx::query(
         "SELECT seq, format, at, actor_kind, actor_id, actor_label, action, object_type, object_id, entity_id, \
@@ -234,7 +234,8 @@ async fn a_witness_receives_each_signed_checkpoint_over_syslog() {
         .unwrap();
     common::wait_for_server(&mut child, &stdout).await;
 
-    // The server signs the tip as it starts; the witness gets that checkpoint within a worker interval.
+    // `admin create` signed what it wrote; the witness sends that checkpoint within a worker interval
+    // of the start.
     let mut buf = [0u8; 4096];
     let received = witness.recv_from(&mut buf);
     let stopped = Command::new("kill")

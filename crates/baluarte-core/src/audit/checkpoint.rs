@@ -153,22 +153,15 @@ fn io(path: &Path, e: std::io::Error) -> CoreError {
     CoreError::internal_from(path.display().to_string(), e)
 }
 
-/// Parse one line of the file and check its signature.
-fn parse_line(path: &Path, number: usize, text: &str, public_key: &str) -> Result<SignedCheckpoint, (i64, String)> {
-    let cp: SignedCheckpoint = serde_json::from_str(text).map_err(|e| {
-        (
-            0,
-            format!("line {number} of {} is not a signed checkpoint: {e}", path.display()),
-        )
-    })?;
+/// Parse one line of the file and check its signature; `place` names the line in errors ("line 3 of
+/// FILE").
+fn parse_line(place: &str, text: &str, public_key: &str) -> Result<SignedCheckpoint, (i64, String)> {
+    let cp: SignedCheckpoint =
+        serde_json::from_str(text).map_err(|e| (0, format!("{place} is not a signed checkpoint: {e}")))?;
     if !cp.verifies(public_key) {
         return Err((
             cp.seq,
-            format!(
-                "line {number} of {} (entry {}) is not signed by this server's key",
-                path.display(),
-                cp.seq
-            ),
+            format!("{place} (entry {}) is not signed by this server's key", cp.seq),
         ));
     }
     Ok(cp)
@@ -183,7 +176,7 @@ pub(super) fn read_file(path: &Path, public_key: &str) -> Result<FileRead> {
     };
     let mut lines = Vec::new();
     for (i, text) in text.lines().enumerate() {
-        match parse_line(path, i + 1, text, public_key) {
+        match parse_line(&format!("line {} of {}", i + 1, path.display()), text, public_key) {
             Ok(cp) => lines.push(FileLine { line: i + 1, cp }),
             Err((seq, reason)) => return Ok(FileRead::Bad { seq, reason }),
         }
@@ -210,7 +203,7 @@ fn newest_in_file(path: &Path, public_key: &str) -> Result<Option<SignedCheckpoi
     }
     let mut newest: Option<SignedCheckpoint> = None;
     for text in lines {
-        let cp = parse_line(path, 0, text, public_key)
+        let cp = parse_line(&format!("a line near the end of {}", path.display()), text, public_key)
             .map_err(|(_, reason)| refusal(&format!("the checkpoint file does not verify: {reason}")))?;
         if newest.as_ref().is_none_or(|n| cp.seq > n.seq) {
             newest = Some(cp);
