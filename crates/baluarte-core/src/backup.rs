@@ -1,11 +1,13 @@
 //! Backup and restore of a data directory.
 //!
-//! SQLite: `VACUUM INTO` writes a consistent copy while the server keeps running; the server key is
-//! copied beside it and a manifest records SHA-256 digests, checked again on restore. PostgreSQL: the
-//! database is copied with `pg_dump --format=custom` and restored with `pg_restore` (both must be on the
-//! PATH), the key as for SQLite. The tools get the password through `PGPASSWORD`, never on their command
-//! line (which any local user can read), and errors show the URL redacted.
+//! SQLite: `VACUUM INTO` writes a consistent copy while the server keeps running; the server key and the
+//! audit checkpoint file are copied beside it and a manifest records SHA-256 digests, checked again on
+//! restore. PostgreSQL: the database is copied with `pg_dump --format=custom` and restored with
+//! `pg_restore` (both must be on the PATH), the key and the checkpoint file as for SQLite. The tools get
+//! the password through `PGPASSWORD`, never on their command line (which any local user can read), and
+//! errors show the URL redacted.
 
+use crate::audit::CHECKPOINT_FILE;
 use crate::crypto::{sha256_hex, KEY_FILE};
 use crate::db::{Backend, Db, DbUrl};
 use crate::error::{CoreError, FieldCode, FieldError, Result};
@@ -33,12 +35,21 @@ fn digest_file(path: &Path) -> Result<String> {
     Ok(sha256_hex(&std::fs::read(path).map_err(|e| io(path, e))?))
 }
 
-/// Write a backup of `db` and the key in `data_dir` into the new directory `out`.
+/// Write a backup of `db`, and of the key and the audit checkpoint file in `data_dir`, into the new
+/// directory `out`.
 pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Manifest> {
     if out.exists() && std::fs::read_dir(out).map_err(|e| io(out, e))?.next().is_some() {
         return Err(not_empty("out", out));
     }
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    // The checkpoint file before the database: a checkpoint reaches the file only after the database
+    // holds it, so the copy of the file never names one the copy of the database lacks.
+    let checkpoints_src = data_dir.join(CHECKPOINT_FILE);
+    let with_checkpoints = match std::fs::copy(&checkpoints_src, out.join(CHECKPOINT_FILE)) {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io(&checkpoints_src, e)),
+    };
     let (backend, file) = match db.backend() {
         Backend::Sqlite => {
             let target = out.join(SQLITE_FILE);
@@ -62,7 +73,11 @@ pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Manifest> {
     };
     let key_src = data_dir.join(KEY_FILE);
     std::fs::copy(&key_src, out.join(KEY_FILE)).map_err(|e| io(&key_src, e))?;
-    let files = [file, KEY_FILE]
+    let mut names = vec![file, KEY_FILE];
+    if with_checkpoints {
+        names.push(CHECKPOINT_FILE);
+    }
+    let files = names
         .iter()
         .map(|f| Ok((f.to_string(), digest_file(&out.join(f))?)))
         .collect::<Result<Vec<_>>>()?;
@@ -122,6 +137,9 @@ pub async fn restore(from: &Path, data_dir: &Path, database_url: Option<&str>) -
         other => return Err(CoreError::malformed("manifest", format!("unknown backend {other}"))),
     }
     std::fs::copy(from.join(KEY_FILE), data_dir.join(KEY_FILE)).map_err(|e| io(data_dir, e))?;
+    if manifest.files.iter().any(|(name, _)| name == CHECKPOINT_FILE) {
+        std::fs::copy(from.join(CHECKPOINT_FILE), data_dir.join(CHECKPOINT_FILE)).map_err(|e| io(data_dir, e))?;
+    }
     Ok(manifest)
 }
 

@@ -109,6 +109,21 @@ pub const MINUTE: Micros = 60 * SECOND;
 pub const HOUR: Micros = 3_600_000_000;
 pub const DAY: Micros = 24 * HOUR;
 
+/// A length of time as people read it, to the unit that matters: "2 d 3 h", "1 h 30 min", "10 min",
+/// "45 s".
+pub fn span(us: Micros) -> String {
+    let us = us.max(0);
+    if us >= DAY {
+        format!("{} d {} h", us / DAY, us % DAY / HOUR)
+    } else if us >= HOUR {
+        format!("{} h {} min", us / HOUR, us % HOUR / MINUTE)
+    } else if us >= MINUTE {
+        format!("{} min", us / MINUTE)
+    } else {
+        format!("{} s", us / SECOND)
+    }
+}
+
 /// Serde for [`Micros`] as RFC 3339 text, so API clients see times, not integers.
 pub mod rfc3339_serde {
     use super::Micros;
@@ -153,5 +168,14 @@ mod tests {
         assert!(!clock.set(0));
         assert!(!clock.advance(HOUR));
         assert!(!clock.is_manual());
+    }
+
+    #[test]
+    fn spans_read_as_people_say_them() {
+        assert_eq!(span(2 * DAY + 3 * HOUR + 5 * MINUTE), "2 d 3 h");
+        assert_eq!(span(HOUR + 30 * MINUTE), "1 h 30 min");
+        assert_eq!(span(10 * MINUTE), "10 min");
+        assert_eq!(span(45 * SECOND), "45 s");
+        assert_eq!(span(-5), "0 s");
     }
 }

@@ -214,6 +214,34 @@ pub async fn deliver(client: &Client, d: &Delivery<'_>) -> Result<u16, NotifyErr
     }
 }
 
+/// POSTs an unsigned JSON body to a destination the operator configured (an audit witness), with the
+/// client's address policy; `Ok` carries the 2xx status. Redirects are not followed, as for webhooks.
+pub async fn post_json(client: &Client, url: &str, event: &str, body: Vec<u8>) -> Result<u16, NotifyError> {
+    let url = parse_url(url)?;
+    let host = host_of(&url);
+    if let Some(ip) = literal_ip(&url) {
+        client
+            .policy
+            .check(ip)
+            .map_err(|refused| internal_address(&host, refused))?;
+    }
+    let response = client
+        .http
+        .post(url)
+        .header(CONTENT_TYPE, "application/json")
+        .header(EVENT_HEADER, header_value("event", event)?)
+        .body(body)
+        .send()
+        .await
+        .map_err(|err| request_error(&host, err))?;
+    let status = response.status().as_u16();
+    if response.status().is_success() {
+        Ok(status)
+    } else {
+        Err(NotifyError::WebhookStatus { host, status })
+    }
+}
+
 /// Whether a webhook URL's destination is refused by `policy`, as registration asks before storing it: an IP
 /// literal is checked as it is, a name by the addresses it resolves to now (within [`LOOKUP_TIMEOUT`]).
 ///

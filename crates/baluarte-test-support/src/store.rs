@@ -4,9 +4,10 @@
 //! - PostgreSQL: a fresh database copied from the template database (see [`crate::pg`]), dropped when
 //!   the test ends.
 //!
-//! Either way the store's services read the test clock ([`crate::clock::clock`]) and its server key lives
-//! in the data directory. Tests return [`TestResult`] (or nothing), so `?` works everywhere and a failure
-//! shows the error's `Debug` (which, for `CoreError::Invalid`, names the fields).
+//! Either way the store's services read the test clock ([`crate::clock::clock`]), and its server key and
+//! audit checkpoint file live in the data directory. Tests return [`TestResult`] (or nothing), so `?`
+//! works everywhere and a failure shows the error's `Debug` (which, for `CoreError::Invalid`, names the
+//! fields).
 
 use crate::pg::PgServer;
 use baluarte_core::crypto::ServerKey;
@@ -137,11 +138,16 @@ impl TestStore {
     }
 }
 
-/// Open the services over an existing store: the database at `url` and the key in `data_dir`.
+/// Open the services over an existing store: the database at `url`, and the key and the audit
+/// checkpoint file in `data_dir`, as the server keeps them.
 pub async fn open_services(url: &str, data_dir: &Path) -> TestResult<Services> {
     let db = Db::connect(url).await?.with_clock(crate::clock::clock());
     let key = ServerKey::load_or_create(data_dir)?;
-    Ok(Services::new(db, key, Settings::default()))
+    let settings = Settings {
+        checkpoint_file: Some(data_dir.join(baluarte_core::audit::CHECKPOINT_FILE)),
+        ..Settings::default()
+    };
+    Ok(Services::new(db, key, settings))
 }
 
 /// What a test function returns: nothing, or a result whose error fails the test.

@@ -2,6 +2,7 @@
 //! environment variables; command-line flags win over all.
 
 use anyhow::{bail, Context, Result};
+use baluarte_core::audit::witness::{SyslogTarget, WitnessConfig};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The webhook address policy (`[webhooks]` table).
     pub webhooks: WebhooksConfig,
+    /// Witnesses of the audit trail (`[audit_witness]` table): each signed checkpoint is also sent there.
+    pub audit_witness: WitnessSettings,
 }
 
 /// `[webhooks]`: the webhook address policy. Webhooks are registered for and sent to public addresses
@@ -40,6 +43,19 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct WebhooksConfig {
     pub allow_networks: Vec<String>,
+}
+
+/// Where the server sends each signed audit checkpoint, besides its checkpoint file. A witness that
+/// cannot be reached is logged and tried again later; it never holds up a write.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WitnessSettings {
+    /// `udp://host:port` or `tcp://host:port` of a syslog server: one RFC 5424 line per checkpoint
+    /// (octet-counted frames over TCP). Also BALUARTE_AUDIT_WITNESS_SYSLOG.
+    pub syslog: Option<String>,
+    /// An `http(s)://` URL that receives each checkpoint as a JSON POST. Also
+    /// BALUARTE_AUDIT_WITNESS_WEBHOOK_URL.
+    pub webhook_url: Option<String>,
 }
 
 impl Default for Config {
@@ -56,6 +72,7 @@ impl Default for Config {
             worker_interval_secs: 30,
             public_url: None,
             webhooks: WebhooksConfig::default(),
+            audit_witness: WitnessSettings::default(),
         }
     }
 }
@@ -73,6 +90,8 @@ impl std::fmt::Debug for Config {
             .field("smtp", &self.smtp)
             .field("public_url", &self.public_url)
             .field("webhooks", &self.webhooks)
+            .field("checkpoint_interval_secs", &self.checkpoint_interval_secs)
+            .field("audit_witness", &self.witness().ok())
             .finish()
     }
 }
@@ -104,6 +123,7 @@ impl Config {
         };
         c.apply_env(|k| std::env::var(k).ok())?;
         c.webhook_addresses()?;
+        c.witness()?;
         Ok(c)
     }
 
@@ -149,7 +169,47 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
+        if let Some(v) = get("BALUARTE_AUDIT_WITNESS_SYSLOG") {
+            self.audit_witness.syslog = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = get("BALUARTE_AUDIT_WITNESS_WEBHOOK_URL") {
+            self.audit_witness.webhook_url = Some(v).filter(|v| !v.is_empty());
+        }
         Ok(())
+    }
+
+    /// The audit witnesses, checked: errors name the setting.
+    pub fn witness(&self) -> Result<WitnessConfig> {
+        let w = &self.audit_witness;
+        let syslog = match &w.syslog {
+            Some(v) => Some(
+                v.parse::<SyslogTarget>()
+                    .map_err(|e| anyhow::anyhow!("audit_witness.syslog (BALUARTE_AUDIT_WITNESS_SYSLOG): {e}"))?,
+            ),
+            None => None,
+        };
+        if let Some(v) = &w.webhook_url {
+            let ok = url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                bail!("audit_witness.webhook_url (BALUARTE_AUDIT_WITNESS_WEBHOOK_URL): expected an http(s) URL");
+            }
+        }
+        let hostname = self
+            .public_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        Ok(WitnessConfig {
+            syslog,
+            webhook_url: w.webhook_url.clone(),
+            hostname,
+        })
+    }
+
+    /// How often the tip is signed: `checkpoint_interval_secs`, at least 10 s.
+    pub fn checkpoint_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.checkpoint_interval_secs.max(10))
     }
 
     pub fn database_url(&self) -> String {
@@ -233,6 +293,35 @@ mod tests {
         assert!(err.contains("allow_networks") && err.contains("intranet"), "{err}");
         let r: Result<Config, _> = toml::from_str("[webhooks]\nallow = [\"10.0.0.0/8\"]\n");
         assert!(r.is_err(), "unknown keys in [webhooks] are refused");
+    }
+
+    #[test]
+    fn audit_witnesses_are_checked_and_their_urls_stay_out_of_debug_output() {
+        let c: Config = toml::from_str(
+            "[audit_witness]\nsyslog = \"tcp://logs.example.gob.mx:6514\"\nwebhook_url = \"https://witness.example/hook?token=s3cr3t\"\n",
+        )
+        .unwrap_or_default();
+        let w = c.witness().map_err(|e| e.to_string());
+        assert_eq!(
+            w.as_ref().map(|w| w.syslog.as_ref().map(ToString::to_string)),
+            Ok(Some("tcp://logs.example.gob.mx:6514".to_string()))
+        );
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3cr3t") && shown.contains("witness.example"),
+            "{shown}"
+        );
+
+        let mut c = Config::default();
+        let env = |k: &str| (k == "BALUARTE_AUDIT_WITNESS_SYSLOG").then(|| "logs.example:514".to_string());
+        assert!(c.apply_env(env).is_ok());
+        let err = c.witness().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("BALUARTE_AUDIT_WITNESS_SYSLOG"), "{err}");
+        let env = |k: &str| (k == "BALUARTE_AUDIT_WITNESS_WEBHOOK_URL").then(|| "ftp://x".to_string());
+        let mut c = Config::default();
+        assert!(c.apply_env(env).is_ok());
+        let err = c.witness().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("audit_witness.webhook_url"), "{err}");
     }
 
     #[test]

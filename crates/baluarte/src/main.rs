@@ -2,6 +2,7 @@
 // The command line reports its results to the operator on standard output; libraries never print.
 #![allow(clippy::print_stdout)]
 
+mod audit;
 mod config;
 mod hunt;
 
@@ -197,6 +198,8 @@ async fn open(config: &Config) -> Result<Services> {
         email_enabled: config.smtp.is_some(),
         public_url: config.public_url.clone(),
         webhook_addresses: config.webhook_addresses()?,
+        checkpoint_interval: i64::try_from(config.checkpoint_interval().as_micros()).unwrap_or(i64::MAX),
+        checkpoint_file: Some(config.data_dir.join(baluarte_core::audit::CHECKPOINT_FILE)),
         ..Settings::default()
     };
     Ok(Services::new(db, key, settings))
@@ -332,6 +335,7 @@ async fn main() -> Result<()> {
                 .bootstrap_admin(&authority, &email, &name, &password)
                 .await
                 .map_err(describe)?;
+            services.audit().audit_checkpoint().await?;
             println!("administrator {} created", user.email);
             if shown {
                 println!("temporary password (shown once): {password}");
@@ -342,7 +346,7 @@ async fn main() -> Result<()> {
         Command::Audit { command } => {
             let services = open(&config).await?;
             match command {
-                AuditCommand::Verify => audit_verify(&services).await,
+                AuditCommand::Verify => audit::verify(&services, None).await,
                 AuditCommand::Checkpoint => {
                     match services.audit().audit_checkpoint().await? {
                         Some(seq) => println!("signed checkpoint at entry {seq}"),
@@ -377,7 +381,8 @@ async fn main() -> Result<()> {
                 config.data_dir.display()
             );
             let services = open(&config).await?;
-            audit_verify(&services).await
+            // Judged as of the backup: entries written just before it were then within their window.
+            audit::verify(&services, baluarte_core::time::parse_rfc3339(&m.created_at)).await
         }
     }
 }
@@ -393,20 +398,6 @@ fn describe(e: baluarte_core::CoreError) -> anyhow::Error {
                 .join("; "))
         }
         other => other.into(),
-    }
-}
-
-async fn audit_verify(services: &Services) -> Result<()> {
-    let r = baluarte_core::audit::verify(services.db(), &services.server_key().public_hex()).await?;
-    match r.broken {
-        None => {
-            println!(
-                "audit trail verified: {} entries, {} signed checkpoints, chain intact",
-                r.entries, r.checkpoints
-            );
-            Ok(())
-        }
-        Some(b) => bail!("audit trail BROKEN at entry {}: {}", b.seq, b.reason),
     }
 }
 
@@ -492,27 +483,25 @@ async fn serve(services: Services, config: &Config) -> Result<()> {
     println!("listening on http://{bound}");
     tracing::info!(listen = %bound, config = ?config, "serving");
 
-    let checkpointer = {
-        let services = services.clone();
-        let every = Duration::from_secs(config.checkpoint_interval_secs.max(10));
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                if let Err(e) = services.audit().audit_checkpoint().await {
-                    tracing::warn!(error = %e.chain(), "audit checkpoint failed");
-                }
-            }
-        })
-    };
+    let checkpointer = audit::spawn_checkpointer(services.clone(), config.checkpoint_interval());
+    let witness = audit::witness(config)?;
+    let witnessing = witness
+        .clone()
+        .map(|w| audit::spawn_witness(w, Duration::from_secs(config.worker_interval_secs.max(1))));
     let workers = spawn_workers(services.clone(), config)?;
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     checkpointer.abort();
     workers.abort();
-    // Sign what was written until the end, then close the pool cleanly.
+    if let Some(w) = witnessing {
+        w.abort();
+    }
+    // Sign what was written until the end, hand it to the witnesses, then close the pool cleanly.
     services.audit().audit_checkpoint().await?;
+    if let Some(w) = &witness {
+        audit::last_witness_round(w).await;
+    }
     services.db().close().await;
     tracing::info!("stopped");
     Ok(())

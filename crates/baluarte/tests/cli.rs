@@ -1,116 +1,15 @@
-//! The `baluarte` command as an operator runs it: demo data, audit verification after tampering,
-//! backup and restore, the first administrator, configuration errors, graceful shutdown.
+//! The `baluarte` command as an operator runs it: demo data, backup and restore, the first administrator,
+//! configuration errors, graceful shutdown. The audit trail's tampering and witnesses are
+//! `audit_cli.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use common::{baluarte, demo_dir, text};
+
 use sqlx::{Connection, Row, SqliteConnection};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn baluarte(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baluarte"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("BALUARTE_DATABASE_URL")
-        .env("BALUARTE_LOG", "warn")
-        .output()
-        .expect("run baluarte")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn demo_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let o = baluarte(dir.path(), &["demo", "--no-serve"]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        text(&o).contains("seguridad@sat.example"),
-        "the demo prints its accounts: {}",
-        text(&o)
-    );
-    dir
-}
-
-/// A copy of a stopped server's data directory (the store, its key): four tamperings of one demo
-/// without loading the demo four times.
-fn copy_of(dir: &Path) -> tempfile::TempDir {
-    let copy = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    copy
-}
-
-async fn sql(dir: &Path, statements: &[&str]) {
-    let url = format!("sqlite://{}", dir.join("baluarte.db").display());
-    let mut conn = SqliteConnection::connect(&url).await.unwrap();
-    for s in statements {
-        sqlx::query(s).execute(&mut conn).await.unwrap();
-    }
-}
-
-fn verify_fails_naming(dir: &Path, entry: &str) {
-    let o = baluarte(dir, &["audit", "verify"]);
-    assert!(!o.status.success(), "tampering must fail verification");
-    let out = text(&o);
-    assert!(out.contains(entry), "expected {entry:?} in: {out}");
-}
-
-#[tokio::test]
-async fn audit_verify_names_the_entry_altered_removed_or_reordered() {
-    let demo = demo_dir();
-    let dir = copy_of(demo.path());
-    let o = baluarte(dir.path(), &["audit", "verify"]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("chain intact"));
-
-    sql(
-        dir.path(),
-        &["UPDATE audit_log SET actor_label = 'mallory' WHERE seq = 10"],
-    )
-    .await;
-    verify_fails_naming(dir.path(), "entry 10");
-
-    let dir = copy_of(demo.path());
-    sql(dir.path(), &["DELETE FROM audit_log WHERE seq = 20"]).await;
-    verify_fails_naming(dir.path(), "entry 20");
-
-    // Swap the contents of two neighbours, keeping their sequence numbers.
-    let dir = copy_of(demo.path());
-    let cols = "format, at, actor_kind, actor_id, actor_label, action, object_type, object_id, entity_id, before_digest, after_digest, changes, prev_hash, hash";
-    sql(
-        dir.path(),
-        &[
-            &format!("CREATE TABLE tmp AS SELECT seq, {cols} FROM audit_log WHERE seq IN (30, 31)"),
-            "UPDATE tmp SET seq = CASE seq WHEN 30 THEN 31 ELSE 30 END",
-            "DELETE FROM audit_log WHERE seq IN (30, 31)",
-            &format!("INSERT INTO audit_log (seq, {cols}) SELECT seq, {cols} FROM tmp"),
-        ],
-    )
-    .await;
-    verify_fails_naming(dir.path(), "entry 30");
-
-    // Removing the newest entries is seen too (the tip and the signed checkpoint remember them).
-    let dir = copy_of(demo.path());
-    sql(
-        dir.path(),
-        &["DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"],
-    )
-    .await;
-    let o = baluarte(dir.path(), &["audit", "verify"]);
-    assert!(!o.status.success(), "{}", text(&o));
-}
+use std::process::Command;
 
 async fn registry_digest(dir: &Path) -> (i64, i64, i64, String) {
     let url = format!("sqlite://{}", dir.join("baluarte.db").display());

@@ -10,7 +10,7 @@
 //! | `services.users()` → [`Users`] | `accounts/users.rs` | people: list, create, roles, deactivation, password resets, the first administrator |
 //! | `services.tokens()` → [`Tokens`] | `accounts/tokens.rs` | API tokens: create, list, revoke, authenticate |
 //! | `services.incidents()` → [`Incidents`] | `incidents/` | intake, the case file, handling, campaigns, deadlines, correlation, STIX and TAXII sharing, the board |
-//! | `services.audit()` → [`Audit`] | `audit/` | the audit trail's reads, verification and checkpoints |
+//! | `services.audit()` → [`Audit`] | `audit/` | the audit trail's reads, an object's history, verification and checkpoints |
 //! | `services.notifications()` → [`Notifications`] | `notifications/` | in-app notices, webhooks, the outbox worker |
 //!
 //! Each public method takes the acting [`Actor`](crate::policy::Actor), asks the
@@ -60,9 +60,10 @@ pub use registry::{ContactInput, EntityFilter, EntityInput, SectorInput};
 
 use crate::crypto::ServerKey;
 use crate::db::Db;
-use crate::time::{Clock, Micros, HOUR};
+use crate::time::{Clock, Micros, HOUR, MINUTE};
+use std::path::PathBuf;
 
-/// Tunables of accounts and sessions.
+/// Tunables of accounts, sessions and the audit trail's checkpoints.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub session_ttl: Micros,
@@ -86,6 +87,13 @@ pub struct Settings {
     /// ones, and those in the networks an administrator allowed with `[webhooks] allow_networks`). The
     /// outbox's client ([`Deliverer::new`]) is built from the same policy.
     pub webhook_addresses: baluarte_notify::AddressPolicy,
+    /// How often the server signs the audit trail's tip (`checkpoint_interval_secs`). Verification
+    /// fails when an entry has waited longer than [`audit::GRACE_INTERVALS`](crate::audit::GRACE_INTERVALS)
+    /// of these for a checkpoint.
+    pub checkpoint_interval: Micros,
+    /// The append-only checkpoint file (`audit-checkpoints.jsonl` in the data directory) every
+    /// checkpoint is also written to, and verification reads; None: checkpoints stay in the database.
+    pub checkpoint_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -99,6 +107,8 @@ impl Default for Settings {
             email_enabled: false,
             public_url: None,
             webhook_addresses: baluarte_notify::AddressPolicy::public_only(),
+            checkpoint_interval: 5 * MINUTE,
+            checkpoint_file: None,
         }
     }
 }

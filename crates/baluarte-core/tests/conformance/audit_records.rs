@@ -322,7 +322,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
 
     // The untouched chain verifies, before and after a checkpoint, and from the service too.
     let key = svc.server_key().public_hex();
-    let report = audit::verify(svc.db(), &key).await?;
+    let report = audit::verify_chain(svc.db(), &key).await?;
     assert_eq!(report.broken, None);
     assert_eq!(report.entries, count(svc.db(), "audit_log").await?);
     assert_eq!(report.head_seq, report.entries);
@@ -332,7 +332,7 @@ async fn audit_records_every_write(store: TestStore) -> TestResult {
     let report = svc.audit().verify_audit(admin).await?;
     assert_eq!((report.broken, report.checkpoints), (None, 1));
     // Verifying against another key fails at the checkpoint.
-    let other = audit::verify(svc.db(), &ServerKey::generate().public_hex()).await?;
+    let other = audit::verify_chain(svc.db(), &ServerKey::generate().public_hex()).await?;
     assert_eq!(other.broken.map(|b| b.seq), Some(seq));
     Ok(())
 }

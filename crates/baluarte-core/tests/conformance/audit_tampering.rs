@@ -16,7 +16,7 @@ conformance!(
 );
 
 /// A fresh store with more than ten entries and a signed checkpoint at its tip. Returns the tip.
-async fn chain_with_checkpoint(svc: &Services) -> TestResult<i64> {
+pub(super) async fn chain_with_checkpoint(svc: &Services) -> TestResult<i64> {
     let admin_user = svc
         .users()
         .bootstrap_admin(
@@ -56,17 +56,17 @@ async fn chain_with_checkpoint(svc: &Services) -> TestResult<i64> {
     }
     let tip = svc.audit().audit_checkpoint().await?.ok_or("no checkpoint")?;
     assert!(tip >= 10, "{tip} entries");
-    let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
+    let report = audit::verify_chain(svc.db(), &svc.server_key().public_hex()).await?;
     assert_eq!((report.broken, report.entries, report.checkpoints), (None, tip, 1));
     Ok(tip)
 }
 
 async fn broken_at(svc: &Services) -> TestResult<Option<i64>> {
-    let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
+    let report = audit::verify_chain(svc.db(), &svc.server_key().public_hex()).await?;
     Ok(report.broken.map(|b| b.seq))
 }
 
-async fn entry(svc: &Services, seq: i64) -> TestResult<AuditEntry> {
+pub(super) async fn entry(svc: &Services, seq: i64) -> TestResult<AuditEntry> {
     let row = sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq = $1"))
         .bind(seq)
         .fetch_one(svc.db().pool())
@@ -74,7 +74,7 @@ async fn entry(svc: &Services, seq: i64) -> TestResult<AuditEntry> {
     Ok(entry_from_row(&row)?)
 }
 
-async fn overwrite(svc: &Services, seq: i64, e: &AuditEntry) -> TestResult {
+pub(super) async fn overwrite(svc: &Services, seq: i64, e: &AuditEntry) -> TestResult {
     sqlx::query(
         "UPDATE audit_log SET at = $1, actor_kind = $2, actor_id = $3, actor_label = $4, action = $5, object_type = $6, object_id = $7, \
          entity_id = $8, before_digest = $9, after_digest = $10, changes = $11, prev_hash = $12, hash = $13, format = $14 \
@@ -355,7 +355,7 @@ async fn audit_chain_of_v1_then_v2_entries_verifies(store: TestStore) -> TestRes
     Fixture::new(svc).await?;
     let tip = svc.audit().audit_checkpoint().await?.ok_or("no checkpoint")?;
     assert!(tip > old + 3, "{tip} entries");
-    let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
+    let report = audit::verify_chain(svc.db(), &svc.server_key().public_hex()).await?;
     assert_eq!((report.broken, report.entries), (None, tip));
     let formats = entry_formats(svc).await?;
     assert!(
@@ -378,7 +378,7 @@ async fn audit_chain_of_v1_then_v2_entries_verifies(store: TestStore) -> TestRes
     ] {
         let original = entry(svc, seq).await?;
         sqlx::query(what).bind(seq).execute(svc.db().pool()).await?;
-        let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
+        let report = audit::verify_chain(svc.db(), &svc.server_key().public_hex()).await?;
         assert_eq!(report.broken.as_ref().map(|b| b.seq), Some(seq), "{what}: {report:?}");
         if what.contains("format = 9") {
             let reason = report.broken.map(|b| b.reason).unwrap_or_default();
@@ -426,7 +426,7 @@ async fn audit_chain_holds_under_concurrent_writes(store: TestStore) -> TestResu
             let key = svc.server_key().public_hex();
             let mut reports = Vec::new();
             for _ in 0..15 {
-                reports.push(audit::verify(svc.db(), &key).await?);
+                reports.push(audit::verify_chain(svc.db(), &key).await?);
             }
             Ok::<_, CoreError>(reports)
         })
@@ -439,7 +439,7 @@ async fn audit_chain_holds_under_concurrent_writes(store: TestStore) -> TestResu
     }
     let total = count(svc.db(), "audit_log").await?;
     assert_eq!(total, start + writers * per_writer);
-    let report = audit::verify(svc.db(), &svc.server_key().public_hex()).await?;
+    let report = audit::verify_chain(svc.db(), &svc.server_key().public_hex()).await?;
     assert_eq!((report.broken, report.entries, report.head_seq), (None, total, total));
     Ok(())
 }

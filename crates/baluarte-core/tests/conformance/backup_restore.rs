@@ -98,7 +98,7 @@ async fn backup_restore_round_trip(store: TestStore) -> TestResult {
         "the key comes back"
     );
     assert_eq!(snapshot(restored.db()).await?, before);
-    let report = audit::verify(restored.db(), &ServerKey::load_or_create(&target)?.public_hex()).await?;
+    let report = audit::verify_chain(restored.db(), &ServerKey::load_or_create(&target)?.public_hex()).await?;
     assert_eq!(report.broken, None);
     assert_eq!(
         Some(&("audit_log", report.entries)),
@@ -120,7 +120,9 @@ async fn backup_restore_round_trip(store: TestStore) -> TestResult {
     );
     // The original is untouched by all this.
     assert_eq!(
-        audit::verify(svc.db(), &svc.server_key().public_hex()).await?.broken,
+        audit::verify_chain(svc.db(), &svc.server_key().public_hex())
+            .await?
+            .broken,
         None
     );
     restored.db().close().await;

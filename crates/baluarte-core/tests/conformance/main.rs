@@ -41,6 +41,7 @@ fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
 }
 
 mod accounts;
+mod audit_checkpoints;
 mod audit_records;
 mod audit_tampering;
 mod backup_restore;

@@ -2,7 +2,11 @@
 
 use super::*;
 
-conformance!(tenancy_keeps_entities_apart, contacts_follow_tlp,);
+conformance!(
+    tenancy_keeps_entities_apart,
+    contacts_follow_tlp,
+    history_is_never_more_open_than_its_object,
+);
 
 async fn tenancy_keeps_entities_apart(store: TestStore) -> TestResult {
     let svc = &store.svc;
@@ -365,5 +369,104 @@ async fn contacts_follow_tlp(store: TestStore) -> TestResult {
     assert_eq!(svc.registry().get_contact(&tok, &a_amber.id).await?.id, a_amber.id);
     assert_not_found(svc.registry().get_contact(&tok, &b_green.id).await);
     assert_not_found(svc.registry().get_contact(&tok, &b_amber.id).await);
+    Ok(())
+}
+
+/// An object's history is read by whoever may read the object, through the audit trail of its owner:
+/// a campaign's history is as closed as the campaign, and the trail of what belongs to no entity
+/// (a sector, a deadline rule of a sector, a campaign) is the national authority's, with its staff's
+/// e-mails, never an entity's.
+async fn history_is_never_more_open_than_its_object(store: TestStore) -> TestResult {
+    use baluarte_core::policy::Actor;
+    use baluarte_core::service::{deadline_profiles, CampaignInput, DeadlineAssignment};
+    let svc = &store.svc;
+    let fx = Fixture::new(svc).await?;
+    let (_, officer_a) = fx
+        .person(svc, &fx.a, Role::SecurityOfficer, "oficial@cfe.example")
+        .await?;
+    let (_, auditor_a) = fx.person(svc, &fx.a, Role::Auditor, "auditoria@cfe.example").await?;
+    let (_, coordinator) = fx
+        .person(svc, &fx.national_id, Role::Coordinator, "coordinacion@nacional.example")
+        .await?;
+    let (_, national_auditor) = fx
+        .person(svc, &fx.national_id, Role::Auditor, "auditoria@nacional.example")
+        .await?;
+    let campaign = svc
+        .incidents()
+        .create_campaign(
+            &coordinator,
+            CampaignInput {
+                name: "Campaña de ransomware contra hospitales".into(),
+                description: String::new(),
+                tlp: Tlp::Amber,
+            },
+        )
+        .await?;
+    let profile = deadline_profiles().first().ok_or("no deadline profile")?.id.clone();
+    let rule = |entity_id: Option<&str>, sector_id: Option<&str>| DeadlineAssignment {
+        id: String::new(),
+        profile_id: profile.clone(),
+        entity_id: entity_id.map(Into::into),
+        sector_id: sector_id.map(Into::into),
+        entity_kind: None,
+    };
+    let deadlines = svc.incidents();
+    let sector_rule = deadlines
+        .assign_deadline_profile(&coordinator, rule(None, Some("banca")))
+        .await?;
+    let own_rule = deadlines
+        .assign_deadline_profile(&coordinator, rule(Some(&fx.a), None))
+        .await?;
+    let foreign_rule = deadlines
+        .assign_deadline_profile(&coordinator, rule(Some(&fx.b), None))
+        .await?;
+    let history = |actor: &Actor, object_type: &'static str, id: String| {
+        let actor = actor.clone();
+        async move { svc.audit().object_history(&actor, object_type, &id).await }
+    };
+
+    // The objects: the campaign is the CSIRT's; sectors and deadline rules are read by everyone.
+    assert_forbidden(svc.incidents().get_campaign(&officer_a, &campaign.id).await);
+    assert!(svc
+        .registry()
+        .list_sectors(&officer_a)
+        .await?
+        .iter()
+        .any(|s| s.id == "banca"));
+    for actor in [&officer_a, &auditor_a] {
+        assert_forbidden(history(actor, "campaign", campaign.id.clone()).await);
+        assert_forbidden(history(actor, "sector", "banca".into()).await);
+        assert_forbidden(history(actor, "deadline_assignment", sector_rule.id.clone()).await);
+        assert_not_found(history(actor, "deadline_assignment", foreign_rule.id.clone()).await);
+        // A rule about the entity itself is in the entity's own trail, as the audit list shows it.
+        let own = history(actor, "deadline_assignment", own_rule.id.clone()).await?;
+        assert_eq!(own.len(), 1, "{own:?}");
+    }
+    let listed = svc.audit().list_audit(&officer_a, None, None, all()).await?;
+    assert!(
+        listed.items.iter().all(|e| e.entity_id == fx.a),
+        "the officer's list holds no national entry either"
+    );
+
+    // The coordinator reads the campaign, and so its history; the national auditor reads the
+    // sector's and the rules' histories, but not the campaign's, which it may not read.
+    let h = history(&coordinator, "campaign", campaign.id.clone()).await?;
+    assert_eq!(
+        h.first().map(|e| e.actor_label.as_str()),
+        Some("coordinacion@nacional.example")
+    );
+    assert_forbidden(svc.incidents().get_campaign(&national_auditor, &campaign.id).await);
+    assert_forbidden(history(&national_auditor, "campaign", campaign.id.clone()).await);
+    assert!(!history(&national_auditor, "sector", "banca".into()).await?.is_empty());
+    assert!(
+        !history(&national_auditor, "deadline_assignment", sector_rule.id.clone())
+            .await?
+            .is_empty()
+    );
+    assert!(
+        !history(&national_auditor, "deadline_assignment", foreign_rule.id.clone())
+            .await?
+            .is_empty()
+    );
     Ok(())
 }

@@ -161,10 +161,12 @@ async fn final_acts_race_to_one_winner(store: TestStore) -> TestResult {
         _ => Status::Merged,
     };
     assert_eq!(svc.incidents().get_incident(&p.analyst, &id).await?.status, status);
-    assert!(baluarte_core::audit::verify(svc.db(), &svc.server_key().public_hex())
-        .await?
-        .broken
-        .is_none());
+    assert!(
+        baluarte_core::audit::verify_chain(svc.db(), &svc.server_key().public_hex())
+            .await?
+            .broken
+            .is_none()
+    );
     Ok(())
 }
 

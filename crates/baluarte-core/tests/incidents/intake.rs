@@ -191,10 +191,12 @@ async fn report_triage_request_answer_close(store: TestStore) -> TestResult {
             .try_get("n")?
     };
     assert!(audited >= 5, "only {audited} audit entries for the incident");
-    assert!(baluarte_core::audit::verify(svc.db(), &svc.server_key().public_hex())
-        .await?
-        .broken
-        .is_none());
+    assert!(
+        baluarte_core::audit::verify_chain(svc.db(), &svc.server_key().public_hex())
+            .await?
+            .broken
+            .is_none()
+    );
 
     // Notifications reached the analyst (assignment) and the reporter (request for information).
     let notes = svc.notifications().notifications(&p.analyst, false).await?;

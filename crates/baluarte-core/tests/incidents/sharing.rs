@@ -32,10 +32,12 @@ async fn demo_history(store: TestStore) -> TestResult {
         .lookup_observable(&system, "sat-devoluciones[.]example")
         .await?;
     assert!(l.entities >= 3, "{l:?}");
-    assert!(baluarte_core::audit::verify(svc.db(), &svc.server_key().public_hex())
-        .await?
-        .broken
-        .is_none());
+    assert!(
+        baluarte_core::audit::verify_chain(svc.db(), &svc.server_key().public_hex())
+            .await?
+            .broken
+            .is_none()
+    );
     Ok(())
 }
 

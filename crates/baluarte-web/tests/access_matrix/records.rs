@@ -52,7 +52,7 @@ fn report(entity: &str, title: &str, observable: Option<&str>) -> Value {
 
 /// The incident area's records: an incident of each entity with a submission, an attachment and a
 /// task; per caller, a request to answer and incidents to close, reject and merge, and a deadline
-/// assignment to delete; a campaign; a webhook of each entity. Returns what of the foreign entity an
+/// assignment to delete; a campaign; a webhook of each entity; a sector and a deadline rule of it. Returns what of the foreign entity an
 /// entity-scoped caller must never see.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn incident_records(
@@ -180,5 +180,17 @@ pub(super) async fn incident_records(
         .await;
         ids.insert(format!("assignment_{actor}"), a["id"].as_str().unwrap().to_string());
     }
+    // A sector and a deadline rule of that sector: records of no entity, whose history is national.
+    let sectors = get_json(c, format!("{api}/sectors"), admin).await;
+    let sector = sectors[0]["id"].as_str().unwrap().to_string();
+    let a = post_json(
+        c,
+        format!("{api}/deadline-assignments"),
+        admin,
+        json!({"profile_id": "apf", "sector_id": sector}),
+    )
+    .await;
+    ids.insert("sector".into(), sector);
+    ids.insert("sector_assignment".into(), a["id"].as_str().unwrap().to_string());
     secrets
 }

@@ -345,6 +345,30 @@ pub(super) fn cases() -> Vec<Case> {
             None,
             "admin,coordinator,nat_auditor=200; nat=403; *=404",
         ),
+        // A record of no entity: its history is the national trail's, and never more open than the
+        // record (a campaign is the CSIRT's, and of those who read the whole trail only the
+        // coordinator reads campaigns).
+        case(
+            "GET",
+            "/audit/history/{object_type}/{object_id}",
+            "/audit/history/campaign/{campaign}",
+            None,
+            "coordinator=200; *=403",
+        ),
+        case(
+            "GET",
+            "/audit/history/{object_type}/{object_id}",
+            "/audit/history/sector/{sector}",
+            None,
+            "admin,coordinator,nat_auditor=200; *=403",
+        ),
+        case(
+            "GET",
+            "/audit/history/{object_type}/{object_id}",
+            "/audit/history/deadline_assignment/{sector_assignment}",
+            None,
+            "admin,coordinator,nat_auditor=200; *=403",
+        ),
         case(
             "GET",
             "/audit/verify",

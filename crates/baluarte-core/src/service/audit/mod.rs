@@ -1,7 +1,9 @@
-//! The audit trail's reads: lists, an object's history, verification and checkpoints
-//! ([`Audit`], `services.audit()`). Writes append their entries themselves, in their own transaction
-//! (`crate::audit::append`).
+//! The audit trail's reads: lists (`trail.rs`), an object's history (`history.rs`), verification and
+//! checkpoints (`checkpoints.rs`) ([`Audit`], `services.audit()`). Writes append their entries
+//! themselves, in their own transaction (`crate::audit::append`).
 
+mod checkpoints;
+mod history;
 mod trail;
 
 use super::Services;

@@ -47,7 +47,9 @@ pub async fn list_audit(
     ))
 }
 
-/// The history of one object.
+/// The history of one object: for whoever may read the object and the audit trail it belongs to (its
+/// entity's; for a record of no entity, such as a sector, a campaign or a sector's deadline rule, the
+/// national authority's).
 #[utoipa::path(get, path = "/audit/history/{object_type}/{object_id}", tag = "audit",
     params(("object_type" = String, Path), ("object_id" = String, Path)),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -65,7 +67,9 @@ pub async fn object_history(
     ))
 }
 
-/// Verify the whole hash chain and its signed checkpoints (national auditors and administrators).
+/// Verify the whole hash chain, its signed checkpoints (in the database and in the checkpoint file) and
+/// that no entry older than two checkpoint intervals lacks a checkpoint (national auditors and
+/// administrators).
 #[utoipa::path(get, path = "/audit/verify", tag = "audit", responses((status = 200, body = VerifyReport), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, ApiCaller(actor): ApiCaller) -> ApiResult<Json<VerifyReport>> {
     Ok(Json(state.services.audit().verify_audit(&actor).await?))

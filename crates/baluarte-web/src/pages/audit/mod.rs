@@ -154,7 +154,10 @@ struct VerifyPage {
     l: Layout,
     entries: i64,
     checkpoints: i64,
+    file_checkpoints: Option<i64>,
     head_seq: i64,
+    covered_seq: i64,
+    not_yet_covered: i64,
     broken: Option<(i64, String)>,
 }
 
@@ -166,7 +169,10 @@ async fn verify(State(state): State<AppState>, s: SignedIn) -> Result<Response, 
         l,
         entries: report.entries,
         checkpoints: report.checkpoints,
+        file_checkpoints: report.file_checkpoints,
         head_seq: report.head_seq,
+        covered_seq: report.covered_seq,
+        not_yet_covered: report.not_yet_covered,
         broken,
     }))
 }

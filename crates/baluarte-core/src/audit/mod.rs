@@ -3,13 +3,23 @@
 //! Each entry's hash commits to its own fields and to the previous entry's hash, so editing, removing or
 //! reordering any entry breaks every hash after it. `audit_head` keeps the tip (so removing the newest
 //! entries shows), and checkpoints signed with the server's Ed25519 key pin the chain at points in time
-//! (so rewriting the whole chain needs the key). [`verify`] names the first entry that does not hold.
+//! ([`checkpoint`]): in the database, in the checkpoint file outside it, and at the witnesses the
+//! server sends them to ([`witness`]), so that recomputing the chain's hashes after an edit needs the key
+//! and the file too. [`verify`] names the first entry that does not hold, and fails when entries older
+//! than the checkpoint interval allows are covered by no checkpoint.
 //!
 //! Entries carry the [`FORMAT`] they were written in, and [`entry_hash`] commits to it, so old entries
 //! verify by the rule they were written by and no entry can be moved to another rule unnoticed.
 
+mod checkpoint;
+mod verify;
+pub mod witness;
+
+pub use checkpoint::{checkpoint, SignedCheckpoint, CHECKPOINT_FILE};
+pub use verify::{verify, verify_chain, Broken, Trust, VerifyReport, GRACE_INTERVALS};
+
 use crate::canonical::canonical_json;
-use crate::crypto::{sha256_hex, verify_signature, ServerKey};
+use crate::crypto::sha256_hex;
 use crate::db::{Db, WriteTx};
 use crate::error::Result;
 use crate::model::AuditEntry;
@@ -224,222 +234,6 @@ pub fn entry_from_row(r: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
         prev_hash: r.try_get("prev_hash")?,
         hash: r.try_get("hash")?,
     })
-}
-
-fn checkpoint_message(seq: i64, hash: &str) -> Vec<u8> {
-    format!("baluarte-audit-checkpoint-v1:{seq}:{hash}").into_bytes()
-}
-
-/// Sign the current tip, if it moved since the last checkpoint. Returns the signed sequence number.
-pub async fn checkpoint(db: &Db, key: &ServerKey) -> Result<Option<i64>> {
-    let mut tx = db.begin_write().await?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(tx.conn())
-        .await?;
-    let seq: i64 = head.try_get("seq")?;
-    let hash: String = head.try_get("hash")?;
-    let last: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM audit_checkpoints")
-        .fetch_one(tx.conn())
-        .await?
-        .try_get("m")?;
-    if seq == 0 || last == Some(seq) {
-        return Ok(None);
-    }
-    sqlx::query(
-        "INSERT INTO audit_checkpoints (seq, hash, signed_at, public_key, signature) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(seq)
-    .bind(&hash)
-    .bind(tx.now())
-    .bind(key.public_hex())
-    .bind(key.sign_hex(&checkpoint_message(seq, &hash)))
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await?;
-    Ok(Some(seq))
-}
-
-/// The outcome of a verification.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct VerifyReport {
-    pub entries: i64,
-    pub checkpoints: i64,
-    pub head_seq: i64,
-    /// The first entry that does not hold, and why; None when the whole chain verifies.
-    pub broken: Option<Broken>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct Broken {
-    pub seq: i64,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone)]
-struct Checkpoint {
-    seq: i64,
-    hash: String,
-    public_key: String,
-    signature: String,
-}
-
-/// Walk the whole chain in order and check every entry, the tip and every checkpoint (signed by
-/// `public_key`, the server's key). Memory stays bounded: entries are read in batches.
-pub async fn verify(db: &Db, public_key: &str) -> Result<VerifyReport> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(db.pool())
-        .await?;
-    let mut head_seq: i64 = head.try_get("seq")?;
-    let mut head_hash: String = head.try_get("hash")?;
-    let checkpoints: Vec<Checkpoint> =
-        sqlx::query("SELECT seq, hash, public_key, signature FROM audit_checkpoints ORDER BY seq")
-            .fetch_all(db.pool())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Checkpoint {
-                    seq: r.try_get("seq")?,
-                    hash: r.try_get("hash")?,
-                    public_key: r.try_get("public_key")?,
-                    signature: r.try_get("signature")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-    let mut report = VerifyReport {
-        entries: 0,
-        checkpoints: checkpoints.len() as i64,
-        head_seq,
-        broken: None,
-    };
-    let fail = |mut report: VerifyReport, seq: i64, reason: String| {
-        report.broken = Some(Broken { seq, reason });
-        Ok(report)
-    };
-    for cp in &checkpoints {
-        if cp.public_key != public_key
-            || !verify_signature(&cp.public_key, &checkpoint_message(cp.seq, &cp.hash), &cp.signature)
-        {
-            return fail(
-                report,
-                cp.seq,
-                format!("checkpoint at entry {} is not signed by this server's key", cp.seq),
-            );
-        }
-    }
-    let mut cps = checkpoints.iter().peekable();
-    let (mut expected_seq, mut prev_hash) = (1_i64, GENESIS.to_string());
-    loop {
-        let batch = sqlx::query(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 5000"
-        ))
-        .bind(expected_seq)
-        .fetch_all(db.pool())
-        .await?;
-        if batch.is_empty() {
-            // Writes go on while we read: entries appended since the tip was read are not a tampered
-            // tail. Read the tip again, and the entries up to it, until it holds still.
-            let now = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-                .fetch_one(db.pool())
-                .await?;
-            let now_seq: i64 = now.try_get("seq")?;
-            if now_seq != head_seq {
-                head_seq = now_seq;
-                head_hash = now.try_get("hash")?;
-                report.head_seq = head_seq;
-                continue;
-            }
-            break;
-        }
-        for row in &batch {
-            let e = entry_from_row(row)?;
-            if e.seq != expected_seq {
-                return fail(
-                    report,
-                    expected_seq,
-                    format!("entry {expected_seq} is missing (the next entry is {})", e.seq),
-                );
-            }
-            if !(1..=FORMAT).contains(&e.format) {
-                return fail(
-                    report,
-                    e.seq,
-                    format!("entry {} has an unknown format {}", e.seq, e.format),
-                );
-            }
-            if entry_hash(&e) != e.hash {
-                return fail(
-                    report,
-                    e.seq,
-                    format!("entry {} was altered: its contents do not match its hash", e.seq),
-                );
-            }
-            if e.prev_hash != prev_hash {
-                return fail(
-                    report,
-                    e.seq,
-                    format!(
-                        "entry {} does not follow entry {} (reordered or replaced)",
-                        e.seq,
-                        e.seq - 1
-                    ),
-                );
-            }
-            while let Some(cp) = cps.next_if(|cp| cp.seq == e.seq) {
-                if cp.hash != e.hash {
-                    return fail(
-                        report,
-                        e.seq,
-                        format!("entry {} differs from the signed checkpoint", e.seq),
-                    );
-                }
-            }
-            report.entries += 1;
-            prev_hash = e.hash;
-            expected_seq += 1;
-        }
-    }
-    let last = expected_seq - 1;
-    if let Some(cp) = cps.next() {
-        return fail(
-            report,
-            last + 1,
-            format!(
-                "entries {}..={} are missing: a signed checkpoint covers entry {}",
-                last + 1,
-                cp.seq,
-                cp.seq
-            ),
-        );
-    }
-    if head_seq < last {
-        return fail(
-            report,
-            head_seq + 1,
-            format!(
-                "entry {} lies beyond the recorded tip of the chain ({head_seq})",
-                head_seq + 1
-            ),
-        );
-    }
-    if head_seq != last {
-        return fail(
-            report,
-            last + 1,
-            format!(
-                "entries {}..={} are missing (the chain ends at {last})",
-                last + 1,
-                head_seq
-            ),
-        );
-    }
-    if head_hash != prev_hash {
-        return fail(
-            report,
-            last,
-            format!("entry {last} does not match the recorded tip of the chain"),
-        );
-    }
-    Ok(report)
 }
 
 /// Entries about one object, newest first (the object's history).
