@@ -8,6 +8,8 @@ mod audit;
 mod incidents;
 mod notifications;
 mod registry;
+#[cfg(test)]
+mod schema_tests;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
