@@ -255,10 +255,14 @@ impl Users<'_> {
             ..before.clone()
         };
         let mut tx = self.s.db.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
+        // Deactivation ends the user's sessions; reactivation leaves them be (an active user's, or
+        // one's own when a person "reactivates" themselves, stay open).
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+        }
         let switch = Switch {
             kind: Switchable::User,
             id,
