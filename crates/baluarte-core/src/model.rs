@@ -248,8 +248,10 @@ impl PageRequest {
         let per_page = per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
         Self { page, per_page }
     }
+    /// Rows before the page. A page past `i64::MAX` rows reads as that many (an empty page), never an
+    /// overflow: `page` is any integer a client sends.
     pub fn offset(self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1).saturating_mul(self.per_page)
     }
 }
 
