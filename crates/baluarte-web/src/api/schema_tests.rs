@@ -71,3 +71,67 @@ fn vocabulary_schema_values_deserialize() {
         }
     }
 }
+
+const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+/// Every operation of the document: (`METHOD /path`, the operation).
+fn operations(doc: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for m in METHODS {
+            if let Some(op) = item.get(m) {
+                out.push((format!("{} {path}", m.to_uppercase()), op.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Errors are served as `application/problem+json` with the Problem schema: so the document says.
+#[test]
+fn every_error_response_is_problem_json() {
+    let doc = document();
+    for (name, op) in operations(&doc) {
+        for (status, res) in op["responses"].as_object().into_iter().flatten() {
+            if !status.starts_with('4') && !status.starts_with('5') {
+                continue;
+            }
+            let content = res["content"].as_object().cloned().unwrap_or_default();
+            let types: Vec<&String> = content.keys().collect();
+            assert_eq!(types, ["application/problem+json"], "{name} {status}: content types");
+            assert_eq!(
+                content["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem",
+                "{name} {status}: schema"
+            );
+            assert!(res["description"].as_str().is_some_and(|d| !d.is_empty()), "{name} {status}: no description");
+        }
+    }
+}
+
+/// What every operation of a given shape can answer whatever its handler: 401 without valid
+/// credentials, 400/413/415/422 for a JSON body (malformed, too large, not JSON, wrong fields), 400 for
+/// a query string that does not parse.
+#[test]
+fn standard_error_responses_are_documented() {
+    let doc = document();
+    for (name, op) in operations(&doc) {
+        let responses = op["responses"].as_object().cloned().unwrap_or_default();
+        let has = |s: &str| responses.contains_key(s);
+        let public = op["security"].as_array().is_some_and(|s| s.iter().all(|r| r == &serde_json::json!({})));
+        if !public {
+            assert!(has("401"), "{name}: 401 undocumented");
+        }
+        let json_body = op["requestBody"]["content"].get("application/json").is_some();
+        if json_body {
+            for s in ["400", "413", "415", "422"] {
+                assert!(has(s), "{name}: {s} undocumented for its JSON body");
+            }
+        }
+        let query = op["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+        if query {
+            assert!(has("400"), "{name}: 400 undocumented for its query string");
+        }
+    }
+}
