@@ -36,17 +36,41 @@ fn vocabulary_schemas_list_the_wire_names() {
     let doc = document();
     let cases: Vec<(&str, Vec<String>, Vec<&str>)> = vec![
         ("Role", wire(Role::ALL), Role::ALL.iter().map(|v| v.as_str()).collect()),
-        ("EntityKind", wire(EntityKind::ALL), EntityKind::ALL.iter().map(|v| v.as_str()).collect()),
+        (
+            "EntityKind",
+            wire(EntityKind::ALL),
+            EntityKind::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
         ("Tlp", wire(Tlp::ALL), Tlp::ALL.iter().map(|v| v.as_str()).collect()),
-        ("Purpose", wire(Purpose::ALL), Purpose::ALL.iter().map(|v| v.as_str()).collect()),
-        ("Status", wire(Status::ALL), Status::ALL.iter().map(|v| v.as_str()).collect()),
-        ("Severity", wire(Severity::ALL), Severity::ALL.iter().map(|v| v.as_str()).collect()),
+        (
+            "Purpose",
+            wire(Purpose::ALL),
+            Purpose::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "Status",
+            wire(Status::ALL),
+            Status::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "Severity",
+            wire(Severity::ALL),
+            Severity::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
         ("Pap", wire(Pap::ALL), Pap::ALL.iter().map(|v| v.as_str()).collect()),
-        ("FieldCode", wire(FieldCode::ALL), FieldCode::ALL.iter().map(|v| v.as_str()).collect()),
+        (
+            "FieldCode",
+            wire(FieldCode::ALL),
+            FieldCode::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
     ];
     for (name, serde_names, as_str) in cases {
         assert_eq!(serde_names, as_str, "{name}: serde and as_str disagree");
-        assert_eq!(schema_enum(&doc, name), serde_names, "{name}: the document's enum is not serde's");
+        assert_eq!(
+            schema_enum(&doc, name),
+            serde_names,
+            "{name}: the document's enum is not serde's"
+        );
     }
     assert_eq!(schema_enum(&doc, "DeadlineState"), wire(&DeadlineState::ALL));
 }
@@ -103,7 +127,10 @@ fn every_error_response_is_problem_json() {
                 content["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem",
                 "{name} {status}: schema"
             );
-            assert!(res["description"].as_str().is_some_and(|d| !d.is_empty()), "{name} {status}: no description");
+            assert!(
+                res["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{name} {status}: no description"
+            );
         }
     }
 }
@@ -117,7 +144,9 @@ fn standard_error_responses_are_documented() {
     for (name, op) in operations(&doc) {
         let responses = op["responses"].as_object().cloned().unwrap_or_default();
         let has = |s: &str| responses.contains_key(s);
-        let public = op["security"].as_array().is_some_and(|s| s.iter().all(|r| r == &serde_json::json!({})));
+        let public = op["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().all(|r| r == &serde_json::json!({})));
         if !public {
             assert!(has("401"), "{name}: 401 undocumented");
         }
@@ -133,5 +162,77 @@ fn standard_error_responses_are_documented() {
         if query {
             assert!(has("400"), "{name}: 400 undocumented for its query string");
         }
+    }
+}
+
+fn schema<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    &doc["components"]["schemas"][name]
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// What the services refuse, the request schemas state (schemathesis found each of these accepted by
+/// the document and refused by the server).
+#[test]
+fn request_schemas_state_the_service_rules() {
+    let doc = document();
+    assert_eq!(
+        strings(&schema(&doc, "MePatch")["properties"]["lang"]["enum"]),
+        ["es", "en"]
+    );
+    let working: Vec<&str> = Status::WORKING.iter().map(|s| s.as_str()).collect();
+    assert_eq!(
+        strings(&schema(&doc, "StatusInput")["properties"]["status"]["enum"]),
+        working
+    );
+    let contact_tlp = strings(&schema(&doc, "ContactInput")["properties"]["tlp"]["enum"]);
+    assert!(
+        !contact_tlp.is_empty() && !contact_tlp.contains(&"RED".to_string()),
+        "{contact_tlp:?}"
+    );
+    let days = &schema(&doc, "TokenInput")["properties"]["expires_in_days"];
+    assert_eq!(
+        (days["minimum"].as_i64(), days["maximum"].as_i64()),
+        (Some(1), Some(365))
+    );
+    assert_eq!(schema(&doc, "TokenInput")["properties"]["purposes"]["minItems"], 1);
+    for (name, field, min) in [
+        ("NoteInput", "body", 1),
+        ("TaskInput", "title", 2),
+        ("RejectInput", "reason", 3),
+        ("CampaignInput", "name", 3),
+        ("SectorInput", "name_es", 2),
+        ("ContactInput", "phone", 5),
+        ("UserInput", "name", 2),
+        ("ReportInput", "title", 3),
+        ("CloseInput", "resolution", 3),
+    ] {
+        let p = &schema(&doc, name)["properties"][field];
+        assert_eq!(p["minLength"], min, "{name}.{field}: {p}");
+        assert!(
+            p["pattern"].as_str().is_some_and(|s| !s.is_empty()),
+            "{name}.{field}: no pattern"
+        );
+    }
+    let classes: Vec<String> = baluarte_core::incident::rsit().iter().map(|c| c.id.clone()).collect();
+    assert_eq!(
+        strings(&schema(&doc, "TriageInput")["properties"]["rsit_class"]["enum"]),
+        classes
+    );
+    // The verdicts particular to an operation.
+    assert!(doc["paths"]["/me/totp/confirm"]["post"]["responses"]
+        .get("409")
+        .is_some());
+    for path in ["/users", "/tokens", "/audit"] {
+        assert!(
+            doc["paths"][path]["get"]["responses"].get("404").is_some(),
+            "{path}: 404"
+        );
     }
 }
