@@ -10,9 +10,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Declares [`FieldCode`], its wire names and the list of every code (for the locale check).
+/// Declares [`FieldCode`], its wire names and the list of every code (for the locale check). The names
+/// are `tt`, not `literal`, so that utoipa's derive reads the `rename` (see `model::vocabulary!`).
 macro_rules! field_codes {
-    ($($(#[$doc:meta])* $variant:ident = $name:literal),+ $(,)?) => {
+    ($($(#[$doc:meta])* $variant:ident = $name:tt),+ $(,)?) => {
         /// The rule a field broke. The wire name (`as_str`) is part of the API: never rename one.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
         pub enum FieldCode {

@@ -4,8 +4,12 @@ use crate::time::{rfc3339_serde, Micros};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Declares a vocabulary: an enum whose wire names (`as_str`, serde and the OpenAPI schema alike) are the
+/// given strings. The names are taken as `tt`, not `literal`: a `literal` fragment reaches derive
+/// macros wrapped in an invisible group, which utoipa's derive does not read as a `rename`, so the
+/// document would list the Rust names (`Green`) while the server speaks `GREEN`.
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
@@ -244,8 +248,10 @@ impl PageRequest {
         let per_page = per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
         Self { page, per_page }
     }
+    /// Rows before the page. A page past `i64::MAX` rows reads as that many (an empty page), never an
+    /// overflow: `page` is any integer a client sends.
     pub fn offset(self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1).saturating_mul(self.per_page)
     }
 }
 

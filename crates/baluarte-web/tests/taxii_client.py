@@ -6,8 +6,8 @@ Usage: taxii_client.py <discovery-url> <api-token>
 Basic auth, user `token`, password the API token (what taxii2-client sends). Checks: discovery and the
 API root; the collection list; GREEN's objects paged two at a time (at least two pages) add up to an
 unpaged fetch, without repeats; the manifest lists the same objects; the match[type], match[id] and
-match[version] filters, paged too; without credentials discovery is
-401; the AMBER+STRICT collection is advertised unreadable and reading it is 403. Prints what it checked;
+match[version] filters, paged too; an object's versions; adding objects to the read-only GREEN
+collection is 403; without credentials discovery is 401; the AMBER+STRICT collection is advertised unreadable and reading it is 403. Prints what it checked;
 exits non-zero on the first failure.
 """
 
@@ -100,6 +100,15 @@ def main():
     one = everything[0]["id"]
     got = green.get_object(one)
     check([o["id"] for o in got.get("objects", [])] == [one], f"get an object by id: {one}")
+    versions = green.object_versions(first["id"])
+    check(versions.get("versions") == [first["modified"]] and not versions.get("more"),
+          f"the versions of {first['id']}: {versions.get('versions')}")
+    check(status_of(lambda: green.object_versions("indicator--00000000-0000-4000-8000-000000000000")) == 404,
+          "the versions of an unknown object are 404")
+    # The client refuses to write to a collection whose can_write is false; ask the server itself.
+    code = status_of(lambda: green._conn.post(green.objects_url, headers={"Accept": MEDIA, "Content-Type": MEDIA},
+                                              json={"objects": [first]}))
+    check(code == 403, f"adding objects to the read-only GREEN collection is {code}")
 
     anonymous = Server(url)
     check(status_of(lambda: anonymous.title) == 401, "discovery without credentials is 401")

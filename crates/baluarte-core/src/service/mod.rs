@@ -30,6 +30,7 @@ mod incidents;
 mod kit;
 mod notifications;
 mod registry;
+pub mod schema;
 
 pub use accounts::{Accounts, Tokens, Users};
 pub use audit::Audit;

@@ -195,6 +195,13 @@ async fn deactivation_ends_access(store: TestStore) -> TestResult {
     let own = svc.users().set_user_active(&fx.admin, &fx.admin_user.id, false).await;
     assert!(matches!(own, Err(CoreError::Conflict(_))), "{own:?}");
 
+    // Reactivating an active account changes nothing for its sessions: only deactivation ends them
+    // (one's own account included, which the API lets a person "reactivate").
+    let open = svc.accounts().login(&officer.email, PASSWORD, IP).await?;
+    svc.users().set_user_active(&fx.admin, &officer.id, true).await?;
+    svc.users().set_user_active(&officer_actor, &officer.id, true).await?;
+    assert_eq!(svc.accounts().session(&open.secret).await?.user.id, officer.id);
+
     // A password reset ends sessions; the old password stops working, the temporary one works.
     let before_reset = svc.accounts().login(&officer.email, PASSWORD, IP).await?;
     let temporary = svc.users().reset_password(&fx.admin, &officer.id, false).await?;

@@ -5,9 +5,12 @@
 
 mod accounts;
 mod audit;
+mod doc;
 mod incidents;
 mod notifications;
 mod registry;
+#[cfg(test)]
+mod schema_tests;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -69,13 +72,15 @@ impl PageParams {
 
 /// The routes and their OpenAPI document: each capability's router, merged.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::router())
         .merge(registry::router())
         .merge(audit::router())
         .merge(incidents::router())
         .merge(notifications::router())
-        .split_for_parts()
+        .split_for_parts();
+    doc::standard_errors(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document as served.

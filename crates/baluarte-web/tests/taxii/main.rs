@@ -225,6 +225,7 @@ fn ids_of(envelope: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+mod endpoints;
 mod filters;
 mod protocol;
 mod validator;

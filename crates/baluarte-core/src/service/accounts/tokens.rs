@@ -22,9 +22,13 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
     pub entity_id: String,
+    #[schema(schema_with = crate::service::schema::line::<2, 100>)]
     pub name: String,
+    #[schema(min_items = 1)]
     pub purposes: Vec<Purpose>,
     /// 1 to 365 days; 90 when absent.
+    #[serde(default, deserialize_with = "crate::service::kit::json::optional_i64")]
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<i64>,
 }
 

@@ -22,18 +22,24 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
     pub entity_id: String,
+    #[schema(schema_with = crate::service::schema::email)]
     pub email: String,
+    #[schema(schema_with = crate::service::schema::line::<2, 200>)]
     pub name: String,
     pub role: Role,
-    /// Optional initial password; when absent a temporary one is generated and returned once.
+    /// Optional initial password (12 to 256 characters); when absent a temporary one is generated and
+    /// returned once.
+    #[schema(schema_with = crate::service::schema::optional_password)]
     pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[schema(schema_with = crate::service::schema::nullable_line::<2, 200>)]
     pub name: Option<String>,
     pub role: Option<Role>,
+    #[schema(schema_with = crate::service::schema::optional_lang)]
     pub lang: Option<String>,
 }
 
@@ -264,11 +270,14 @@ impl Users<'_> {
             after: &after,
         };
         // Switching a user to the state it is in already is a no-op: no session ends, nothing is audited.
+        // Deactivation ends the user's sessions; reactivation has none to end.
         if write_switch(&mut tx, actor, self.s.now(), switch).await? {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
-                .execute(tx.conn())
-                .await?;
+            if !active {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
+            }
             tx.commit().await?;
         }
         Ok(after)

@@ -15,8 +15,10 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignInput {
+    #[schema(schema_with = crate::service::schema::line::<3, 200>)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = crate::service::schema::block::<0, 20_000>)]
     pub description: String,
     pub tlp: Tlp,
 }

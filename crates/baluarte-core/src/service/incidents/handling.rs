@@ -24,7 +24,10 @@ enum Val {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriageInput {
+    #[schema(schema_with = crate::service::schema::rsit_class)]
     pub rsit_class: String,
+    /// A type of the class.
+    #[schema(schema_with = crate::service::schema::rsit_type)]
     pub rsit_type: String,
     pub severity: Severity,
     pub tlp: Tlp,
@@ -33,8 +36,10 @@ pub struct TriageInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseInput {
+    #[schema(schema_with = crate::service::schema::block::<3, 20_000>)]
     pub resolution: String,
     #[serde(default)]
+    #[schema(schema_with = crate::service::schema::block::<0, 20_000>)]
     pub lessons_learned: String,
 }
 

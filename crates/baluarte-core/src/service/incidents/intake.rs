@@ -37,7 +37,9 @@ pub struct ReportInput {
     /// The entity reporting; only the national CSIRT may file for another entity. Defaults to the caller's.
     #[serde(default)]
     pub entity_id: Option<String>,
+    #[schema(schema_with = crate::service::schema::line::<3, 200>)]
     pub title: String,
+    #[schema(schema_with = crate::service::schema::block::<1, 20_000>)]
     pub description: String,
     /// When the entity detected the incident: RFC 3339, or `YYYY-MM-DDTHH:MM` in the entity's time zone.
     pub detected_at: String,
@@ -45,20 +47,26 @@ pub struct ReportInput {
     #[serde(default)]
     pub occurred_at: Option<String>,
     /// RSIT class, e.g. `intrusions`.
+    #[schema(schema_with = crate::service::schema::rsit_class)]
     pub rsit_class: String,
     /// RSIT type within the class, e.g. `system-compromise`.
+    #[schema(schema_with = crate::service::schema::rsit_type)]
     pub rsit_type: String,
     pub severity: Severity,
     pub tlp: Tlp,
     pub pap: Pap,
     #[serde(default)]
+    #[schema(schema_with = crate::service::schema::blank_or_line::<2000>)]
     pub affected_services: String,
     #[serde(default)]
+    #[schema(schema_with = crate::service::schema::blank_or_line::<2000>)]
     pub affected_systems: String,
     /// Minutes the affected service was interrupted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::service::kit::json::optional_i64")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub interruption_minutes: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::service::kit::json::optional_i64")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub people_affected: Option<i64>,
     #[serde(default)]
     pub data_compromised: bool,

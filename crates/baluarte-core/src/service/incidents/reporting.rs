@@ -21,13 +21,16 @@ pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
 pub struct StageInput {
     /// The profile's stage this submission answers, e.g. `update` or `final`.
     pub stage_id: String,
+    #[schema(schema_with = crate::service::schema::block::<1, 20_000>)]
     pub summary: String,
     /// The report's fields that changed since the first one, if any.
     #[serde(default)]
     pub severity: Option<Severity>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::service::kit::json::optional_i64")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub interruption_minutes: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::service::kit::json::optional_i64")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub people_affected: Option<i64>,
 }
 

@@ -4,6 +4,7 @@
 //! ([`activation`]).
 
 pub(crate) mod activation;
+pub(crate) mod json;
 pub(crate) mod paging;
 pub(crate) mod sql;
 pub(crate) mod tenancy;

@@ -48,9 +48,12 @@ pub(crate) fn text_block(errors: &mut Vec<FieldError>, field: &str, value: &str,
     v
 }
 
+/// An e-mail address, trimmed and lower-cased: at most 254 characters (counted as sent, before the
+/// lower-casing, as the OpenAPI schema counts them), no whitespace, control characters or `<>",;`, a
+/// local part and a domain with a dot.
 pub(crate) fn email(errors: &mut Vec<FieldError>, field: &str, value: &str) -> String {
     let v = value.trim().to_lowercase();
-    let valid = v.len() <= 254
+    let valid = value.trim().chars().count() <= 254
         && v.split_once('@')
             .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
         && !v

@@ -35,8 +35,20 @@ pub struct NewWebhook {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
+    /// An http(s) URL without credentials, at most 2000 characters.
     pub url: String,
+    /// At least one event the webhook is told of.
+    #[schema(schema_with = webhook_events)]
     pub events: Vec<String>,
+}
+
+/// The events a webhook may subscribe to.
+fn webhook_events() -> utoipa::openapi::schema::Array {
+    let events: Vec<&str> = super::EVENTS.iter().map(|(e, _, _)| *e).collect();
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(crate::service::schema::one_of(&events, "An event"))
+        .min_items(Some(1))
+        .build()
 }
 
 impl Notifications<'_> {

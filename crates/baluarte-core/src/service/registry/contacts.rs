@@ -19,12 +19,18 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
+    #[schema(schema_with = crate::service::schema::line::<2, 200>)]
     pub name: String,
+    #[schema(schema_with = crate::service::schema::line::<2, 200>)]
     pub title: String,
+    #[schema(schema_with = crate::service::schema::email)]
     pub email: String,
+    #[schema(schema_with = crate::service::schema::phone)]
     pub phone: String,
     #[serde(default)]
     pub is_24_7: bool,
+    /// Any TLP but RED (RED needs named recipients; use AMBER+STRICT for a contact).
+    #[schema(schema_with = crate::service::schema::contact_tlp)]
     pub tlp: Tlp,
 }
 

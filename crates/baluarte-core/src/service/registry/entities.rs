@@ -21,12 +21,20 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntityInput {
+    #[schema(schema_with = crate::service::schema::line::<2, 200>)]
     pub name: String,
+    #[schema(schema_with = crate::service::schema::optional_line::<32>)]
     pub acronym: Option<String>,
     pub kind: EntityKind,
+    /// An existing entity (not this one).
+    #[schema(schema_with = crate::service::schema::optional_line::<64>)]
     pub parent_id: Option<String>,
+    /// An existing sector or subsector.
+    #[schema(schema_with = crate::service::schema::optional_line::<64>)]
     pub sector_id: Option<String>,
+    #[schema(schema_with = crate::service::schema::state_code)]
     pub state_code: Option<String>,
+    /// An IANA time zone, e.g. `America/Mexico_City`.
     pub time_zone: String,
 }
 
@@ -58,6 +66,18 @@ pub(crate) fn entity_from_row(r: &AnyRow) -> Result<Entity, sqlx::Error> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+/// An ISO 3166-2 code (`MX-JAL`), trimmed and upper-cased; blank is none. Checked before upper-casing:
+/// `ß` would become the ASCII `SS`.
+pub(crate) fn state_code(errors: &mut Vec<FieldError>, value: &Option<String>) -> Option<String> {
+    let code = optional_text(errors, "state_code", value, 10);
+    if let Some(s) = &code {
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || !s.contains('-') {
+            errors.push(FieldError::new("state_code", FieldCode::NotStateCode).with("example", "MX-JAL"));
+        }
+    }
+    code.map(|s| s.to_ascii_uppercase())
 }
 
 impl Registry<'_> {
@@ -133,12 +153,7 @@ impl Registry<'_> {
                 errors.push(FieldError::new("sector_id", FieldCode::UnknownSector));
             }
         }
-        let state_code = optional_text(&mut errors, "state_code", &input.state_code, 10).map(|s| s.to_uppercase());
-        if let Some(s) = &state_code {
-            if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || !s.contains('-') {
-                errors.push(FieldError::new("state_code", FieldCode::NotStateCode).with("example", "MX-JAL"));
-            }
-        }
+        let state_code = state_code(&mut errors, &input.state_code);
         let time_zone = input.time_zone.trim().to_string();
         if !time::is_valid_zone(&time_zone) {
             errors.push(FieldError::new("time_zone", FieldCode::NotTimeZone).with("example", "America/Mexico_City"));

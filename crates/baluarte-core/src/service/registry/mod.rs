@@ -8,6 +8,8 @@ mod sectors;
 pub(crate) use contacts::insert_contact;
 pub use contacts::ContactInput;
 pub(crate) use entities::insert_entity;
+#[cfg(test)]
+pub(crate) use entities::state_code;
 pub use entities::{EntityFilter, EntityInput};
 pub(crate) use sectors::insert_sector;
 pub use sectors::SectorInput;

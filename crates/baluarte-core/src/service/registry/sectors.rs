@@ -17,9 +17,14 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct SectorInput {
     /// Lowercase slug, e.g. `energia` or `electricidad`.
+    #[schema(schema_with = crate::service::schema::slug)]
     pub id: String,
+    /// An existing sector, for a subsector.
+    #[schema(schema_with = crate::service::schema::optional_line::<64>)]
     pub parent_id: Option<String>,
+    #[schema(schema_with = crate::service::schema::line::<2, 200>)]
     pub name_es: String,
+    #[schema(schema_with = crate::service::schema::line::<2, 200>)]
     pub name_en: String,
 }
 

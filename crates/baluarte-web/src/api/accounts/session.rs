@@ -108,6 +108,7 @@ pub async fn me(p: ApiPerson) -> Json<Me> {
 #[serde(deny_unknown_fields)]
 pub struct MePatch {
     /// `es` or `en`.
+    #[schema(schema_with = baluarte_core::service::schema::lang)]
     lang: String,
 }
 
@@ -131,6 +132,7 @@ pub async fn update_me(
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     current_password: String,
+    #[schema(schema_with = baluarte_core::service::schema::password)]
     new_password: String,
 }
 
@@ -176,7 +178,8 @@ pub struct TotpCode {
 }
 
 /// Confirm enrolment with a current code; the session becomes full.
-#[utoipa::path(post, path = "/me/totp/confirm", tag = "session", request_body = TotpCode, responses((status = 204), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/me/totp/confirm", tag = "session", request_body = TotpCode,
+    responses((status = 204), (status = 409, body = Problem, description = "No enrolment was started, or a second factor is already enrolled"), (status = 422, body = Problem)))]
 pub async fn confirm_totp(
     State(state): State<AppState>,
     p: ApiPerson,

@@ -20,7 +20,8 @@ pub struct TokenQuery {
 }
 
 /// Tokens of the caller's entity (all entities for national administrators and auditors).
-#[utoipa::path(get, path = "/tokens", tag = "tokens", params(TokenQuery), responses((status = 200, body = Page<ApiToken>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/tokens", tag = "tokens", params(TokenQuery),
+    responses((status = 200, body = Page<ApiToken>), (status = 403, body = Problem), (status = 404, body = Problem, description = "`entity_id` names no entity the caller may see")))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,

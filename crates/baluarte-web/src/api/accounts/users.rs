@@ -24,7 +24,8 @@ pub struct UserQuery {
 }
 
 /// Users the caller may manage or audit.
-#[utoipa::path(get, path = "/users", tag = "users", params(UserQuery), responses((status = 200, body = Page<User>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/users", tag = "users", params(UserQuery),
+    responses((status = 200, body = Page<User>), (status = 403, body = Problem), (status = 404, body = Problem, description = "`entity_id` names no entity the caller may see")))]
 pub async fn list_users(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,

@@ -31,7 +31,8 @@ pub struct AuditQuery {
 }
 
 /// Audit entries, newest first.
-#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Page<AuditEntry>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = Problem), (status = 404, body = Problem, description = "`entity_id` names no entity the caller may see")))]
 pub async fn list_audit(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,

@@ -35,6 +35,7 @@ pub async fn list_assignments(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentInput {
+    #[schema(schema_with = profile_id)]
     pub profile_id: String,
     #[serde(default)]
     pub entity_id: Option<String>,
@@ -42,6 +43,15 @@ pub struct AssignmentInput {
     pub sector_id: Option<String>,
     #[serde(default)]
     pub entity_kind: Option<EntityKind>,
+}
+
+/// The shipped profiles' ids.
+fn profile_id() -> utoipa::openapi::Object {
+    let ids: Vec<&str> = baluarte_core::service::deadline_profiles()
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    baluarte_core::service::schema::one_of(&ids, "A regulation profile's id")
 }
 
 /// Apply a profile to exactly one of an entity, a sector or a kind of entity (replacing what that

@@ -23,7 +23,17 @@ pub struct Created {
 pub struct StatusInput {
     /// A working status: `new`, `triage`, `in_progress`, `containment`, `eradication`, `recovery`
     /// (setting one on a closed or rejected incident reopens it).
+    #[schema(schema_with = working_status)]
     pub status: Status,
+}
+
+/// The statuses `set_status` takes: the working ones (`Status::WORKING`).
+fn working_status() -> utoipa::openapi::Object {
+    let names: Vec<&str> = Status::WORKING.iter().map(|s| s.as_str()).collect();
+    baluarte_core::service::schema::one_of(
+        &names,
+        "A working status; closing, rejecting and merging have their own acts",
+    )
 }
 
 /// Move an incident to another working status.
@@ -80,6 +90,7 @@ pub async fn assign(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
+    #[schema(schema_with = baluarte_core::service::schema::block::<1, 20_000>)]
     pub body: String,
     /// Visible to the reporting entity.
     #[serde(default)]
@@ -106,6 +117,7 @@ pub async fn add_note(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskInput {
+    #[schema(schema_with = baluarte_core::service::schema::line::<2, 300>)]
     pub title: String,
     /// An active CSIRT analyst or coordinator of the national authority, as for the incident's assignment.
     #[serde(default)]
@@ -156,6 +168,7 @@ pub async fn set_task_done(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionInput {
+    #[schema(schema_with = baluarte_core::service::schema::block::<3, 5000>)]
     pub question: String,
 }
 
@@ -217,6 +230,7 @@ pub async fn close(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectInput {
+    #[schema(schema_with = baluarte_core::service::schema::block::<3, 5000>)]
     pub reason: String,
 }
 

@@ -68,6 +68,7 @@ pub async fn file_report(
 #[into_params(parameter_in = Query)]
 pub struct IncidentQuery {
     /// `open` (default), `closed`, `all`, or one status.
+    #[param(schema_with = status_filter)]
     status: Option<String>,
     severity: Option<Severity>,
     entity_id: Option<String>,
@@ -83,6 +84,13 @@ pub struct IncidentQuery {
     q: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
+}
+
+/// The `status` filter: `open`, `closed`, `all` (or blank), or one status.
+fn status_filter() -> utoipa::openapi::Object {
+    let mut names = vec!["open", "closed", "all", ""];
+    names.extend(baluarte_core::incident::Status::ALL.iter().map(|s| s.as_str()));
+    baluarte_core::service::schema::one_of(&names, "`open` (default), `closed`, `all` (or blank), or one status")
 }
 
 /// Incidents the caller may see, newest first: all for the national CSIRT, one's own entity's otherwise.
@@ -240,6 +248,7 @@ pub async fn submit_stage(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerInput {
+    #[schema(schema_with = baluarte_core::service::schema::block::<1, 20_000>)]
     pub answer: String,
 }
 

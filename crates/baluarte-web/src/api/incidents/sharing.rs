@@ -61,10 +61,35 @@ pub async fn campaign_stix(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// TLP for objects the bundle does not mark: CLEAR, GREEN, AMBER (default), AMBER+STRICT or RED.
+    /// TLP for objects the bundle does not mark: CLEAR, GREEN, AMBER (default), AMBER+STRICT or RED, in
+    /// any case; `AMBER STRICT` (a `+` read as a space) too; blank for the default.
+    #[param(schema_with = import_tlp)]
     tlp: Option<String>,
     /// Where the bundle came from (a partner CSIRT, a feed), kept as provenance.
     source: Option<String>,
+}
+
+/// The `tlp` of an import, as `import` reads it: trimmed, any case, `+` or a space in AMBER+STRICT.
+fn import_tlp() -> utoipa::openapi::Object {
+    fn any_case(word: &str) -> String {
+        word.chars()
+            .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()))
+            .collect()
+    }
+    let names = [
+        any_case("clear"),
+        any_case("green"),
+        format!("{}(?:[+ ]{})?", any_case("amber"), any_case("strict")),
+        any_case("red"),
+    ];
+    let ws = r"[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*";
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!("^{ws}(?:{})?{ws}$", names.join("|"))))
+        .description(Some(
+            "CLEAR, GREEN, AMBER, AMBER+STRICT or RED, in any case; blank for AMBER",
+        ))
+        .build()
 }
 
 /// Import a partner's STIX 2.1 bundle (the raw bundle as the body, 10 MiB at most): its observables

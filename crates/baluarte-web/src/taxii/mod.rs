@@ -1,5 +1,5 @@
 //! TAXII 2.1 server (read-only), mounted at `/taxii2/`: discovery, one API root, and the collections the
-//! service layer publishes (one per TLP audience) with their objects and manifests.
+//! service layer publishes (one per TLP audience) with their objects, manifests and objects' versions.
 //!
 //! - Every response, errors included, is `application/taxii+json;version=2.1`; errors are TAXII error
 //!   messages (`title`, `description`, `http_status`).
@@ -10,10 +10,17 @@
 //!   same actor as for the JSON API. Without credentials: 401 with `WWW-Authenticate: Basic`.
 //! - Which collections a caller may read, and what is in them, the service layer decides.
 //! - Objects and manifests page by an opaque `next` cursor (the service pages in SQL); `limit` counts STIX
-//!   objects. Filters of TAXII 2.1 §3.4: `added_after` (an object is added when its incident last changed),
-//!   `match[id]`, `match[type]`, `match[version]` (`last`, `first`, `all` or timestamps; one version of
-//!   each object is kept) and `match[spec_version]`. A value the server cannot read is a 400 whose
-//!   description starts with the parameter's name.
+//!   objects. Filters of TAXII 2.1 §3.4 (`query`): `added_after` (an object is added when its incident
+//!   last changed), `match[id]`, `match[type]`, `match[version]` (`last`, `first`, `all` or timestamps;
+//!   one version of each object is kept) and `match[spec_version]`. A value the server cannot read is a
+//!   400 whose description starts with the parameter's name.
+//! - Every collection is read-only (`can_write` false): adding objects is 403 (§5.4), after the same
+//!   authentication and the same 404 for a collection the caller cannot see.
+//! - Discovery names the API root at the configured public address (`public_url`,
+//!   `BALUARTE_PUBLIC_URL`), else as a relative URL; never from the request's `Host`, which a client
+//!   chooses.
+
+mod query;
 
 use crate::AppState;
 use axum::body::to_bytes;
@@ -25,10 +32,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use baluarte_core::policy::Actor;
-use baluarte_core::service::{taxii_object_version, Collection, ObjectPage, SessionStage, TaxiiCursor, TaxiiFilter};
+use baluarte_core::service::{taxii_object_version, Collection, ObjectPage, SessionStage};
 use baluarte_core::time::{self, Micros};
 use baluarte_core::CoreError;
 use base64::Engine;
+use query::{page_args, PageArgs};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -236,37 +244,33 @@ pub fn router() -> Router<AppState> {
         .route("/api/", get(api_root))
         .route("/api/collections/", get(collections))
         .route("/api/collections/{id}/", get(collection))
-        .route("/api/collections/{id}/objects/", get(objects))
+        .route("/api/collections/{id}/objects/", get(objects).post(add_objects))
         .route("/api/collections/{id}/objects/{object_id}/", get(object))
+        .route(
+            "/api/collections/{id}/objects/{object_id}/versions/",
+            get(object_versions),
+        )
         .route("/api/collections/{id}/manifest/", get(manifest))
         .fallback(|| async { TaxiiError::new(StatusCode::NOT_FOUND, "no such TAXII resource") })
         .layer(axum::middleware::from_fn(taxii_envelope))
 }
 
-/// `https://host` as the client reached us, when the `Host` header is plausible; else nothing (the
-/// URLs are then absolute paths).
-fn origin(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| {
-        !h.is_empty()
-            && h.len() <= 255
-            && h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-    });
-    let forwarded_https = state.config.trust_forwarded
-        && headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
-    let scheme = if state.config.cookie_secure || forwarded_https {
-        "https"
-    } else {
-        "http"
-    };
-    host.map(|h| format!("{scheme}://{h}")).unwrap_or_default()
+/// The API root's URL: under the configured public address, else relative (TAXII 2.1 §4.1.1 allows a
+/// relative URL, which a client resolves against the discovery URL it asked). Never the `Host` header:
+/// a client chooses it, and discovery would hand other clients an address of its choosing.
+fn api_root_url(state: &AppState) -> String {
+    let base = state
+        .services
+        .settings()
+        .public_url
+        .as_deref()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    format!("{base}/taxii2/api/")
 }
 
-async fn discovery(State(state): State<AppState>, _caller: TaxiiCaller, headers: HeaderMap) -> TaxiiResult<Taxii> {
-    let root = format!("{}/taxii2/api/", origin(&state, &headers));
+async fn discovery(State(state): State<AppState>, _caller: TaxiiCaller) -> TaxiiResult<Taxii> {
+    let root = api_root_url(&state);
     Ok(Taxii::new(json!({
         "title": "Baluarte TAXII 2.1",
         "description": "Indicadores e incidentes publicados por el CSIRT nacional / indicators and incidents published by the national CSIRT",
@@ -324,175 +328,6 @@ async fn collection(
 ) -> TaxiiResult<Taxii> {
     let c = state.services.incidents().taxii_collection(&actor, &id)?;
     Ok(Taxii::new(collection_json(&c)))
-}
-
-/// Parsed page parameters: `limit`, `next` and the TAXII 2.1 §3.4 filters.
-struct PageArgs {
-    limit: usize,
-    next: Option<TaxiiCursor>,
-    filter: TaxiiFilter,
-}
-
-fn bad_request(description: impl Into<String>) -> TaxiiError {
-    TaxiiError::new(StatusCode::BAD_REQUEST, description)
-}
-
-/// The query string's parameters. A parameter given twice is refused, except the `match[...]` ones, whose
-/// values add up (TAXII lists them comma-separated; some clients repeat the parameter instead). Other
-/// parameters than TAXII's are ignored; an unknown `match[...]` is refused.
-fn page_args(pairs: Vec<(String, String)>) -> TaxiiResult<PageArgs> {
-    let mut single: Vec<(&str, String)> = Vec::new();
-    let mut matches: Vec<(&str, Vec<String>)> = Vec::new();
-    for (key, value) in pairs {
-        let one = match key.as_str() {
-            "limit" => Some("limit"),
-            "next" => Some("next"),
-            "added_after" => Some("added_after"),
-            _ => None,
-        };
-        if let Some(k) = one {
-            if single.iter().any(|(n, _)| *n == k) {
-                return Err(bad_request(format!("{k}: given more than once")));
-            }
-            single.push((k, value));
-            continue;
-        }
-        let name = match key.as_str() {
-            "match[id]" => "match[id]",
-            "match[type]" => "match[type]",
-            "match[version]" => "match[version]",
-            "match[spec_version]" => "match[spec_version]",
-            k if k.starts_with("match[") => {
-                return Err(bad_request(format!(
-                    "{}: this server filters on match[id], match[type], match[version] and match[spec_version]",
-                    k.chars().take(60).collect::<String>()
-                )))
-            }
-            _ => continue,
-        };
-        let items = value.split(',').map(|v| v.trim().to_string()).collect::<Vec<_>>();
-        if items.iter().any(String::is_empty) {
-            return Err(bad_request(format!("{name}: an empty value")));
-        }
-        match matches.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, all)) => all.extend(items),
-            None => matches.push((name, items)),
-        }
-    }
-    let param = |name: &str| {
-        single
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
-    let listed = |name: &str| {
-        matches
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let limit = match param("limit") {
-        None => DEFAULT_PAGE,
-        Some(s) => match s.parse::<u64>() {
-            Ok(n) if n >= 1 => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
-            _ => return Err(bad_request("limit: must be a positive whole number")),
-        },
-    };
-    let next = match param("next") {
-        None => None,
-        Some(n) => Some(TaxiiCursor::decode(n).ok_or_else(|| bad_request("next: not a cursor this server gave"))?),
-    };
-    let added_after = param("added_after").map(|s| timestamp("added_after", s)).transpose()?;
-    let ids = listed("match[id]");
-    if let Some(bad) = ids.iter().find(|i| !is_stix_id(i)) {
-        return Err(bad_request(format!(
-            "match[id]: `{}` is not a STIX identifier (type--UUID)",
-            clip(bad)
-        )));
-    }
-    let types = listed("match[type]");
-    if let Some(bad) = types.iter().find(|t| !is_stix_type(t)) {
-        return Err(bad_request(format!(
-            "match[type]: `{}` is not a STIX type (3 to 250 lowercase letters, digits and hyphens)",
-            clip(bad)
-        )));
-    }
-    let spec_versions = listed("match[spec_version]");
-    if let Some(bad) = spec_versions.iter().find(|v| !is_spec_version(v)) {
-        return Err(bad_request(format!(
-            "match[spec_version]: `{}` is not a STIX version such as 2.1",
-            clip(bad)
-        )));
-    }
-    Ok(PageArgs {
-        limit,
-        next,
-        filter: TaxiiFilter {
-            added_after,
-            ids,
-            types,
-            versions: versions(listed("match[version]"))?,
-            spec_versions,
-        },
-    })
-}
-
-/// `match[version]`: `last`, `first` and `all` admit every object (we keep one version of each), so only a
-/// list of nothing but timestamps filters.
-fn versions(items: Vec<String>) -> TaxiiResult<Option<Vec<Micros>>> {
-    let mut stamps = Vec::new();
-    let mut keyword = items.is_empty();
-    for v in &items {
-        match v.as_str() {
-            "last" | "first" | "all" => keyword = true,
-            _ => stamps.push(timestamp("match[version]", v).map_err(|_| {
-                bad_request(format!(
-                    "match[version]: `{}` is neither last, first, all nor an RFC 3339 timestamp",
-                    clip(v)
-                ))
-            })?),
-        }
-    }
-    Ok((!keyword).then_some(stamps))
-}
-
-fn timestamp(param: &str, s: &str) -> TaxiiResult<Micros> {
-    s.parse::<jiff::Timestamp>().map(|t| t.as_microsecond()).map_err(|_| {
-        bad_request(format!(
-            "{param}: must be an RFC 3339 timestamp such as 2026-01-01T00:00:00.000Z"
-        ))
-    })
-}
-
-/// `type--UUID`, as STIX 2.1 §2.9 writes identifiers.
-fn is_stix_id(s: &str) -> bool {
-    s.split_once("--")
-        .is_some_and(|(t, u)| is_stix_type(t) && u.len() == 36 && uuid::Uuid::parse_str(u).is_ok())
-}
-
-/// STIX 2.1 §2.8 type names (custom ones included): 3 to 250 of a-z, 0-9 and `-`.
-fn is_stix_type(s: &str) -> bool {
-    (3..=250).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn is_spec_version(s: &str) -> bool {
-    s.split_once('.').is_some_and(|(a, b)| {
-        !a.is_empty()
-            && !b.is_empty()
-            && (a.len() + b.len()) <= 6
-            && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
-    })
-}
-
-/// A caller's value, shortened for an error message.
-fn clip(s: &str) -> String {
-    s.chars().take(80).collect()
 }
 
 /// Date-added headers and the envelope's paging fields.
@@ -582,4 +417,53 @@ async fn object(
     }
     let items = page.objects.clone();
     Ok(paged(serde_json::Map::new(), &page, items))
+}
+
+/// Get Object Versions (TAXII 2.1 §5.8): the versions of one object, read like [`object`] (the same
+/// `added_after`, `limit` and `next`, the same scan budget and 404). Each object has one version, its
+/// `modified` (else `created`, else when it was added), so the list holds one timestamp.
+async fn object_versions(
+    State(state): State<AppState>,
+    TaxiiCaller(actor): TaxiiCaller,
+    Path((id, object_id)): Path<(String, String)>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> TaxiiResult<Taxii> {
+    let mut args = page_args(q)?;
+    args.filter.ids = vec![object_id];
+    // Every version is listed: `match[version]` does not apply here.
+    args.filter.versions = None;
+    let page = fetch(&state, &actor, &id, &args).await?;
+    if page.objects.is_empty() && !page.more {
+        return Err(TaxiiError::new(
+            StatusCode::NOT_FOUND,
+            "no such object in this collection",
+        ));
+    }
+    let versions: Vec<Value> = page
+        .objects
+        .iter()
+        .zip(&page.added)
+        .map(|(o, added)| Value::String(taxii_object_version(o, *added)))
+        .collect();
+    let mut body = serde_json::Map::new();
+    if !versions.is_empty() {
+        body.insert("versions".into(), Value::Array(versions));
+    }
+    Ok(paged(body, &page, Vec::new()))
+}
+
+/// Add Objects (TAXII 2.1 §5.4): no collection accepts writes (`can_write` is false), so the answer is
+/// 403 once the caller is known and the collection is one it can see (404 otherwise). The body is not
+/// read.
+async fn add_objects(
+    State(state): State<AppState>,
+    TaxiiCaller(actor): TaxiiCaller,
+    Path(id): Path<String>,
+) -> TaxiiResult<Taxii> {
+    let c = state.services.incidents().taxii_collection(&actor, &id)?;
+    debug_assert!(!c.can_write);
+    Err(TaxiiError::new(
+        StatusCode::FORBIDDEN,
+        format!("the collection {} is read-only (can_write is false)", c.title),
+    ))
 }
