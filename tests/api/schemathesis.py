@@ -34,76 +34,26 @@ schemathesis reports.
     .venv-api/bin/python tests/api/schemathesis.py   # after cargo build -p baluarte
 """
 
-import base64
-import hashlib
-import hmac
 import json
 import os
-import queue
 import shutil
-import struct
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("BALUARTE_BIN", os.path.join(ROOT, "target", "debug", "baluarte"))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from demo_server import BINARY, PASSWORD, ROOT, start_server, totp  # noqa: E402
 SCHEMATHESIS = os.environ.get(
     "SCHEMATHESIS", os.path.join(os.path.dirname(sys.executable), "schemathesis")
 )
-PASSWORD = "baluarte-demo-2026"
 OFFICER = "seguridad@sat.example"
 ANALYST = "csirt@atdt.example"
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20260615")
 CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemathesis.toml")
 REPORTS = os.environ.get("SCHEMATHESIS_REPORT_DIR", os.path.join(ROOT, "target", "schemathesis"))
-
-
-def totp(secret_b32: str, step: int) -> str:
-    """RFC 6238 (SHA-1, 6 digits, 30 s steps), computed independently of the server."""
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
-    return f"{code:06d}"
-
-
-def start_server():
-    """A demo server on port 0; returns (process, base URL, data directory)."""
-    data = tempfile.mkdtemp(prefix="baluarte-schemathesis-")
-    proc = subprocess.Popen(
-        [BINARY, "--data-dir", data, "demo", "--listen", "127.0.0.1:0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    found = queue.Queue()
-
-    def read_stdout():
-        # Reads to the end, so that the server never blocks on a full pipe.
-        for line in proc.stdout:
-            if line.startswith("listening on "):
-                found.put(line.split("listening on ", 1)[1].strip())
-
-    threading.Thread(target=read_stdout, daemon=True).start()
-    try:
-        base = found.get(timeout=120)
-    except queue.Empty:
-        proc.kill()
-        raise RuntimeError("the demo server did not say where it listens")
-    for _ in range(200):
-        try:
-            if urllib.request.urlopen(base + "/readyz", timeout=1).status == 200:
-                return proc, base, data
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the demo server did not become ready")
 
 
 def call(base, method, path, body=None, token=None, expect=(200,)):
@@ -271,7 +221,7 @@ def main():
         sys.exit(f"{BINARY} is missing: cargo build -p baluarte")
     if not os.access(SCHEMATHESIS, os.X_OK):
         sys.exit(f"{SCHEMATHESIS} is missing: pip install -r tests/api/requirements.txt")
-    proc, base, data = start_server()
+    proc, base, data = start_server("baluarte-schemathesis-")
     failed = []
     try:
         # Every session is opened before the first pass: the passes' failed logins (POST /session with

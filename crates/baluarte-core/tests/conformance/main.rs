@@ -48,5 +48,6 @@ mod backup_restore;
 mod hostile;
 mod registry;
 mod role_grants;
+mod second_factor;
 mod sign_in;
 mod tenancy;

@@ -396,6 +396,32 @@ async fn manifest(
     Ok(paged(serde_json::Map::new(), &page, items))
 }
 
+/// The objects page of one object (`match[id]` set to it), for [`object`] and [`object_versions`]:
+/// 404 once the whole collection was looked through without finding it. `every_version`: the
+/// request's `match[version]` does not apply (the versions endpoint lists them all).
+async fn one_object(
+    state: &AppState,
+    actor: &Actor,
+    collection: &str,
+    object_id: String,
+    q: Vec<(String, String)>,
+    every_version: bool,
+) -> TaxiiResult<ObjectPage> {
+    let mut args = page_args(q)?;
+    args.filter.ids = vec![object_id];
+    if every_version {
+        args.filter.versions = None;
+    }
+    let page = fetch(state, actor, collection, &args).await?;
+    if page.objects.is_empty() && !page.more {
+        return Err(TaxiiError::new(
+            StatusCode::NOT_FOUND,
+            "no such object in this collection",
+        ));
+    }
+    Ok(page)
+}
+
 /// Get An Object (TAXII 2.1 §5.6): the objects page with `match[id]` set to the path's id, so it takes
 /// the same `limit`, `next`, `added_after` and `match[version]`. No index maps STIX ids to incidents, so
 /// one request looks through at most `TAXII_SCAN_BUDGET` incidents: when the object is further on, the
@@ -406,15 +432,7 @@ async fn object(
     Path((id, object_id)): Path<(String, String)>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> TaxiiResult<Taxii> {
-    let mut args = page_args(q)?;
-    args.filter.ids = vec![object_id];
-    let page = fetch(&state, &actor, &id, &args).await?;
-    if page.objects.is_empty() && !page.more {
-        return Err(TaxiiError::new(
-            StatusCode::NOT_FOUND,
-            "no such object in this collection",
-        ));
-    }
+    let page = one_object(&state, &actor, &id, object_id, q, false).await?;
     let items = page.objects.clone();
     Ok(paged(serde_json::Map::new(), &page, items))
 }
@@ -428,17 +446,7 @@ async fn object_versions(
     Path((id, object_id)): Path<(String, String)>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> TaxiiResult<Taxii> {
-    let mut args = page_args(q)?;
-    args.filter.ids = vec![object_id];
-    // Every version is listed: `match[version]` does not apply here.
-    args.filter.versions = None;
-    let page = fetch(&state, &actor, &id, &args).await?;
-    if page.objects.is_empty() && !page.more {
-        return Err(TaxiiError::new(
-            StatusCode::NOT_FOUND,
-            "no such object in this collection",
-        ));
-    }
+    let page = one_object(&state, &actor, &id, object_id, q, true).await?;
     let versions: Vec<Value> = page
         .objects
         .iter()
