@@ -313,6 +313,19 @@ pub fn holds_national_reach(role: Role, at_national_authority: bool) -> bool {
     at_national_authority && (role.is_national_only() || role == Role::Auditor)
 }
 
+/// Whether the actor may change what an entity *is* — its kind, its sector, the entity it belongs to —
+/// which decides the regulatory deadlines that apply to it: only the national authority's own roles
+/// may, never the entity's officer.
+pub fn check_entity_classification(actor: &Actor) -> Result<()> {
+    if actor.national && actor.role.is_some_and(Role::is_national_only) {
+        Ok(())
+    } else {
+        Err(CoreError::forbidden(
+            "only the national authority changes an entity's kind, sector or parent",
+        ))
+    }
+}
+
 /// Whether the actor may give `role` to an account at an entity. Creating or changing users is decided
 /// by [`check`] first; this is the further rule on *which* role: only an administrator grants a role that
 /// sees across entities (a national role, or an auditor seat at the national authority).

@@ -20,14 +20,16 @@ async fn entity_form_errors_inline_and_history_shows_the_change() {
         .actor;
     let id = officer.entity_id().to_string();
     let url = format!("{base}/entities/{id}");
+    // Kind, sector and parent as they are: the officer may not change them.
+    let current = srv.svc.registry().get_entity(&officer, &id).await.unwrap();
     let form = |zone: &'static str, acronym: &'static str| {
         vec![
             ("_csrf", csrf.clone()),
             ("name", "Servicio de Administración Tributaria".to_string()),
             ("acronym", acronym.to_string()),
-            ("kind", "federal".to_string()),
-            ("parent_id", String::new()),
-            ("sector_id", "finanzas".to_string()),
+            ("kind", current.kind.as_str().to_string()),
+            ("parent_id", current.parent_id.clone().unwrap_or_default()),
+            ("sector_id", current.sector_id.clone().unwrap_or_default()),
             ("state_code", "MX-CMX".to_string()),
             ("time_zone", zone.to_string()),
         ]
@@ -68,4 +70,52 @@ async fn entity_form_errors_inline_and_history_shows_the_change() {
     let history = &html[start..start + html[start..].find("</section>").expect("end of the section")];
     assert!(history.contains("seguridad@sat.example"), "who changed it");
     assert!(history.contains("acronym"), "which field changed");
+}
+
+/// The officer's form shows its entity's kind and sector without offering to change them; a forged
+/// change is refused (403) and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_officer_sees_but_cannot_change_the_entitys_kind_and_sector() {
+    let srv = start_demo(Backend::Sqlite).await;
+    let base = &srv.base;
+    let (c, csrf) = page_login(base, "seguridad@sat.example", PASSWORD).await;
+    let officer = srv
+        .svc
+        .accounts()
+        .session(&api_login(base, "seguridad@sat.example", PASSWORD).await)
+        .await
+        .unwrap()
+        .actor;
+    let id = officer.entity_id().to_string();
+    let before = srv.svc.registry().get_entity(&officer, &id).await.unwrap();
+    let html = c
+        .get(format!("{base}/entities/{id}/edit"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(r#"<select id="kind""#), "no kind to choose");
+    assert!(!html.contains(r#"<select id="sector_id""#), "no sector to choose");
+    assert!(html.contains(r#"id="kind-shown""#) && html.contains("solo la autoridad nacional"));
+
+    let r = c
+        .post(format!("{base}/entities/{id}"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", before.name.as_str()),
+            ("acronym", before.acronym.as_deref().unwrap_or("")),
+            ("kind", "private"),
+            ("parent_id", ""),
+            ("sector_id", before.sector_id.as_deref().unwrap_or("")),
+            ("state_code", before.state_code.as_deref().unwrap_or("")),
+            ("time_zone", before.time_zone.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let after = srv.svc.registry().get_entity(&officer, &id).await.unwrap();
+    assert_eq!(after.kind, before.kind, "nothing was stored");
 }

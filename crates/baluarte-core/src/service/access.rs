@@ -40,6 +40,11 @@ pub fn entity_for(actor: &Actor, requested: Option<&str>) -> String {
 
 /// The roles `actor` may grant at some entity: what a user form offers before the entity is chosen. The
 /// service still checks the grant against the entity the form names.
+/// Whether the entity form offers kind, sector and parent to change ([`policy::check_entity_classification`]).
+pub fn may_classify_entities(actor: &Actor) -> bool {
+    policy::check_entity_classification(actor).is_ok()
+}
+
 pub fn grantable_roles(actor: &Actor) -> Vec<Role> {
     let at_other = policy::grantable_roles(actor, false);
     let at_authority = policy::grantable_roles(actor, true);

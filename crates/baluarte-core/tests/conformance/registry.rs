@@ -2,7 +2,11 @@
 
 use super::*;
 
-conformance!(registry_round_trip, entity_search_filters_and_pages,);
+conformance!(
+    registry_round_trip,
+    entity_search_filters_and_pages,
+    only_the_national_authority_reclassifies_an_entity,
+);
 
 async fn registry_round_trip(store: TestStore) -> TestResult {
     let svc = &store.svc;
@@ -259,5 +263,69 @@ async fn entity_search_filters_and_pages(store: TestStore) -> TestResult {
         .list_entities(admin, &filter, PageRequest::new(Some(-3), Some(100_000)))
         .await?;
     assert_eq!((p.page, p.per_page, p.items.len()), (1, PageRequest::MAX_PER_PAGE, 7));
+    Ok(())
+}
+
+/// An entity's officer edits its entity's name and details, but not what decides the deadlines that
+/// apply to it — its kind, its sector, the entity it belongs to: those are the national authority's.
+async fn only_the_national_authority_reclassifies_an_entity(store: TestStore) -> TestResult {
+    let svc = &store.svc;
+    let fx = Fixture::new(svc).await?;
+    let nu = svc
+        .users()
+        .create_user(
+            &fx.admin,
+            UserInput {
+                entity_id: fx.a.clone(),
+                email: "oficial.reclasifica@cfe.example".into(),
+                name: "Oficial".into(),
+                role: Role::SecurityOfficer,
+                password: Some(PASSWORD.into()),
+            },
+        )
+        .await?;
+    let officer = actor_of(&nu.user, false);
+    let current = entity_input("Comisión Federal de Electricidad", Some("electricidad"));
+
+    let renamed = EntityInput {
+        acronym: Some("CFE".into()),
+        ..current.clone()
+    };
+    let e = svc.registry().update_entity(&officer, &fx.a, renamed).await?;
+    assert_eq!(e.acronym.as_deref(), Some("CFE"), "the officer edits the details");
+
+    let changes = [
+        EntityInput {
+            kind: EntityKind::Private,
+            ..current.clone()
+        },
+        EntityInput {
+            sector_id: Some("banca".into()),
+            ..current.clone()
+        },
+        EntityInput {
+            parent_id: Some(fx.b.clone()),
+            ..current.clone()
+        },
+    ];
+    for change in &changes {
+        let r = svc.registry().update_entity(&officer, &fx.a, change.clone()).await;
+        assert!(matches!(r, Err(CoreError::Forbidden(_))), "{change:?}: {r:?}");
+    }
+    let stored = svc.registry().get_entity(&fx.admin, &fx.a).await?;
+    assert_eq!(
+        (stored.kind, stored.sector_id.as_deref(), stored.parent_id.as_deref()),
+        (EntityKind::Federal, Some("electricidad"), None),
+        "nothing of a refused change is stored"
+    );
+    for change in changes {
+        svc.registry().update_entity(&fx.admin, &fx.a, change).await?;
+    }
+    let stored = svc.registry().get_entity(&fx.admin, &fx.a).await?;
+    assert_eq!(
+        stored.parent_id.as_deref(),
+        Some(fx.b.as_str()),
+        "the administrator may"
+    );
     Ok(())
 }

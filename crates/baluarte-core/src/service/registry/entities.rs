@@ -204,6 +204,9 @@ impl Registry<'_> {
         policy::check(actor, Resource::Entity, Action::Update, Some(id))?;
         let before = self.load_entity(id).await?;
         let v = self.validate_entity(&input, Some(id)).await?;
+        if v.kind != before.kind || v.sector_id != before.sector_id || v.parent_id != before.parent_id {
+            policy::check_entity_classification(actor)?;
+        }
         let after = Entity {
             name: v.name,
             acronym: v.acronym,

@@ -212,6 +212,9 @@ struct EntityFormPage {
     sectors: Vec<Opt>,
     zones: &'static [&'static str],
     errors: FormErrors,
+    /// Whether kind, sector and parent may be changed here (the national authority's roles); for an
+    /// entity's officer they are shown, and sent back as they are.
+    classify: bool,
 }
 
 async fn entity_form_page(
@@ -243,6 +246,7 @@ async fn entity_form_page(
         kinds: kind_options(l.t, &form.kind),
         sectors: sector_options(&sectors, &form.sector_id, lang),
         editing: id.is_some(),
+        classify: id.is_none() || access::may_classify_entities(s.actor()),
         action,
         cancel,
         form,
