@@ -139,6 +139,16 @@ pub struct Entity {
     pub updated_at: Micros,
 }
 
+/// A contact as the 24/7 directory lists it: with the name of its institution, which a reader sees even
+/// when it may not open the institution itself (a GREEN contact of another entity), since a contact
+/// without its institution is no use at three in the morning.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DirectoryEntry {
+    #[serde(flatten)]
+    pub contact: Contact,
+    pub entity_name: String,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Contact {
     pub id: String,

@@ -119,3 +119,44 @@ async fn the_officer_sees_but_cannot_change_the_entitys_kind_and_sector() {
     let after = srv.svc.registry().get_entity(&officer, &id).await.unwrap();
     assert_eq!(after.kind, before.kind, "nothing was stored");
 }
+
+/// The 24/7 directory names each contact's institution, also one the officer may not open (shown as
+/// text, not as a link it could not follow).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_names_every_contacts_institution() {
+    let srv = start_demo(Backend::Sqlite).await;
+    let base = &srv.base;
+    let (c, _) = page_login(base, "seguridad@sat.example", PASSWORD).await;
+    let token = api_login(base, "seguridad@sat.example", PASSWORD).await;
+    let officer = srv.svc.accounts().session(&token).await.unwrap().actor;
+    let dir: serde_json::Value = c
+        .get(format!("{base}/api/v1/contacts?per_page=100"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = dir["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity_id"] != officer.entity_id())
+        .expect("a contact of another institution");
+    let name = other["entity_name"].as_str().unwrap();
+    assert!(!name.is_empty(), "{other}");
+    let html = c
+        .get(format!("{base}/directory?per_page=100"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = html.replace("&quot;", "\"").replace("&amp;", "&");
+    assert!(
+        shown.contains(&format!("<td>{name}</td>")),
+        "{name} as text in the directory"
+    );
+}

@@ -122,7 +122,7 @@ async fn hostile_strings_are_stored_verbatim(store: TestStore) -> TestResult {
     assert_eq!(search("áéíóú üñ").await?, set(&[HOSTILE[5]]));
     let dir = svc.registry().contact_directory(admin, Some("Ñandú"), all()).await?;
     assert_eq!(
-        dir.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        dir.items.iter().map(|c| c.contact.name.as_str()).collect::<Vec<_>>(),
         [HOSTILE[4]]
     );
     Ok(())

@@ -269,15 +269,19 @@ async fn contacts_follow_tlp(store: TestStore) -> TestResult {
     let dir = svc.registry().contact_directory(&officer_a, None, all()).await?;
     assert_eq!(dir.total as usize, dir.items.len());
     assert_eq!(
-        ids(&dir.items, |c| &c.id),
+        ids(&dir.items, |c| &c.contact.id),
         set(&[&a_amber.id, &b_green.id, &b_clear.id]),
         "own contacts and everyone's GREEN/CLEAR, active only"
     );
+    // Each listed contact names its institution, also one the officer may not open.
+    let b_name = svc.registry().get_entity(&fx.admin, &fx.b).await?.name;
+    let entry = dir.items.iter().find(|e| e.contact.id == b_green.id);
+    assert_eq!(entry.map(|e| e.entity_name.as_str()), Some(b_name.as_str()));
     let dir = svc
         .registry()
         .contact_directory(&officer_a, Some("BRUNO"), all())
         .await?;
-    assert_eq!(ids(&dir.items, |c| &c.id), set(&[&b_green.id]));
+    assert_eq!(ids(&dir.items, |c| &c.contact.id), set(&[&b_green.id]));
     assert_eq!(
         svc.registry()
             .contact_directory(&officer_a, Some("beatriz"), all())
@@ -314,7 +318,7 @@ async fn contacts_follow_tlp(store: TestStore) -> TestResult {
     // B's officer does not see A's AMBER contact.
     assert_not_found(svc.registry().get_contact(&officer_b, &a_amber.id).await);
     let dir = svc.registry().contact_directory(&officer_b, None, all()).await?;
-    assert!(!ids(&dir.items, |c| &c.id).contains(&a_amber.id));
+    assert!(!ids(&dir.items, |c| &c.contact.id).contains(&a_amber.id));
     assert_eq!(
         svc.registry().list_contacts(&officer_b, &fx.b).await?.len(),
         5,
@@ -330,7 +334,7 @@ async fn contacts_follow_tlp(store: TestStore) -> TestResult {
     assert_eq!(svc.registry().list_contacts(&csirt, &fx.b).await?.len(), 5);
     let dir = svc.registry().contact_directory(&csirt, None, all()).await?;
     assert_eq!(
-        ids(&dir.items, |c| &c.id),
+        ids(&dir.items, |c| &c.contact.id),
         set(&[&a_amber.id, &b_amber.id, &b_green.id, &b_clear.id, &b_strict.id])
     );
     // and may correct a contact of any entity.
@@ -365,7 +369,7 @@ async fn contacts_follow_tlp(store: TestStore) -> TestResult {
         .await?;
     let tok = svc.tokens().authenticate_token(&tok.secret).await?;
     let dir = svc.registry().contact_directory(&tok, None, all()).await?;
-    assert_eq!(ids(&dir.items, |c| &c.id), set(&[&a_amber.id]));
+    assert_eq!(ids(&dir.items, |c| &c.contact.id), set(&[&a_amber.id]));
     assert_eq!(svc.registry().get_contact(&tok, &a_amber.id).await?.id, a_amber.id);
     assert_not_found(svc.registry().get_contact(&tok, &b_green.id).await);
     assert_not_found(svc.registry().get_contact(&tok, &b_amber.id).await);

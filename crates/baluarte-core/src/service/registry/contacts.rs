@@ -4,7 +4,7 @@ use super::Registry;
 use crate::audit::{self, Change};
 use crate::db::{flag, WriteTx};
 use crate::error::{CoreError, FieldCode, FieldError, Result};
-use crate::model::{Contact, Page, PageRequest, Tlp};
+use crate::model::{Contact, DirectoryEntry, Page, PageRequest, Tlp};
 use crate::policy::{self, Action, Actor, Resource};
 use crate::service::kit::activation::{write_switch, Switch, Switchable};
 use crate::service::kit::new_id;
@@ -71,7 +71,12 @@ impl Registry<'_> {
     }
 
     /// The national 24/7 directory: every active contact the actor may see under TLP, across entities.
-    pub async fn contact_directory(self, actor: &Actor, q: Option<&str>, page: PageRequest) -> Result<Page<Contact>> {
+    pub async fn contact_directory(
+        self,
+        actor: &Actor,
+        q: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<DirectoryEntry>> {
         if actor.role.is_none() {
             policy::list_scope(actor, Resource::Contact)?;
         }
@@ -93,7 +98,7 @@ impl Registry<'_> {
         if let Some(q) = q.filter(|q| !q.trim().is_empty()) {
             f.search(&["name", "title", "email"], q.trim());
         }
-        page_of(
+        let contacts = page_of(
             &self.s.db,
             "contacts",
             CONTACT_COLUMNS,
@@ -102,7 +107,34 @@ impl Registry<'_> {
             page,
             contact_from_row,
         )
-        .await
+        .await?;
+        // Each listed contact's institution by name: the contact is visible, so its entity's name is.
+        let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut items = Vec::with_capacity(contacts.items.len());
+        for contact in contacts.items {
+            let name = match names.get(&contact.entity_id) {
+                Some(n) => n.clone(),
+                None => {
+                    let n: String = sqlx::query("SELECT name FROM entities WHERE id = $1")
+                        .bind(&contact.entity_id)
+                        .fetch_one(self.s.db.pool())
+                        .await?
+                        .try_get("name")?;
+                    names.insert(contact.entity_id.clone(), n.clone());
+                    n
+                }
+            };
+            items.push(DirectoryEntry {
+                contact,
+                entity_name: name,
+            });
+        }
+        Ok(Page {
+            items,
+            total: contacts.total,
+            page: contacts.page,
+            per_page: contacts.per_page,
+        })
     }
 
     async fn load_contact(self, id: &str) -> Result<Contact> {

@@ -7,7 +7,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use baluarte_core::model::{Contact, Entity, EntityKind, Page, Sector};
+use baluarte_core::model::{Contact, DirectoryEntry, Entity, EntityKind, Page, Sector};
 use baluarte_core::service::{ContactInput, EntityFilter, EntityInput, SectorInput};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -187,12 +187,12 @@ pub struct DirectoryQuery {
 }
 
 /// The 24/7 directory: every contact the caller may see under TLP, across entities.
-#[utoipa::path(get, path = "/contacts", tag = "registry", params(DirectoryQuery), responses((status = 200, body = Page<Contact>), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/contacts", tag = "registry", params(DirectoryQuery), responses((status = 200, body = Page<DirectoryEntry>), (status = 401, body = Problem)))]
 pub async fn contact_directory(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,
     Query(q): Query<DirectoryQuery>,
-) -> ApiResult<Json<Page<Contact>>> {
+) -> ApiResult<Json<Page<DirectoryEntry>>> {
     let page = PageParams {
         page: q.page,
         per_page: q.per_page,

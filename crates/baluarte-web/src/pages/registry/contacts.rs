@@ -137,8 +137,9 @@ pub(super) struct DirectoryQuery {
 struct DirectoryRow {
     contact: ContactRow,
     entity_id: String,
-    /// None when the entity itself is not visible (a GREEN contact of another entity).
-    entity_name: Option<String>,
+    entity_name: String,
+    /// Whether the reader may open the entity's page (not another entity's, for an entity's officer).
+    opens: bool,
 }
 
 #[derive(Template)]
@@ -164,16 +165,16 @@ pub(super) async fn directory(
         .contact_directory(actor, non_empty(&query).as_deref(), page_request(&q.page, &q.per_page))
         .await
         .page(lang)?;
-    let mut names = EntityNames::default();
-    let mut rows = Vec::with_capacity(page.items.len());
-    for c in &page.items {
-        let entity_name = names.get(&state, actor, &c.entity_id).await.page(lang)?.map(|(n, _)| n);
-        rows.push(DirectoryRow {
-            contact: ContactRow::of(c),
-            entity_id: c.entity_id.clone(),
-            entity_name,
-        });
-    }
+    let rows: Vec<DirectoryRow> = page
+        .items
+        .iter()
+        .map(|e| DirectoryRow {
+            contact: ContactRow::of(&e.contact),
+            entity_id: e.contact.entity_id.clone(),
+            entity_name: e.entity_name.clone(),
+            opens: access::can(actor, Resource::Entity, Action::Read, Some(&e.contact.entity_id)),
+        })
+        .collect();
     let pager = Pager::new("/directory", &[("q", &query)], &page);
     let l = Layout::signed_in(&s, "directory.title", "directory", "/directory");
     Ok(render(DirectoryPage {
