@@ -6,18 +6,18 @@ mod common;
 
 use common::*;
 
+/// The SAT's security officer, as the services know it.
+async fn officer_actor(srv: &TestServer) -> baluarte_core::policy::Actor {
+    let token = api_login(&srv.base, "seguridad@sat.example", PASSWORD).await;
+    srv.svc.accounts().session(&token).await.unwrap().actor
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entity_form_errors_inline_and_history_shows_the_change() {
     let srv = start_demo(Backend::Sqlite).await;
     let base = &srv.base;
     let (c, csrf) = page_login(base, "seguridad@sat.example", PASSWORD).await;
-    let officer = srv
-        .svc
-        .accounts()
-        .session(&api_login(base, "seguridad@sat.example", PASSWORD).await)
-        .await
-        .unwrap()
-        .actor;
+    let officer = officer_actor(&srv).await;
     let id = officer.entity_id().to_string();
     let url = format!("{base}/entities/{id}");
     // Kind, sector and parent as they are: the officer may not change them.
@@ -79,23 +79,10 @@ async fn the_officer_sees_but_cannot_change_the_entitys_kind_and_sector() {
     let srv = start_demo(Backend::Sqlite).await;
     let base = &srv.base;
     let (c, csrf) = page_login(base, "seguridad@sat.example", PASSWORD).await;
-    let officer = srv
-        .svc
-        .accounts()
-        .session(&api_login(base, "seguridad@sat.example", PASSWORD).await)
-        .await
-        .unwrap()
-        .actor;
+    let officer = officer_actor(&srv).await;
     let id = officer.entity_id().to_string();
     let before = srv.svc.registry().get_entity(&officer, &id).await.unwrap();
-    let html = c
-        .get(format!("{base}/entities/{id}/edit"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, html) = get_text(&c, &format!("{base}/entities/{id}/edit")).await;
     assert!(!html.contains(r#"<select id="kind""#), "no kind to choose");
     assert!(!html.contains(r#"<select id="sector_id""#), "no sector to choose");
     assert!(html.contains(r#"id="kind-shown""#) && html.contains("solo la autoridad nacional"));
@@ -128,7 +115,7 @@ async fn the_directory_names_every_contacts_institution() {
     let base = &srv.base;
     let (c, _) = page_login(base, "seguridad@sat.example", PASSWORD).await;
     let token = api_login(base, "seguridad@sat.example", PASSWORD).await;
-    let officer = srv.svc.accounts().session(&token).await.unwrap().actor;
+    let officer = officer_actor(&srv).await;
     let dir: serde_json::Value = c
         .get(format!("{base}/api/v1/contacts?per_page=100"))
         .bearer_auth(&token)
@@ -146,14 +133,7 @@ async fn the_directory_names_every_contacts_institution() {
         .expect("a contact of another institution");
     let name = other["entity_name"].as_str().unwrap();
     assert!(!name.is_empty(), "{other}");
-    let html = c
-        .get(format!("{base}/directory?per_page=100"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, html) = get_text(&c, &format!("{base}/directory?per_page=100")).await;
     let shown = html.replace("&quot;", "\"").replace("&amp;", "&");
     assert!(
         shown.contains(&format!("<td>{name}</td>")),

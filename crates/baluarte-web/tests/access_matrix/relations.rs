@@ -189,14 +189,7 @@ async fn incident_relations_follow_one_visibility_rule(backend: Backend) {
         }
         // The officer's pages of both incidents name nothing of the other entity nor the campaign.
         for id in [&r.own_survivor, &r.own_merged] {
-            let html = officer_pages
-                .get(format!("{base}/incidents/{id}"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let (_, html) = get_text(&officer_pages, &format!("{base}/incidents/{id}")).await;
             assert!(html.contains("<h1"), "the officer reads its own incident");
             for secret in r.foreign_merged.iter().chain(&r.foreign_survivor).chain(&r.campaign) {
                 assert!(

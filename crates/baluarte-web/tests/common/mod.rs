@@ -146,6 +146,12 @@ pub async fn page_login(base: &str, email: &str, password: &str) -> (reqwest::Cl
     (c, csrf)
 }
 
+/// GET a page or document: its status and its body as text.
+pub async fn get_text(c: &reqwest::Client, url: &str) -> (u16, String) {
+    let r = c.get(url).send().await.expect("get");
+    (r.status().as_u16(), r.text().await.expect("text"))
+}
+
 pub fn csrf_of(html: &str) -> String {
     let re = regex_lite::Regex::new(r#"name="_csrf" value="([^"]+)""#).expect("regex");
     re.captures(html)

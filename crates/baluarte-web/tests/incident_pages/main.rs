@@ -160,11 +160,6 @@ async fn file(c: &reqwest::Client, base: &str, csrf: &str, title: &str) -> Strin
         .to_string()
 }
 
-async fn get_text(c: &reqwest::Client, url: &str) -> (u16, String) {
-    let r = c.get(url).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 async fn post_form(c: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> (u16, String) {
     let r = c.post(url).form(form).send().await.unwrap();
     let status = r.status().as_u16();
